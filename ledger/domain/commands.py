@@ -1,0 +1,216 @@
+"""Commands: what an actor asks the ledger to do. Parsed and normalised at the edge
+(amounts already in pence), checked by ``decide``, turned into events."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from ledger.domain.events import (
+    HwbArea,
+    PartnerAmount,
+    PartnerKind,
+    Party,
+    PoolKind,
+    TransferPurpose,
+)
+from ledger.domain.model import Frozen
+from ledger.domain.plan import Plan
+
+Role = Literal["admin", "finance_officer", "board", "auditor"]
+
+
+class Actor(Frozen):
+    """Who is acting: a token's role and partner, and the person or system named on it."""
+
+    name: str
+    role: Role
+    partner_id: str | None = None
+    token_id: str | None = None
+
+
+class Command(Frozen):
+    pass
+
+
+class RegisterPartner(Command):
+    partner_id: str
+    name: str
+    kind: PartnerKind
+    ods_code: str | None = None
+    ons_code: str | None = None
+
+
+class EstablishPool(Command):
+    pool_id: str
+    name: str
+    kind: PoolKind
+    host_partner_id: str
+    members: tuple[str, ...]
+    hwb_area: HwbArea | None = None
+
+
+class JoinPool(Command):
+    pool_id: str
+    partner_id: str
+
+
+class AgreePlan(Command):
+    pool_id: str
+    year: str
+    plan: Plan
+
+
+class RecordOpeningBalance(Command):
+    pool_id: str
+    year: str
+    amount: int
+    note: str
+
+
+class PostContribution(Command):
+    pool_id: str
+    partner_id: str
+    funding_stream: str
+    amount: int
+    effective_date: date
+    year: str | None = None
+    reference: str
+    prior_period_adjustment: bool = False
+
+
+class RefundContribution(Command):
+    pool_id: str
+    partner_id: str
+    funding_stream: str
+    amount: int
+    effective_date: date
+    year: str | None = None
+    reference: str
+    refunds_event_id: str | None = None
+    prior_period_adjustment: bool = False
+
+
+class RecordExpenditure(Command):
+    pool_id: str
+    scheme_id: str
+    amount: int
+    effective_date: date
+    reference: str
+    prior_period_adjustment: bool = False
+
+
+class CreditExpenditure(Command):
+    pool_id: str
+    scheme_id: str
+    amount: int
+    effective_date: date
+    reference: str
+    credits_event_id: str | None = None
+    prior_period_adjustment: bool = False
+
+
+class PostTransfer(Command):
+    pool_id: str
+    from_party: Party
+    to_party: Party
+    amount: int
+    purpose: TransferPurpose
+    effective_date: date
+    reference: str
+    prior_period_adjustment: bool = False
+
+
+class RecordForecast(Command):
+    pool_id: str
+    year: str
+    amount: int
+    scheme_id: str | None = None
+    as_of_date: date
+
+
+class RecordRiskRewardResult(Command):
+    pool_id: str
+    scheme_id: str
+    period: str
+    costs: tuple[PartnerAmount, ...]
+    savings: tuple[PartnerAmount, ...]
+    prior_period_adjustment: bool = False
+
+
+class RecordPopulation(Command):
+    pool_id: str
+    unit_id: str
+    cohort: str
+    count: int
+    effective_date: date
+    prior_period_adjustment: bool = False
+
+
+class AssessOutcome(Command):
+    pool_id: str
+    service_id: str
+    outcome_id: str
+    period: str
+    met: bool
+    assessed_on: date
+    prior_period_adjustment: bool = False
+
+
+class RecordMetric(Command):
+    pool_id: str
+    metric_id: str
+    period: str
+    target: Decimal
+    actual: Decimal
+    prior_period_adjustment: bool = False
+
+
+class ReverseEvent(Command):
+    event_id: str
+    reason: str
+    prior_period_adjustment: bool = False
+
+
+class ClosePeriod(Command):
+    pool_id: str
+    quarter: str
+    automatic: bool = False
+
+
+class SettleRiskShare(Command):
+    """The settlement figures are computed by the read side and passed in; the
+    decider checks that Q4 is closed and the year is not already settled."""
+
+    pool_id: str
+    year: str
+    variance: int
+    direction: Literal["overspend", "underspend", "none"]
+    method: str
+    allocations: tuple[PartnerAmount, ...]
+    carried_forward: int = 0
+
+
+class GenerateReturn(Command):
+    pool_id: str
+    quarter: str
+    kind: Literal["bcf_quarterly", "s75_memorandum"] = "bcf_quarterly"
+    as_at_position: int
+    data_as_at: str
+    chain_head: str
+    content_hash: str
+    documents: tuple[tuple[str, str], ...]  # (format, sha256)
+    close_quarter: bool = True
+
+
+class ApproveReturn(Command):
+    pool_id: str
+    quarter: str
+    note: str = ""
+
+
+class SubmitReturn(Command):
+    pool_id: str
+    quarter: str
+    reference: str = ""

@@ -1,0 +1,314 @@
+"""The catalogue of facts the ledger records (domain.md section 5).
+
+Each event is a frozen pydantic model with a fixed ``type`` name (never renamed) and a
+``schema_version``. Envelope data (position, ids, recorded time, actor, request) lives
+in store columns, not here. Amounts are integer pence. When an event's shape changes,
+bump ``schema_version`` and register an upcaster (``ledger.store.upcasting``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from ledger.domain.model import Frozen
+from ledger.domain.plan import Plan
+
+PartnerKind = Literal[
+    "local_authority",
+    "icb",
+    "nhs_trust",
+    "district_council",
+    "voluntary_sector",
+    "independent_provider",
+]
+PoolKind = Literal["section_75", "bcf", "alliance"]
+TransferPurpose = Literal["s256", "s75", "other"]
+
+
+class Event(Frozen):
+    type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    reversible: ClassVar[bool] = False
+
+    @property
+    def pool_id_or_none(self) -> str | None:
+        return getattr(self, "pool_id", None)
+
+
+class HwbArea(Frozen):
+    name: str
+    ons_code: str
+
+
+class PartnerAmount(Frozen):
+    partner_id: str
+    amount: int  # pence
+
+
+class Party(Frozen):
+    """One side of a transfer: a partner or a pool."""
+
+    partner_id: str | None = None
+    pool_id: str | None = None
+
+
+# --- parties and pools -------------------------------------------------------------
+
+
+class PartnerRegistered(Event):
+    type: ClassVar[str] = "partner_registered"
+    partner_id: str
+    name: str
+    kind: PartnerKind
+    ods_code: str | None = None
+    ons_code: str | None = None
+
+
+class PoolEstablished(Event):
+    type: ClassVar[str] = "pool_established"
+    pool_id: str
+    name: str
+    kind: PoolKind
+    host_partner_id: str
+    members: tuple[str, ...]
+    hwb_area: HwbArea | None = None
+
+
+class PartnerJoined(Event):
+    type: ClassVar[str] = "partner_joined"
+    pool_id: str
+    partner_id: str
+
+
+class PlanAgreed(Event):
+    type: ClassVar[str] = "plan_agreed"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    year: str
+    plan: Plan
+    reference_hash: str | None = None  # the reference data version it was checked against
+
+
+class ReferenceDataRecorded(Event):
+    type: ClassVar[str] = "reference_data_recorded"
+    year: str
+    content_hash: str
+    content: str  # canonical JSON of the list as used
+
+
+# --- money ---------------------------------------------------------------------------
+
+
+class OpeningBalanceRecorded(Event):
+    type: ClassVar[str] = "opening_balance_recorded"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    year: str
+    amount: int  # may be negative
+    note: str
+    effective_date: date
+
+
+class _Posting(Event):
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    amount: int
+    effective_date: date
+    year: str
+    reference: str
+    prior_period_adjustment: bool = False
+
+
+class ContributionPosted(_Posting):
+    type: ClassVar[str] = "contribution_posted"
+    partner_id: str
+    funding_stream: str
+
+
+class ContributionRefunded(_Posting):
+    type: ClassVar[str] = "contribution_refunded"
+    partner_id: str
+    funding_stream: str
+    refunds_event_id: str | None = None
+
+
+class ExpenditureRecorded(_Posting):
+    type: ClassVar[str] = "expenditure_recorded"
+    scheme_id: str
+    funding_stream: str  # the scheme's, as planned when recorded
+
+
+class ExpenditureCredited(_Posting):
+    type: ClassVar[str] = "expenditure_credited"
+    scheme_id: str
+    funding_stream: str
+    credits_event_id: str | None = None
+
+
+class TransferPosted(_Posting):
+    type: ClassVar[str] = "transfer_posted"
+    from_party: Party
+    to_party: Party
+    purpose: TransferPurpose
+
+
+class ForecastRecorded(Event):
+    type: ClassVar[str] = "forecast_recorded"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    year: str
+    amount: int
+    scheme_id: str | None = None
+    as_of_date: date
+
+
+# --- alliance facts ------------------------------------------------------------------
+
+
+class RiskRewardResultRecorded(Event):
+    type: ClassVar[str] = "risk_reward_result_recorded"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    scheme_id: str
+    period: str
+    costs: tuple[PartnerAmount, ...]
+    savings: tuple[PartnerAmount, ...]
+    effective_date: date  # the period's last day
+    prior_period_adjustment: bool = False
+
+
+class PopulationRecorded(Event):
+    type: ClassVar[str] = "population_recorded"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    unit_id: str
+    cohort: str
+    count: int
+    effective_date: date
+    prior_period_adjustment: bool = False
+
+
+class OutcomeAssessed(Event):
+    type: ClassVar[str] = "outcome_assessed"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    service_id: str
+    outcome_id: str
+    period: str
+    met: bool
+    assessed_on: date
+    effective_date: date  # the period's last day
+    prior_period_adjustment: bool = False
+
+
+class MetricRecorded(Event):
+    type: ClassVar[str] = "metric_recorded"
+    reversible: ClassVar[bool] = True
+    pool_id: str
+    metric_id: str
+    period: str
+    target: Decimal
+    actual: Decimal
+    effective_date: date  # the period's last day
+    prior_period_adjustment: bool = False
+
+
+# --- corrections, periods, settlement, returns --------------------------------------
+
+
+class EventReversed(Event):
+    type: ClassVar[str] = "event_reversed"
+    reversed_event_id: str
+    reversed_type: str
+    reversed_position: int
+    pool_id: str | None
+    reason: str
+    effective_date: date | None  # the target's: its amount leaves its own period
+    prior_period_adjustment: bool = False
+
+
+class PeriodClosed(Event):
+    type: ClassVar[str] = "period_closed"
+    pool_id: str
+    quarter: str
+    automatic: bool = False  # closed because its return was filed
+
+
+class RiskShareSettled(Event):
+    type: ClassVar[str] = "risk_share_settled"
+    pool_id: str
+    year: str
+    variance: int
+    direction: Literal["overspend", "underspend", "none"]
+    method: str
+    allocations: tuple[PartnerAmount, ...]
+    carried_forward: int = 0
+
+
+class ReturnGenerated(Event):
+    type: ClassVar[str] = "return_generated"
+    pool_id: str
+    quarter: str  # a quarter label, or a year label for the annual memorandum
+    kind: Literal["bcf_quarterly", "s75_memorandum"] = "bcf_quarterly"
+    as_at_position: int
+    data_as_at: str
+    chain_head: str
+    content_hash: str
+    documents: tuple[tuple[str, str], ...]  # (format, sha256 of its bytes)
+
+
+class ReturnApproved(Event):
+    type: ClassVar[str] = "return_approved"
+    pool_id: str
+    quarter: str
+    approved_by: str
+    note: str = ""
+
+
+class ReturnSubmitted(Event):
+    type: ClassVar[str] = "return_submitted"
+    pool_id: str
+    quarter: str
+    submitted_by: str
+    reference: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        PartnerRegistered,
+        PoolEstablished,
+        PartnerJoined,
+        PlanAgreed,
+        ReferenceDataRecorded,
+        OpeningBalanceRecorded,
+        ContributionPosted,
+        ContributionRefunded,
+        ExpenditureRecorded,
+        ExpenditureCredited,
+        TransferPosted,
+        ForecastRecorded,
+        RiskRewardResultRecorded,
+        PopulationRecorded,
+        OutcomeAssessed,
+        MetricRecorded,
+        EventReversed,
+        PeriodClosed,
+        RiskShareSettled,
+        ReturnGenerated,
+        ReturnApproved,
+        ReturnSubmitted,
+    )
+}
+
+DATED_TYPES = frozenset(t for t, c in EVENT_TYPES.items() if "effective_date" in c.model_fields)
+
+
+def effective_date_of(event: Event) -> date | None:
+    """The accounting date an event concerns (for closed-period checks and indexing)."""
+    if isinstance(event, ForecastRecorded):
+        return event.as_of_date
+    value = getattr(event, "effective_date", None)
+    return value if isinstance(value, date) else None

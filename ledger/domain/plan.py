@@ -1,0 +1,123 @@
+"""A pool-year's agreement (the plan): one value held whole by ``plan agreed``.
+
+Amounts are integer pence; percentages, weights and hours are ``Decimal``. Maps are
+tuples of pairs (frozen all the way down) with helpers to read them as dicts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from ledger.domain.model import Frozen
+
+RiskMethod = Literal["proportional", "fixed", "tiered", "by_commissioner", "carry_forward"]
+Commissioner = str  # "la", "icb", "joint", or a member partner's id
+
+
+class Share(Frozen):
+    partner_id: str
+    pct: Decimal
+
+
+class Cap(Frozen):
+    partner_id: str
+    amount: int  # pence
+
+
+class Tier(Frozen):
+    up_to: int | None  # cumulative top of the band, pence; None = open-ended (last band)
+    shares: tuple[Share, ...]
+
+
+class RiskRule(Frozen):
+    method: RiskMethod
+    shares: tuple[Share, ...] = ()  # fixed
+    tiers: tuple[Tier, ...] = ()  # tiered
+    caps: tuple[Cap, ...] = ()  # overspend rules only; never on the host
+
+
+class RiskShareRules(Frozen):
+    overspend: RiskRule = RiskRule(method="proportional")
+    underspend: RiskRule = RiskRule(method="proportional")
+
+
+class PlannedContribution(Frozen):
+    partner_id: str
+    funding_stream: str
+    amount: int  # pence
+
+
+class JointSplit(Frozen):
+    la: Decimal
+    icb: Decimal
+
+
+class Scheme(Frozen):
+    id: str
+    name: str
+    scheme_type: str
+    commissioner: Commissioner
+    joint_split: JointSplit | None = None
+    provider_type: str
+    funding_stream: str
+    planned: int  # pence
+
+
+class RiskRewardScheme(Frozen):
+    id: str
+    name: str
+    gain_shares: tuple[Share, ...]
+    loss_shares: tuple[Share, ...]
+
+
+class CohortWeight(Frozen):
+    cohort: str
+    weight: Decimal
+
+
+class Capitation(Frozen):
+    budget: int  # pence, net of personal budgets
+    excluded_personal_budgets: int = 0  # pence, tracked alongside, never allocated
+    weights: tuple[CohortWeight, ...]
+
+
+class CommissionedService(Frozen):
+    id: str
+    provider_id: str
+    period: str  # a period label
+    hours: Decimal  # at most two decimals
+    rate: int  # pence per hour
+    base_pct: Decimal
+    outcomes: tuple[str, ...]
+    unit_id: str | None = None  # locality or lot, for reporting
+
+
+class MetricDefinition(Frozen):
+    id: str
+    name: str
+    unit: str
+    lower_is_better: bool
+
+
+class Plan(Frozen):
+    contributions: tuple[PlannedContribution, ...] = ()
+    schemes: tuple[Scheme, ...] = ()
+    risk_share: RiskShareRules = RiskShareRules()
+    risk_reward_schemes: tuple[RiskRewardScheme, ...] = ()
+    capitation: Capitation | None = None
+    commissioned_services: tuple[CommissionedService, ...] = ()
+    metrics: tuple[MetricDefinition, ...] = ()
+
+    def planned_by_partner(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.contributions:
+            out[c.partner_id] = out.get(c.partner_id, 0) + c.amount
+        return out
+
+    @property
+    def planned_total(self) -> int:
+        return sum(c.amount for c in self.contributions)
+
+    def scheme(self, scheme_id: str) -> Scheme | None:
+        return next((s for s in self.schemes if s.id == scheme_id), None)

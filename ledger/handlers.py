@@ -1,0 +1,412 @@
+"""The write path: one function per command, each ``load -> decide -> append``.
+
+``Ledger.execute`` runs a command in one transaction that holds the append lock:
+idempotency check, load the state the decision needs (kept write-side, never a stream
+replay), decide, append the events chained to the head, evolve the state, run the
+append hooks (the projector) and store the idempotency key. Any error rolls all of it
+back, so a rejected request writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ledger.clock import Clock, format_instant, london_today
+from ledger.domain import commands as c
+from ledger.domain import events as ev
+from ledger.domain.decide import Context, ReferenceSource, decide
+from ledger.domain.errors import FieldError, IdempotencyConflict, LedgerError, ValidationFailed
+from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve
+from ledger.store import eventstore as es
+from ledger.store import tables as t
+from ledger.store.serialization import canonical_json
+
+AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An ``Idempotency-Key`` scoped to (token, method, path), and the normalised request."""
+
+    key: str
+    token_id: str
+    method: str
+    path: str
+    request: Mapping[str, Any]
+
+    @property
+    def scope(self) -> str:
+        raw = "\x1f".join((self.token_id, self.method, self.path, self.key))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @property
+    def request_json(self) -> str:
+        return canonical_json(self.request)
+
+    @property
+    def request_hash(self) -> str:
+        return hashlib.sha256(self.request_json.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    events: tuple[es.StoredEvent, ...]
+    replayed: bool = False  # True when an idempotent repeat returned the first answer
+
+
+class _Partners(Mapping[str, PartnerInfo]):
+    """Registered partners, read on demand (registrations never change: cached)."""
+
+    def __init__(
+        self, conn: Connection, cache: dict[str, PartnerInfo], pending: dict[str, PartnerInfo]
+    ) -> None:
+        self._conn, self._cache, self._pending = conn, cache, pending
+
+    def __getitem__(self, key: str) -> PartnerInfo:
+        if key in self._pending:
+            return self._pending[key]
+        if key not in self._cache:
+            row = self._conn.execute(
+                select(t.ws_partners).where(t.ws_partners.c.partner_id == key)
+            ).first()
+            if row is None:
+                raise KeyError(key)
+            self._cache[key] = PartnerInfo(partner_id=row.partner_id, name=row.name, kind=row.kind)
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        rows = self._conn.execute(select(t.ws_partners.c.partner_id)).scalars().all()
+        return iter(sorted({*rows, *self._pending}))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+class Ledger:
+    """The write side. Built by an entrypoint with its engine, clock and reference data."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        reference: ReferenceSource,
+        hooks: Sequence[AppendHook] = (),
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.reference = reference
+        self.hooks = list(hooks)
+        self._partners: dict[str, PartnerInfo] = {}
+        self._pools: dict[str, PoolState] = {}
+        self._reference_hashes: set[str] = set()
+
+    # -- public ------------------------------------------------------------------------
+
+    def execute(
+        self,
+        command: c.Command,
+        actor: c.Actor,
+        *,
+        idempotency: Idempotency | None = None,
+        request_id: str | None = None,
+        request_meta: dict[str, Any] | None = None,
+        documents: Mapping[str, bytes] | None = None,
+    ) -> Outcome:
+        with es.write_transaction(self.engine) as (conn, head):
+            if idempotency is not None:
+                first = self._replay(conn, idempotency)
+                if first is not None:
+                    return first
+            batch = _Batch(self, conn, head, actor)
+            batch.add(command, documents=documents)
+            stored = batch.commit(request_id, request_meta)
+            if idempotency is not None:
+                self._remember(conn, idempotency, stored)
+        self._pools.update(batch.cache_updates)  # only once committed
+        return Outcome(tuple(stored))
+
+    def execute_many(
+        self,
+        commands: Sequence[c.Command],
+        actor: c.Actor,
+        *,
+        idempotency: Idempotency | None = None,
+        request_id: str | None = None,
+        request_meta: dict[str, Any] | None = None,
+        lines: Sequence[int] | None = None,
+    ) -> Outcome:
+        """The batched path: all commands in one transaction, all or nothing. Every
+        refused command is reported (with its line, for CSV imports) in one error."""
+        with es.write_transaction(self.engine) as (conn, head):
+            if idempotency is not None:
+                first = self._replay(conn, idempotency)
+                if first is not None:
+                    return first
+            batch = _Batch(self, conn, head, actor)
+            problems: list[FieldError] = []
+            for i, cmd in enumerate(commands):
+                line = lines[i] if lines is not None else i + 1
+                try:
+                    batch.add(cmd)
+                except LedgerError as e:
+                    errs = e.errors or (FieldError("", e.detail),)
+                    problems += [FieldError(f.field, f.message, line) for f in errs]
+            if problems:
+                raise ValidationFailed(
+                    f"{len({p.line for p in problems})} of {len(commands)} lines were refused; "
+                    "nothing was written",
+                    errors=tuple(problems),
+                )
+            stored = batch.commit(request_id, request_meta)
+            if idempotency is not None:
+                self._remember(conn, idempotency, stored)
+        self._pools.update(batch.cache_updates)  # only once committed
+        return Outcome(tuple(stored))
+
+    def forget_caches(self) -> None:
+        self._pools.clear()
+        self._partners.clear()
+        self._reference_hashes.clear()
+
+    # -- idempotency -------------------------------------------------------------------
+
+    def _replay(self, conn: Connection, idem: Idempotency) -> Outcome | None:
+        row = conn.execute(
+            select(t.idempotency_keys).where(t.idempotency_keys.c.scope == idem.scope)
+        ).first()
+        if row is None:
+            return None
+        if row.request_hash != idem.request_hash:
+            diff = _differences(json.loads(row.request), dict(idem.request))
+            raise IdempotencyConflict(
+                "this Idempotency-Key was first used with a different request; differs in: "
+                + ", ".join(diff),
+                errors=tuple(FieldError(f, "differs from the first request") for f in diff),
+            )
+        positions = json.loads(row.positions)
+        return Outcome(tuple(es.get_by_positions(conn, positions)), replayed=True)
+
+    def _remember(
+        self, conn: Connection, idem: Idempotency, stored: Sequence[es.StoredEvent]
+    ) -> None:
+        conn.execute(
+            insert(t.idempotency_keys).values(
+                scope=idem.scope,
+                request_hash=idem.request_hash,
+                request=idem.request_json,
+                positions=json.dumps([e.position for e in stored]),
+                status=201,
+                created_at=format_instant(self.clock.now()),
+            )
+        )
+
+    # -- state -------------------------------------------------------------------------
+
+    def load_pool(self, conn: Connection, pool_id: str) -> PoolState | None:
+        version = conn.execute(
+            select(t.ws_pools.c.version).where(t.ws_pools.c.pool_id == pool_id)
+        ).scalar()
+        if version is None:
+            return None
+        cached = self._pools.get(pool_id)
+        if cached is not None and cached.version == version:
+            return cached
+        text = conn.execute(
+            select(t.ws_pools.c.state).where(t.ws_pools.c.pool_id == pool_id)
+        ).scalar_one()
+        state = PoolState.model_validate_json(text)
+        self._pools[pool_id] = state
+        return state
+
+    def _recorded_reference(self, conn: Connection) -> frozenset[str]:
+        rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()
+        self._reference_hashes = set(rows)
+        return frozenset(self._reference_hashes)
+
+
+class _Batch:
+    """Commands decided one after another against evolving state, appended together."""
+
+    def __init__(self, ledger: Ledger, conn: Connection, head: es.Head, actor: c.Actor) -> None:
+        self.ledger, self.conn, self.head, self.actor = ledger, conn, head, actor
+        self.pending: list[es.PendingEvent] = []
+        self.pools: dict[str, PoolState | None] = {}
+        self.original: dict[str, PoolState | None] = {}
+        self.new_partners: dict[str, PartnerInfo] = {}
+        self.documents: list[tuple[str, str, str, bytes]] = []  # pool, period, format, bytes
+        self.today = london_today(ledger.clock)
+        self.recorded_reference: frozenset[str] | None = None
+        self.reversed_here: set[str] = set()
+        self.cache_updates: dict[str, PoolState] = {}
+
+    def _pool(self, pool_id: str) -> PoolState | None:
+        if pool_id not in self.pools:
+            state = self.ledger.load_pool(self.conn, pool_id)
+            self.pools[pool_id] = state
+            self.original[pool_id] = state
+        return self.pools[pool_id]
+
+    def _target(self, event_id: str) -> TargetEvent | None:
+        stored = es.get_event(self.conn, event_id)
+        if stored is None:
+            return None
+        return TargetEvent(
+            event_id=stored.event_id,
+            type=stored.type,
+            position=stored.position,
+            pool_id=stored.pool_id,
+            poster_partner_id=stored.actor_partner_id,
+            effective_date=stored.effective_date,
+            reversed=event_id in self.reversed_here or es.is_reversed(self.conn, event_id),
+        )
+
+    def add(self, command: c.Command, *, documents: Mapping[str, bytes] | None = None) -> None:
+        target = self._target(command.event_id) if isinstance(command, c.ReverseEvent) else None
+        pool_id = getattr(command, "pool_id", None) or (target.pool_id if target else None)
+        pool = self._pool(pool_id) if pool_id else None
+        if isinstance(command, c.AgreePlan) and self.recorded_reference is None:
+            self.recorded_reference = self.ledger._recorded_reference(self.conn)
+        ctx = Context(
+            actor=self.actor,
+            today=self.today,
+            reference=self.ledger.reference,
+            partners=_Partners(self.conn, self.ledger._partners, self.new_partners),
+            pool=pool,
+            target=target,
+            recorded_reference=self.recorded_reference or frozenset(),
+        )
+        new = decide(command, ctx)
+        for event in new:
+            self._stage(event, pool_id)
+        if documents is not None and isinstance(command, c.GenerateReturn):
+            for fmt, data in documents.items():
+                self.documents.append((command.pool_id, command.quarter, fmt, data))
+
+    def _stage(self, event: ev.Event, pool_id: str | None) -> None:
+        reverses = None
+        if isinstance(event, ev.PartnerRegistered):
+            stream, version = f"partner:{event.partner_id}", 1
+            self.new_partners[event.partner_id] = PartnerInfo(
+                partner_id=event.partner_id, name=event.name, kind=event.kind
+            )
+        elif isinstance(event, ev.ReferenceDataRecorded):
+            stream, version = f"reference:{event.content_hash}", 1
+            self.recorded_reference = (self.recorded_reference or frozenset()) | {
+                event.content_hash
+            }
+        else:
+            pid = event.pool_id if isinstance(event, ev.PoolEstablished) else pool_id
+            assert pid is not None
+            if isinstance(event, ev.EventReversed):
+                reverses = event.reversed_event_id
+                self.reversed_here.add(reverses)
+            before = self.pools.get(pid)
+            after = evolve(before, event)
+            self.pools[pid] = after
+            self.original.setdefault(pid, None)
+            stream, version = f"pool:{pid}", after.version if after else 1
+        self.pending.append(es.PendingEvent(event, stream, version, reverses))
+
+    def commit(
+        self, request_id: str | None, request_meta: dict[str, Any] | None
+    ) -> list[es.StoredEvent]:
+        if not self.pending:
+            return []
+        envelope = es.Envelope(
+            actor=self.actor.name,
+            actor_role=self.actor.role,
+            actor_partner_id=self.actor.partner_id,
+            token_id=self.actor.token_id,
+            request_id=request_id,
+            request_meta=request_meta,
+        )
+        rows = es.build_rows(
+            self.head, self.pending, envelope, format_instant(self.ledger.clock.now())
+        )
+        es.insert_rows(self.conn, rows)
+        stored = es.stored_from_rows(rows)
+        self._save_state(stored)
+        for pool_id, period, fmt, data in self.documents:
+            ret = next(
+                s for s in stored if s.type == ev.ReturnGenerated.type and s.pool_id == pool_id
+            )
+            self.conn.execute(
+                insert(t.filed_documents).values(
+                    pool_id=pool_id,
+                    period=period,
+                    format=fmt,
+                    position=ret.position,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    content=data,
+                )
+            )
+        for hook in self.ledger.hooks:
+            hook(self.conn, stored)
+        return stored
+
+    def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:
+        # plans are keyed by their event id (known only now): re-evolve those pools
+        plan_pools = {s.pool_id for s in stored if s.type == ev.PlanAgreed.type}
+        for pid in plan_pools:
+            assert pid is not None
+            state = self.original.get(pid)
+            for s in stored:
+                if s.pool_id == pid or (s.type == ev.PoolEstablished.type and s.pool_id == pid):
+                    state = evolve(state, s.event, event_id=s.event_id)
+            self.pools[pid] = state
+        for p in self.new_partners.values():
+            self.conn.execute(
+                insert(t.ws_partners).values(partner_id=p.partner_id, name=p.name, kind=p.kind)
+            )
+        for s in stored:
+            if s.type == ev.ReferenceDataRecorded.type:
+                self.conn.execute(
+                    insert(t.ws_reference).values(
+                        content_hash=json.loads(s.payload)["content_hash"],
+                        year=s.year or "",
+                        position=s.position,
+                    )
+                )
+        for pid, state in self.pools.items():
+            before = self.original.get(pid)
+            if state is None or state is before:
+                continue
+            if before is None:
+                self.conn.execute(
+                    insert(t.ws_pools).values(
+                        pool_id=pid, version=state.version, state=state.model_dump_json()
+                    )
+                )
+            elif state.model_copy(update={"version": before.version}) == before:
+                self.conn.execute(
+                    update(t.ws_pools)
+                    .where(t.ws_pools.c.pool_id == pid)
+                    .values(version=state.version)
+                )
+            else:
+                self.conn.execute(
+                    update(t.ws_pools)
+                    .where(t.ws_pools.c.pool_id == pid)
+                    .values(version=state.version, state=state.model_dump_json())
+                )
+            self.cache_updates[pid] = state
+
+
+def _differences(
+    first: Mapping[str, Any], second: Mapping[str, Any], prefix: str = ""
+) -> list[str]:
+    out: list[str] = []
+    for key in sorted(set(first) | set(second)):
+        a, b = first.get(key), second.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += _differences(a, b, path + ".")
+        elif a != b:
+            out.append(path)
+    return out or ["(the request)"]

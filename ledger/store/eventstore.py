@@ -1,0 +1,393 @@
+"""The event store: append under the head lock, read by stream, position or instant,
+and verify the hash chain.
+
+Appends run inside a write transaction that holds the single ``ledger_head`` row
+(``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so positions
+are gap-free and commit in order however many processes write. The database refuses
+UPDATE and DELETE on events (triggers, see the migration); a stream's optimistic
+version is a unique key.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.domain import events as ev
+from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
+from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
+from ledger.store import tables as t
+from ledger.store.engine import is_sqlite
+from ledger.store.serialization import (
+    ZERO_HASH,
+    chain_hash,
+    decode_event,
+    encode_payload,
+    payload_is_canonical,
+)
+
+EPOCH = "1970-01-01T00:00:00.000000Z"
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    hash: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who and what request: stored in columns beside each event."""
+
+    actor: str
+    actor_role: str
+    actor_partner_id: str | None = None
+    token_id: str | None = None
+    request_id: str | None = None
+    request_meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    event_id: str
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    payload: str
+    effective_date: date | None
+    recorded_at: str
+    actor: str
+    actor_role: str
+    actor_partner_id: str | None
+    token_id: str | None
+    request_id: str | None
+    request_meta: str | None
+    pool_id: str | None
+    partner_id: str | None
+    counterparty_id: str | None
+    scheme_id: str | None
+    funding_stream: str | None
+    year: str | None
+    period: str | None
+    reverses_event_id: str | None
+    hash: str
+
+    @cached_property
+    def event(self) -> ev.Event:
+        return decode_event(self.type, self.schema_version, self.payload)
+
+    def as_row(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in COLUMNS}
+
+
+COLUMNS = tuple(c.name for c in t.events.columns)
+
+
+def row_to_stored(row: Any) -> StoredEvent:
+    m = row._mapping
+    return StoredEvent(**{c: m[c] for c in COLUMNS})
+
+
+def index_columns(event: ev.Event) -> dict[str, Any]:
+    """What an event concerns, for the indexed columns."""
+    d: dict[str, Any] = {
+        "pool_id": getattr(event, "pool_id", None),
+        "partner_id": getattr(event, "partner_id", None),
+        "counterparty_id": None,
+        "scheme_id": getattr(event, "scheme_id", None),
+        "funding_stream": getattr(event, "funding_stream", None),
+        "year": getattr(event, "year", None),
+        "period": getattr(event, "quarter", None) or getattr(event, "period", None),
+        "effective_date": ev.effective_date_of(event),
+    }
+    if isinstance(event, ev.PoolEstablished):
+        d["partner_id"] = event.host_partner_id
+    if isinstance(event, ev.TransferPosted):
+        d["partner_id"] = event.from_party.partner_id
+        d["counterparty_id"] = event.to_party.partner_id
+    if d["period"] is None and d["effective_date"] is not None:
+        d["period"] = Quarter.of(d["effective_date"]).label
+    if d["year"] is None:
+        if isinstance(
+            event, ev.ReturnGenerated | ev.ReturnApproved | ev.ReturnSubmitted | ev.PeriodClosed
+        ):
+            d["year"] = year_of(parse_period(event.quarter)).label
+        elif d["effective_date"] is not None:
+            d["year"] = FinancialYear.of(d["effective_date"]).label
+    return d
+
+
+@dataclass
+class PendingEvent:
+    event: ev.Event
+    stream_id: str
+    stream_version: int
+    reverses_event_id: str | None = None
+
+
+def lock_head(conn: Connection) -> Head:
+    q = select(t.ledger_head.c.position, t.ledger_head.c.hash, t.ledger_head.c.recorded_at).where(
+        t.ledger_head.c.id == 1
+    )
+    if not is_sqlite_conn(conn):
+        q = q.with_for_update()
+    row = conn.execute(q).one()
+    return Head(int(row.position), row.hash, row.recorded_at)
+
+
+def read_head(conn: Connection) -> Head:
+    row = conn.execute(select(t.ledger_head).where(t.ledger_head.c.id == 1)).one()
+    return Head(int(row.position), row.hash, row.recorded_at)
+
+
+def is_sqlite_conn(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[tuple[Connection, Head]]:
+    """A transaction holding the append lock; yields the connection and the head."""
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn, lock_head(conn)
+
+
+def build_rows(
+    head: Head, pending: Sequence[PendingEvent], envelope: Envelope, recorded_at: str
+) -> list[dict[str, Any]]:
+    """Rows for the pending events, chained from ``head``. ``recorded_at`` is never
+    earlier than the head's."""
+    recorded = max(recorded_at, head.recorded_at)
+    rows: list[dict[str, Any]] = []
+    prev, pos = head.hash, head.position
+    meta = json.dumps(envelope.request_meta, sort_keys=True) if envelope.request_meta else None
+    for p in pending:
+        pos += 1
+        row: dict[str, Any] = {
+            "position": pos,
+            "event_id": str(uuid.uuid4()),
+            "stream_id": p.stream_id,
+            "stream_version": p.stream_version,
+            "type": p.event.type,
+            "schema_version": p.event.schema_version,
+            "payload": encode_payload(p.event),
+            "recorded_at": recorded,
+            "actor": envelope.actor,
+            "actor_role": envelope.actor_role,
+            "actor_partner_id": envelope.actor_partner_id,
+            "token_id": envelope.token_id,
+            "request_id": envelope.request_id,
+            "request_meta": meta,
+            "reverses_event_id": p.reverses_event_id,
+            **index_columns(p.event),
+        }
+        row["hash"] = chain_hash(prev, row)
+        prev = row["hash"]
+        rows.append(row)
+    return rows
+
+
+def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert chained rows and move the head, translating unique-key clashes."""
+    if not rows:
+        return
+    try:
+        conn.execute(t.events.insert(), rows)
+    except IntegrityError as e:
+        msg = str(e.orig).lower()
+        if "reverses_event_id" in msg:
+            raise AlreadyReversed("that event is already reversed") from e
+        if "stream" in msg:
+            raise ConcurrencyError(
+                "the stream changed while this request was decided; retry it"
+            ) from e
+        raise AlreadyExists("that fact is already recorded (a unique key refused it)") from e
+    last = rows[-1]
+    conn.execute(
+        update(t.ledger_head)
+        .where(t.ledger_head.c.id == 1)
+        .values(position=last["position"], hash=last["hash"], recorded_at=last["recorded_at"])
+    )
+
+
+def stored_from_rows(rows: list[dict[str, Any]]) -> list[StoredEvent]:
+    return [StoredEvent(**{c: r.get(c) for c in COLUMNS}) for r in rows]  # type: ignore[arg-type]
+
+
+# --- reads -------------------------------------------------------------------------
+
+
+def read_range(
+    conn: Connection,
+    after: int = 0,
+    limit: int | None = None,
+    *,
+    pool_id: str | None = None,
+    upto: int | None = None,
+) -> list[StoredEvent]:
+    q = select(t.events).where(t.events.c.position > after).order_by(t.events.c.position)
+    if pool_id is not None:
+        q = q.where(t.events.c.pool_id == pool_id)
+    if upto is not None:
+        q = q.where(t.events.c.position <= upto)
+    if limit is not None:
+        q = q.limit(limit)
+    return [row_to_stored(r) for r in conn.execute(q)]
+
+
+def iter_events(
+    engine: Engine, after: int = 0, upto: int | None = None, batch: int = 5000
+) -> Iterator[StoredEvent]:
+    """Stream events in position order in bounded batches (memory stays flat)."""
+    last = after
+    while True:
+        with engine.connect() as conn:
+            rows = read_range(conn, last, batch, upto=upto)
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].position
+
+
+def read_stream(conn: Connection, stream_id: str) -> list[StoredEvent]:
+    q = (
+        select(t.events)
+        .where(t.events.c.stream_id == stream_id)
+        .order_by(t.events.c.stream_version)
+    )
+    return [row_to_stored(r) for r in conn.execute(q)]
+
+
+def get_event(conn: Connection, event_id: str) -> StoredEvent | None:
+    row = conn.execute(select(t.events).where(t.events.c.event_id == event_id)).first()
+    return row_to_stored(row) if row else None
+
+
+def get_by_positions(conn: Connection, positions: Sequence[int]) -> list[StoredEvent]:
+    q = (
+        select(t.events)
+        .where(t.events.c.position.in_(list(positions)))
+        .order_by(t.events.c.position)
+    )
+    return [row_to_stored(r) for r in conn.execute(q)]
+
+
+def is_reversed(conn: Connection, event_id: str, upto: int | None = None) -> bool:
+    q = select(t.events.c.position).where(t.events.c.reverses_event_id == event_id)
+    if upto is not None:
+        q = q.where(t.events.c.position <= upto)
+    return conn.execute(q).first() is not None
+
+
+def position_at(conn: Connection, instant: str) -> int:
+    """The last position recorded at or before ``instant`` (0 if none)."""
+    v = conn.execute(
+        select(func.max(t.events.c.position)).where(t.events.c.recorded_at <= instant)
+    ).scalar()
+    return int(v or 0)
+
+
+def recorded_at_of(conn: Connection, position: int) -> str | None:
+    return conn.execute(
+        select(t.events.c.recorded_at).where(t.events.c.position == position)
+    ).scalar()
+
+
+def hash_at(conn: Connection, position: int) -> str:
+    if position == 0:
+        return ZERO_HASH
+    v = conn.execute(select(t.events.c.hash).where(t.events.c.position == position)).scalar()
+    return str(v) if v else ZERO_HASH
+
+
+# --- verification --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events_checked: int
+    head_hash: str
+    head_position: int
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+
+def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
+    """Recompute the chain from position 1 and name the first bad event.
+
+    Checks: positions gap-free from 1; each payload in canonical form; each stored
+    hash equals SHA-256(previous || canonical row); the head row matches the last
+    event; and every filed return's recorded chain head is still in the chain (so
+    removing events from the end is detected)."""
+    prev, expected, checked = ZERO_HASH, 1, 0
+    heads: list[tuple[int, str, int]] = []  # (as_at_position, chain_head, return's position)
+    for e in iter_events(engine, batch=batch):
+        row = e.as_row()
+        if e.position != expected:
+            return _bad(
+                checked,
+                prev,
+                expected - 1,
+                expected,
+                f"position {expected} is missing (found {e.position})",
+            )
+        if not payload_is_canonical(e.payload):
+            return _bad(
+                checked,
+                prev,
+                expected - 1,
+                e.position,
+                f"event at position {e.position} has a payload that is not as stored",
+            )
+        if chain_hash(prev, row) != e.hash:
+            return _bad(
+                checked,
+                prev,
+                expected - 1,
+                e.position,
+                f"event at position {e.position} does not match its hash",
+            )
+        if e.type == ev.ReturnGenerated.type:
+            data = json.loads(e.payload)
+            heads.append((int(data["as_at_position"]), str(data["chain_head"]), e.position))
+        prev, expected, checked = e.hash, expected + 1, checked + 1
+    with engine.connect() as conn:
+        head = read_head(conn)
+        if head.position != checked or head.hash != prev:
+            return _bad(
+                checked,
+                prev,
+                checked,
+                checked + 1 if head.position > checked else checked,
+                f"the ledger head says position {head.position} but the chain ends at {checked}",
+            )
+        for as_at, chain_head, pos in heads:
+            if hash_at(conn, as_at) != chain_head:
+                return _bad(
+                    checked,
+                    prev,
+                    checked,
+                    as_at,
+                    f"the return filed at position {pos} recorded chain head "
+                    f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
+                )
+    return VerifyResult(True, checked, prev, checked)
+
+
+def _bad(checked: int, prev: str, head_pos: int, pos: int, why: str) -> VerifyResult:
+    return VerifyResult(False, checked, prev, head_pos, pos, why)

@@ -1,0 +1,155 @@
+"""The write side's tables (SQLAlchemy Core). Read models live in ``projections``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(120), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("effective_date", Date, nullable=True),
+    Column("recorded_at", String(27), nullable=False),  # 2026-11-23T09:47:50.123456Z
+    Column("actor", String(200), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("actor_partner_id", String(40), nullable=True),
+    Column("token_id", String(40), nullable=True),
+    Column("request_id", String(80), nullable=True),
+    Column("request_meta", Text, nullable=True),
+    # what the event concerns, indexed so any figure can be traced to its events
+    Column("pool_id", String(40), nullable=True),
+    Column("partner_id", String(40), nullable=True),
+    Column("counterparty_id", String(40), nullable=True),
+    Column("scheme_id", String(40), nullable=True),
+    Column("funding_stream", String(60), nullable=True),
+    Column("year", String(7), nullable=True),
+    Column("period", String(11), nullable=True),
+    Column("reverses_event_id", String(36), nullable=True, unique=True),  # reversed once
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    Index("ix_events_pool_position", "pool_id", "position"),
+    Index("ix_events_partner", "partner_id"),
+    Index("ix_events_scheme", "scheme_id"),
+    Index("ix_events_stream_year", "funding_stream", "year"),
+    Index("ix_events_recorded_at", "recorded_at"),
+    Index("ix_events_type", "type"),
+    # one filed return per pool and quarter, one close per quarter, one settlement per year
+    Index(
+        "uq_events_return_filed",
+        "pool_id",
+        "period",
+        unique=True,
+        sqlite_where=text("type = 'return_generated'"),
+        postgresql_where=text("type = 'return_generated'"),
+    ),
+    Index(
+        "uq_events_period_closed",
+        "pool_id",
+        "period",
+        unique=True,
+        sqlite_where=text("type = 'period_closed'"),
+        postgresql_where=text("type = 'period_closed'"),
+    ),
+    Index(
+        "uq_events_settled",
+        "pool_id",
+        "year",
+        unique=True,
+        sqlite_where=text("type = 'risk_share_settled'"),
+        postgresql_where=text("type = 'risk_share_settled'"),
+    ),
+)
+
+# The single row every writer locks: the head of the chain. Appends hold it until
+# commit, so positions are gap-free and in commit order across processes.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("recorded_at", String(27), nullable=False),
+)
+
+ws_partners = Table(
+    "ws_partners",
+    metadata,
+    Column("partner_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+)
+
+ws_pools = Table(
+    "ws_pools",
+    metadata,
+    Column("pool_id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
+ws_reference = Table(
+    "ws_reference",
+    metadata,
+    Column("content_hash", String(64), primary_key=True),
+    Column("year", String(7), nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),  # sha256(token, method, path, key)
+    Column("request_hash", String(64), nullable=False),
+    Column("request", Text, nullable=False),  # the normalised request, to name differences
+    Column("positions", Text, nullable=False),  # JSON list of the positions it wrote
+    Column("status", Integer, nullable=False),
+    Column("created_at", String(27), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("partner_id", String(40), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(27), nullable=False),
+    Column("revoked_at", String(27), nullable=True),
+)
+
+# The bytes of each filed return, written in the transaction of its event and never
+# changed (the same guard triggers as events).
+filed_documents = Table(
+    "filed_documents",
+    metadata,
+    Column("pool_id", String(40), primary_key=True),
+    Column("period", String(11), primary_key=True),
+    Column("format", String(10), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+IMMUTABLE_TABLES = ("events", "filed_documents")

@@ -1,0 +1,150 @@
+"""Shared fixtures: every storage test runs on SQLite (a file, WAL) and PostgreSQL.
+
+PostgreSQL tests read POOLED_TEST_POSTGRES_URL. Unset outside CI, they are skipped with
+a visible reason; in CI (CI=true) or when the URL is set but unreachable, they fail
+loudly. Each PostgreSQL test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from sqlalchemy import Engine, create_engine, text
+
+from ledger.clock import FixedClock
+from ledger.store.engine import make_engine, normalise_url
+from ledger.store.migrate import upgrade
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+PG_URL = os.environ.get("POOLED_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _pg_reachable() -> str | None:
+    if not PG_URL:
+        return "POOLED_TEST_POSTGRES_URL is not set"
+    try:
+        eng = create_engine(normalise_url(PG_URL))
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+    except Exception as e:
+        return f"PostgreSQL at {PG_URL} is unreachable: {e.__class__.__name__}: {e}"
+    return None
+
+
+_PG_PROBLEM: str | None = None
+_PG_CHECKED = False
+
+
+def require_postgres() -> None:
+    global _PG_PROBLEM, _PG_CHECKED
+    if not _PG_CHECKED:
+        _PG_PROBLEM, _PG_CHECKED = _pg_reachable(), True
+    if _PG_PROBLEM is None:
+        return
+    if IN_CI or PG_URL:
+        pytest.fail(f"PostgreSQL tests cannot run: {_PG_PROBLEM}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {_PG_PROBLEM}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def postgres_engine(schema: str) -> Engine:
+    assert PG_URL
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = create_engine(
+        normalise_url(PG_URL),
+        pool_size=12,
+        max_overflow=20,
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    return engine
+
+
+def drop_postgres_schema(schema: str) -> None:
+    assert PG_URL
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    """A migrated, empty database: a SQLite file or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        path = tmp_path / "pooled.db"
+        shutil.copy(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    eng = postgres_engine(schema)
+    upgrade(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ledger(engine: Engine, clock: FixedClock) -> Ledger:
+    """The write side over a fresh database, with the read models kept in step when
+    the projections package provides its projector."""
+    from ledger.handlers import Ledger
+    from ledger.refdata import default_catalogue
+
+    hooks = []
+    try:
+        from projections.projector import Projector
+    except ImportError:  # pragma: no cover - before the read side exists
+        pass
+    else:
+        hooks.append(Projector().apply)
+    return Ledger(engine, clock, default_catalogue(), hooks=hooks)
+
+
+if True:  # for the annotation above without importing at collection time
+    from ledger.handlers import Ledger
