@@ -1,0 +1,1 @@
+"""Pure calculations of the projections: risk share, risk/reward, capitation, outcomes, metrics."""
