@@ -220,7 +220,9 @@ class Ledger:
         text = conn.execute(
             select(t.ws_pools.c.state).where(t.ws_pools.c.pool_id == pool_id)
         ).scalar_one()
-        state = PoolState.model_validate_json(text)
+        # the JSON is rewritten only when more than the version changes (a posting moves
+        # only the version column), so the column is the truth for the version
+        state = PoolState.model_validate_json(text).model_copy(update={"version": version})
         self._pools[pool_id] = state
         return state
 
