@@ -87,10 +87,14 @@ def validate_plan(
                 problems.append((f"{path}.joint_split", "la and icb must sum to exactly 100"))
         elif sc.joint_split is not None:
             problems.append((f"{path}.joint_split", "only a joint scheme has a split"))
-        try:
-            commissioner_weights(sc.commissioner, sc.joint_split, member_kinds, planned)
-        except ValueError as e:
-            problems.append((f"{path}.commissioner", str(e)))
+        split_bad = sc.commissioner == "joint" and (
+            sc.joint_split is None or sc.joint_split.la + sc.joint_split.icb != HUNDRED
+        )
+        if not split_bad:  # a bad split is reported once, above
+            try:
+                commissioner_weights(sc.commissioner, sc.joint_split, member_kinds, planned)
+            except ValueError as e:
+                problems.append((f"{path}.commissioner", str(e)))
     problems += [
         (f, m) for f, m in validate_rules(plan.risk_share, host=host, members=member_kinds.keys())
     ]

@@ -1,0 +1,222 @@
+"""The event catalogue: every fact has a golden payload that still decodes, type names
+never change, and upcasters carry old payloads forward."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger.domain import events as ev
+from ledger.domain.plan import Plan, PlannedContribution
+from ledger.store import serialization as ser
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "events_v1.json"
+
+SAMPLES: list[ev.Event] = [
+    ev.PartnerRegistered(
+        partner_id="ncc",
+        name="Nottinghamshire County Council",
+        kind="local_authority",
+        ons_code="E10000024",
+    ),
+    ev.PoolEstablished(
+        pool_id="ices",
+        name="Equipment",
+        kind="section_75",
+        host_partner_id="ncc",
+        members=("ncc", "city"),
+    ),
+    ev.PartnerJoined(pool_id="ices", partner_id="icb"),
+    ev.PlanAgreed(
+        pool_id="ices",
+        year="2025-26",
+        plan=Plan(
+            contributions=(
+                PlannedContribution(
+                    partner_id="ncc", funding_stream="contribution", amount=200000000
+                ),
+            )
+        ),
+    ),
+    ev.ReferenceDataRecorded(year="2025-26", content_hash="ab" * 32, content="{}"),
+    ev.OpeningBalanceRecorded(
+        pool_id="ices", year="2025-26", amount=-1250, note="b/f", effective_date=date(2025, 4, 1)
+    ),
+    ev.ContributionPosted(
+        pool_id="ices",
+        partner_id="ncc",
+        funding_stream="contribution",
+        amount=123450,
+        effective_date=date(2025, 7, 3),
+        year="2025-26",
+        reference="BACS",
+    ),
+    ev.ContributionRefunded(
+        pool_id="ices",
+        partner_id="ncc",
+        funding_stream="contribution",
+        amount=100,
+        effective_date=date(2025, 7, 4),
+        year="2025-26",
+        reference="R",
+        refunds_event_id="e1",
+    ),
+    ev.ExpenditureRecorded(
+        pool_id="ices",
+        scheme_id="eq",
+        funding_stream="contribution",
+        amount=5000,
+        effective_date=date(2025, 7, 5),
+        year="2025-26",
+        reference="INV",
+    ),
+    ev.ExpenditureCredited(
+        pool_id="ices",
+        scheme_id="eq",
+        funding_stream="contribution",
+        amount=500,
+        effective_date=date(2025, 7, 6),
+        year="2025-26",
+        reference="CN",
+    ),
+    ev.TransferPosted(
+        pool_id="bcf",
+        from_party=ev.Party(partner_id="icb"),
+        to_party=ev.Party(partner_id="ncc"),
+        purpose="s256",
+        amount=90000000,
+        effective_date=date(2025, 8, 1),
+        year="2025-26",
+        reference="S256",
+    ),
+    ev.ForecastRecorded(
+        pool_id="ices", year="2025-26", amount=360000000, as_of_date=date(2025, 9, 30)
+    ),
+    ev.RiskRewardResultRecorded(
+        pool_id="a",
+        scheme_id="rr",
+        period="2025-26-Q1",
+        costs=(ev.PartnerAmount(partner_id="ncc", amount=1),),
+        savings=(ev.PartnerAmount(partner_id="icb", amount=2),),
+        effective_date=date(2025, 6, 30),
+    ),
+    ev.PopulationRecorded(
+        pool_id="a", unit_id="north", cohort="85+", count=2000, effective_date=date(2025, 4, 1)
+    ),
+    ev.OutcomeAssessed(
+        pool_id="a",
+        service_id="hc",
+        outcome_id="independence",
+        period="2025-26-Q1",
+        met=True,
+        assessed_on=date(2025, 7, 10),
+        effective_date=date(2025, 6, 30),
+    ),
+    ev.MetricRecorded(
+        pool_id="a",
+        metric_id="ed-attendances",
+        period="2025-26-Q1",
+        target=Decimal("100.5"),
+        actual=Decimal("98"),
+        effective_date=date(2025, 6, 30),
+    ),
+    ev.EventReversed(
+        reversed_event_id="e1",
+        reversed_type="contribution_posted",
+        reversed_position=7,
+        pool_id="ices",
+        reason="keyed twice",
+        effective_date=date(2025, 7, 3),
+    ),
+    ev.PeriodClosed(pool_id="ices", quarter="2025-26-Q1"),
+    ev.RiskShareSettled(
+        pool_id="ices",
+        year="2025-26",
+        variance=100,
+        direction="overspend",
+        method="proportional",
+        allocations=(ev.PartnerAmount(partner_id="ncc", amount=100),),
+    ),
+    ev.ReturnGenerated(
+        pool_id="bcf",
+        quarter="2025-26-Q1",
+        as_at_position=10,
+        data_as_at="2025-07-30T05:00:00.000000Z",
+        chain_head="cd" * 32,
+        content_hash="ef" * 32,
+        documents=(("json", "01" * 32),),
+    ),
+    ev.ReturnApproved(pool_id="bcf", quarter="2025-26-Q1", approved_by="Pat"),
+    ev.ReturnSubmitted(pool_id="bcf", quarter="2025-26-Q1", submitted_by="Pat"),
+]
+
+
+def _golden() -> dict[str, dict[str, object]]:
+    return dict(json.loads(GOLDEN.read_text()))
+
+
+def test_every_fact_of_the_catalogue_has_a_golden_sample() -> None:
+    assert {type(s).type for s in SAMPLES} == set(ev.EVENT_TYPES)
+    assert set(_golden()) == set(ev.EVENT_TYPES)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type(s).type)
+def test_golden_payloads_still_decode_to_the_same_fact(sample: ev.Event) -> None:
+    golden = _golden()[type(sample).type]
+    stored = ser.canonical_json(golden["payload"])
+    decoded = ser.decode_event(type(sample).type, int(golden["schema_version"]), stored)  # type: ignore[call-overload]
+    assert decoded == sample
+    assert ser.encode_payload(decoded) == stored
+
+
+def test_events_are_frozen_and_refuse_unknown_fields() -> None:
+    e = SAMPLES[6]
+    with pytest.raises(Exception, match="frozen"):
+        e.amount = 1  # type: ignore[misc]
+    with pytest.raises(Exception, match="extra"):
+        ev.ContributionPosted.model_validate({**e.model_dump(), "surprise": 1})
+
+
+def test_an_upcaster_carries_an_old_payload_to_the_current_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given metric_recorded at schema 2, whose v1 payload named the actual "value"
+    monkeypatch.setattr(ev.MetricRecorded, "schema_version", 2)
+    monkeypatch.setitem(
+        ser.UPCASTERS,
+        ("metric_recorded", 1),
+        lambda p: {**{k: v for k, v in p.items() if k != "value"}, "actual": p["value"]},
+    )
+    v1 = {
+        "pool_id": "a",
+        "metric_id": "m",
+        "period": "2025-26-Q1",
+        "target": "1",
+        "value": "2",
+        "effective_date": "2025-06-30",
+        "prior_period_adjustment": False,
+    }
+    # when a stored v1 payload is read, then it arrives as the current shape
+    event = ser.decode_event("metric_recorded", 1, ser.canonical_json(v1))
+    assert isinstance(event, ev.MetricRecorded) and event.actual == Decimal("2")
+
+
+if __name__ == "__main__":  # regenerate the golden file (only when adding a new fact)
+    GOLDEN.write_text(
+        json.dumps(
+            {
+                type(s).type: {
+                    "schema_version": s.schema_version,
+                    "payload": s.model_dump(mode="json"),
+                }
+                for s in SAMPLES
+            },
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
+    )
