@@ -209,8 +209,8 @@ class Ledger:
     # -- state -------------------------------------------------------------------------
 
     def load_pool(self, conn: Connection, pool_id: str) -> PoolState | None:
-        version = conn.execute(
-            select(t.ws_pools.c.version).where(t.ws_pools.c.pool_id == pool_id)
+        version = conn.exec_driver_sql(
+            es.driver_sql(conn, "SELECT version FROM ws_pools WHERE pool_id = ?"), (pool_id,)
         ).scalar()
         if version is None:
             return None
@@ -386,10 +386,9 @@ class _Batch:
                     )
                 )
             elif state.model_copy(update={"version": before.version}) == before:
-                self.conn.execute(
-                    update(t.ws_pools)
-                    .where(t.ws_pools.c.pool_id == pid)
-                    .values(version=state.version)
+                self.conn.exec_driver_sql(
+                    es.driver_sql(self.conn, "UPDATE ws_pools SET version = ? WHERE pool_id = ?"),
+                    (state.version, pid),
                 )
             else:
                 self.conn.execute(

@@ -19,7 +19,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import events as ev
@@ -137,14 +137,34 @@ class PendingEvent:
     reverses_event_id: str | None = None
 
 
+_PARAMSTYLE_SQL: dict[tuple[str, str], str] = {}
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """Hot-path SQL written with ``?`` placeholders, in the driver's own paramstyle.
+
+    The append path runs a handful of fixed statements per command; sending them with
+    ``exec_driver_sql`` skips SQLAlchemy's statement construction and compilation,
+    which otherwise costs more than the statements themselves."""
+    key = (conn.dialect.name, sql)
+    found = _PARAMSTYLE_SQL.get(key)
+    if found is None:
+        found = sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+        _PARAMSTYLE_SQL[key] = found
+    return found
+
+
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608 - fixed column names
+)
+
+
 def lock_head(conn: Connection) -> Head:
-    q = select(t.ledger_head.c.position, t.ledger_head.c.hash, t.ledger_head.c.recorded_at).where(
-        t.ledger_head.c.id == 1
-    )
+    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
     if not is_sqlite_conn(conn):
-        q = q.with_for_update()
-    row = conn.execute(q).one()
-    return Head(int(row.position), row.hash, row.recorded_at)
+        sql += " FOR UPDATE"
+    row = conn.exec_driver_sql(sql).one()
+    return Head(int(row[0]), row[1], row[2])
 
 
 def read_head(conn: Connection) -> Head:
@@ -206,7 +226,11 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     try:
-        conn.execute(t.events.insert(), rows)
+        sqlite = is_sqlite_conn(conn)
+        params = [tuple(_sqlite_value(r[c]) if sqlite else r[c] for c in COLUMNS) for r in rows]
+        conn.exec_driver_sql(
+            driver_sql(conn, _INSERT_EVENT), params if len(params) > 1 else params[0]
+        )
     except IntegrityError as e:
         msg = str(e.orig).lower()
         if "reverses_event_id" in msg:
@@ -217,11 +241,16 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
             ) from e
         raise AlreadyExists("that fact is already recorded (a unique key refused it)") from e
     last = rows[-1]
-    conn.execute(
-        update(t.ledger_head)
-        .where(t.ledger_head.c.id == 1)
-        .values(position=last["position"], hash=last["hash"], recorded_at=last["recorded_at"])
+    conn.exec_driver_sql(
+        driver_sql(
+            conn, "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1"
+        ),
+        (last["position"], last["hash"], last["recorded_at"]),
     )
+
+
+def _sqlite_value(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v
 
 
 def stored_from_rows(rows: list[dict[str, Any]]) -> list[StoredEvent]:

@@ -24,8 +24,9 @@ class OutcomePayment:
     total: int  # base + released, never more than V
 
 
-def outcome_payment(hours: Decimal, rate: int, base_pct: Decimal, outcomes: Sequence[str],
-                    met: Collection[str]) -> OutcomePayment:
+def outcome_payment(
+    hours: Decimal, rate: int, base_pct: Decimal, outcomes: Sequence[str], met: Collection[str]
+) -> OutcomePayment:
     """What a commissioned service earns in a period, given the outcomes met."""
     if hours < 0 or rate < 0:
         raise ValueError("hours and rate must not be negative")
