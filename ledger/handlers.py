@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,71 @@ class Outcome:
     replayed: bool = False  # True when an idempotent repeat returned the first answer
 
 
+@dataclass(eq=False)
+class _Request:
+    command: c.Command
+    actor: c.Actor
+    idempotency: Idempotency | None
+    request_id: str | None
+    request_meta: dict[str, Any] | None
+    documents: Mapping[str, bytes] | None
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+    span: tuple[int, int] | None = None
+    same_as: _Request | None = None
+    done: bool = False
+
+    def envelope(self) -> es.Envelope:
+        return es.Envelope(
+            actor=self.actor.name,
+            actor_role=self.actor.role,
+            actor_partner_id=self.actor.partner_id,
+            token_id=self.actor.token_id,
+            request_id=self.request_id,
+            request_meta=self.request_meta,
+        )
+
+
+class _GroupCommitter:
+    """Leader/follower group commit within one process. The first writer to arrive
+    leads: it takes every request queued so far and runs them in one transaction; the
+    others wait for their answers. Nothing runs in a background thread."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[_Request] = []
+        self._leading = False
+
+    def submit(self, req: _Request, run: Callable[[list[_Request]], None]) -> None:
+        with self._cond:
+            self._queue.append(req)
+            while not req.done:
+                if not self._leading:
+                    self._leading = True
+                    group, self._queue = self._queue, []
+                    break
+                self._cond.wait()
+            else:
+                return
+        try:
+            run(group)
+        finally:
+            with self._cond:
+                for r in group:
+                    r.done = True
+                self._leading = False
+                self._cond.notify_all()
+
+
+def _conflict(first: Mapping[str, Any], second: Mapping[str, Any]) -> IdempotencyConflict:
+    diff = _differences(first, second)
+    return IdempotencyConflict(
+        "this Idempotency-Key was first used with a different request; differs in: "
+        + ", ".join(diff),
+        errors=tuple(FieldError(f, "differs from the first request") for f in diff),
+    )
+
+
 class _Partners(Mapping[str, PartnerInfo]):
     """Registered partners, read on demand (registrations never change: cached)."""
 
@@ -97,6 +163,8 @@ class Ledger:
         clock: Clock,
         reference: ReferenceSource,
         hooks: Sequence[AppendHook] = (),
+        *,
+        group_commit: bool = True,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -105,6 +173,8 @@ class Ledger:
         self._partners: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
         self._reference_hashes: set[str] = set()
+        self.group_commit = group_commit
+        self._committer = _GroupCommitter()
 
     # -- public ------------------------------------------------------------------------
 
@@ -118,18 +188,79 @@ class Ledger:
         request_meta: dict[str, Any] | None = None,
         documents: Mapping[str, bytes] | None = None,
     ) -> Outcome:
-        with es.write_transaction(self.engine) as (conn, head):
-            if idempotency is not None:
-                first = self._replay(conn, idempotency)
-                if first is not None:
-                    return first
-            batch = _Batch(self, conn, head, actor)
-            batch.add(command, documents=documents)
-            stored = batch.commit(request_id, request_meta)
-            if idempotency is not None:
-                self._remember(conn, idempotency, stored)
-        self._pools.update(batch.cache_updates)  # only once committed
-        return Outcome(tuple(stored))
+        """Run one command in a transaction of its own, or, when other threads of this
+        process are writing at the same moment, in one shared transaction with theirs
+        (group commit: each command is still decided, refused or accepted on its own;
+        the lock and the commit are shared, so concurrent writers do not queue for
+        one fsync each)."""
+        req = _Request(command, actor, idempotency, request_id, request_meta, documents)
+        if documents is not None or not self.group_commit:
+            self._run_group([req])
+        else:
+            self._committer.submit(req, self._run_group)
+        if req.error is not None:
+            raise req.error
+        assert req.outcome is not None
+        return req.outcome
+
+    def _run_group(self, reqs: list[_Request]) -> None:
+        """Decide and append a group of requests in one transaction; a refused request
+        is answered with its error and writes nothing. If the transaction itself fails,
+        each request is retried alone so one bad request cannot sink the others."""
+        try:
+            with es.write_transaction(self.engine) as (conn, head):
+                batch = _Batch(self, conn, head, reqs[0].actor)
+                first_by_scope: dict[str, _Request] = {}
+                for r in reqs:
+                    if r.idempotency is not None:
+                        scope = r.idempotency.scope
+                        if scope in first_by_scope:  # a retry inside this very group
+                            r.same_as = first_by_scope[scope]
+                            continue
+                        replay = self._replay(conn, r.idempotency)
+                        if replay is not None:
+                            r.outcome = replay
+                            continue
+                        first_by_scope[scope] = r
+                    mark = len(batch.pending)
+                    try:
+                        batch.add(
+                            r.command, documents=r.documents, actor=r.actor, envelope=r.envelope()
+                        )
+                    except LedgerError as e:
+                        r.error = e
+                        continue
+                    r.span = (mark, len(batch.pending))
+                stored = batch.commit(reqs[0].request_id, reqs[0].request_meta)
+                for r in reqs:
+                    if r.span is not None:
+                        mine = stored[r.span[0] : r.span[1]]
+                        r.outcome = Outcome(tuple(mine))
+                        if r.idempotency is not None:
+                            self._remember(conn, r.idempotency, mine)
+            self._pools.update(batch.cache_updates)  # only once committed
+        except Exception as e:
+            for r in reqs:
+                r.outcome, r.span, r.same_as = None, None, None
+            if len(reqs) == 1:
+                reqs[0].error = e
+                return
+            for r in reqs:
+                r.error = None
+                self._run_group([r])
+            return
+        for r in reqs:
+            if r.same_as is not None:
+                first = r.same_as
+                assert r.idempotency is not None and first.idempotency is not None
+                if r.idempotency.request_hash != first.idempotency.request_hash:
+                    r.error = _conflict(
+                        json.loads(first.idempotency.request_json), dict(r.idempotency.request)
+                    )
+                elif first.error is not None:
+                    r.error = first.error
+                elif first.outcome is not None:
+                    r.outcome = Outcome(first.outcome.events, replayed=True)
 
     def execute_many(
         self,
@@ -183,12 +314,7 @@ class Ledger:
         if row is None:
             return None
         if row.request_hash != idem.request_hash:
-            diff = _differences(json.loads(row.request), dict(idem.request))
-            raise IdempotencyConflict(
-                "this Idempotency-Key was first used with a different request; differs in: "
-                + ", ".join(diff),
-                errors=tuple(FieldError(f, "differs from the first request") for f in diff),
-            )
+            raise _conflict(json.loads(row.request), dict(idem.request))
         positions = json.loads(row.positions)
         return Outcome(tuple(es.get_by_positions(conn, positions)), replayed=True)
 
@@ -268,14 +394,21 @@ class _Batch:
             reversed=event_id in self.reversed_here or es.is_reversed(self.conn, event_id),
         )
 
-    def add(self, command: c.Command, *, documents: Mapping[str, bytes] | None = None) -> None:
+    def add(
+        self,
+        command: c.Command,
+        *,
+        documents: Mapping[str, bytes] | None = None,
+        actor: c.Actor | None = None,
+        envelope: es.Envelope | None = None,
+    ) -> None:
         target = self._target(command.event_id) if isinstance(command, c.ReverseEvent) else None
         pool_id = getattr(command, "pool_id", None) or (target.pool_id if target else None)
         pool = self._pool(pool_id) if pool_id else None
         if isinstance(command, c.AgreePlan) and self.recorded_reference is None:
             self.recorded_reference = self.ledger._recorded_reference(self.conn)
         ctx = Context(
-            actor=self.actor,
+            actor=actor or self.actor,
             today=self.today,
             reference=self.ledger.reference,
             partners=_Partners(self.conn, self.ledger._partners, self.new_partners),
@@ -285,12 +418,12 @@ class _Batch:
         )
         new = decide(command, ctx)
         for event in new:
-            self._stage(event, pool_id)
+            self._stage(event, pool_id, envelope)
         if documents is not None and isinstance(command, c.GenerateReturn):
             for fmt, data in documents.items():
                 self.documents.append((command.pool_id, command.quarter, fmt, data))
 
-    def _stage(self, event: ev.Event, pool_id: str | None) -> None:
+    def _stage(self, event: ev.Event, pool_id: str | None, envelope: es.Envelope | None) -> None:
         reverses = None
         if isinstance(event, ev.PartnerRegistered):
             stream, version = f"partner:{event.partner_id}", 1
@@ -313,7 +446,7 @@ class _Batch:
             self.pools[pid] = after
             self.original.setdefault(pid, None)
             stream, version = f"pool:{pid}", after.version if after else 1
-        self.pending.append(es.PendingEvent(event, stream, version, reverses))
+        self.pending.append(es.PendingEvent(event, stream, version, reverses, envelope))
 
     def commit(
         self, request_id: str | None, request_meta: dict[str, Any] | None

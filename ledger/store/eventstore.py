@@ -135,6 +135,7 @@ class PendingEvent:
     stream_id: str
     stream_version: int
     reverses_event_id: str | None = None
+    envelope: Envelope | None = None  # who asked, when it differs from the batch's
 
 
 _PARAMSTYLE_SQL: dict[tuple[str, str], str] = {}
@@ -194,8 +195,14 @@ def build_rows(
     recorded = max(recorded_at, head.recorded_at)
     rows: list[dict[str, Any]] = []
     prev, pos = head.hash, head.position
-    meta = json.dumps(envelope.request_meta, sort_keys=True) if envelope.request_meta else None
+    metas: dict[int, str | None] = {}
     for p in pending:
+        env = p.envelope or envelope
+        if id(env) not in metas:
+            metas[id(env)] = (
+                json.dumps(env.request_meta, sort_keys=True) if env.request_meta else None
+            )
+        meta = metas[id(env)]
         pos += 1
         row: dict[str, Any] = {
             "position": pos,
@@ -206,11 +213,11 @@ def build_rows(
             "schema_version": p.event.schema_version,
             "payload": encode_payload(p.event),
             "recorded_at": recorded,
-            "actor": envelope.actor,
-            "actor_role": envelope.actor_role,
-            "actor_partner_id": envelope.actor_partner_id,
-            "token_id": envelope.token_id,
-            "request_id": envelope.request_id,
+            "actor": env.actor,
+            "actor_role": env.actor_role,
+            "actor_partner_id": env.actor_partner_id,
+            "token_id": env.token_id,
+            "request_id": env.request_id,
             "request_meta": meta,
             "reverses_event_id": p.reverses_event_id,
             **index_columns(p.event),
