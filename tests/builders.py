@@ -50,7 +50,7 @@ PARTNERS: dict[str, tuple[str, str]] = {
 def register_partners(ledger: Ledger, ids: Sequence[str] = ("ncc", "city", "icb-a")) -> None:
     for pid in ids:
         name, kind = PARTNERS[pid]
-        ledger.execute(c.RegisterPartner(partner_id=pid, name=name, kind=kind), ADMIN)  # type: ignore[arg-type]
+        ledger.execute(c.RegisterPartner(partner_id=pid, name=name, kind=kind), ADMIN)
 
 
 def equipment_plan(
@@ -163,7 +163,7 @@ def given_bcf_pool(ledger: Ledger, *, pool_id: str = "bcf", year: str = "2025-26
                         name="Carers' breaks",
                         scheme_type="Carers Services",
                         commissioner="joint",
-                        joint_split={"la": Decimal(60), "icb": Decimal(40)},  # type: ignore[arg-type]
+                        joint_split={"la": Decimal(60), "icb": Decimal(40)},
                         provider_type="Charity / Voluntary Sector",
                         funding_stream="minimum_nhs_contribution",
                         planned=pounds("450000"),

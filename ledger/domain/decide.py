@@ -521,7 +521,10 @@ def _reverse(cmd: c.ReverseEvent, ctx: Context) -> list[ev.Event]:
         raise AlreadyReversed(
             f"event '{target.event_id}' (position {target.position}) is already reversed"
         )
-    if ctx.pool is not None and target.effective_date is not None:
+    # a forecast's date is an as-of date, not an accounting date: forecasts may change
+    # while the year is open, so reversing one is never a closed-period matter
+    dated = target.effective_date is not None and target.type != ev.ForecastRecorded.type
+    if ctx.pool is not None and dated and target.effective_date is not None:
         _open_or_adjustment(ctx.pool, target.effective_date, cmd.prior_period_adjustment)
     return [
         ev.EventReversed(
