@@ -22,7 +22,17 @@ from ledger.clock import Clock, format_instant, london_today
 from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.decide import Context, ReferenceSource, decide
-from ledger.domain.errors import FieldError, IdempotencyConflict, LedgerError, ValidationFailed
+from ledger.domain.errors import (
+    ConcurrencyError,
+    Conflict,
+    FieldError,
+    Forbidden,
+    IdempotencyConflict,
+    LedgerError,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve
 from ledger.store import eventstore as es
 from ledger.store import tables as t
@@ -115,6 +125,18 @@ class _GroupCommitter:
                     r.done = True
                 self._leading = False
                 self._cond.notify_all()
+
+
+_SERIOUSNESS = (Forbidden, NotFound, Conflict, RuleViolation, ValidationFailed)
+
+
+def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerError]:
+    def rank(cls: type[LedgerError]) -> int:
+        return next(
+            (i for i, k in enumerate(_SERIOUSNESS) if issubclass(cls, k)), len(_SERIOUSNESS)
+        )
+
+    return a if rank(a) <= rank(b) else b
 
 
 def _conflict(first: Mapping[str, Any], second: Mapping[str, Any]) -> IdempotencyConflict:
@@ -281,6 +303,7 @@ class Ledger:
                     return first
             batch = _Batch(self, conn, head, actor)
             problems: list[FieldError] = []
+            worst: type[LedgerError] = ValidationFailed
             for i, cmd in enumerate(commands):
                 line = lines[i] if lines is not None else i + 1
                 try:
@@ -288,8 +311,11 @@ class Ledger:
                 except LedgerError as e:
                     errs = e.errors or (FieldError("", e.detail),)
                     problems += [FieldError(f.field, f.message, line) for f in errs]
+                    worst = _more_serious(worst, type(e))
             if problems:
-                raise ValidationFailed(
+                # every refused line is reported; the status is the most serious cause
+                # (an officer importing another partner's money is refused as 403)
+                raise worst(
                     f"{len({p.line for p in problems})} of {len(commands)} lines were refused; "
                     "nothing was written",
                     errors=tuple(problems),
@@ -405,6 +431,16 @@ class _Batch:
         target = self._target(command.event_id) if isinstance(command, c.ReverseEvent) else None
         pool_id = getattr(command, "pool_id", None) or (target.pool_id if target else None)
         pool = self._pool(pool_id) if pool_id else None
+        if isinstance(command, c.SettleRiskShare) and command.as_at_position is not None:
+            latest = self.conn.exec_driver_sql(
+                es.driver_sql(self.conn, "SELECT MAX(position) FROM events WHERE pool_id = ?"),
+                (command.pool_id,),
+            ).scalar()
+            if latest is not None and int(latest) > command.as_at_position:
+                raise ConcurrencyError(
+                    f"pool '{command.pool_id}' changed after position {command.as_at_position}, "
+                    "where the settlement figures were read; settle again"
+                )
         if isinstance(command, c.AgreePlan) and self.recorded_reference is None:
             self.recorded_reference = self.ledger._recorded_reference(self.conn)
         ctx = Context(

@@ -190,6 +190,7 @@ class SettleRiskShare(Command):
     method: str
     allocations: tuple[PartnerAmount, ...]
     carried_forward: int = 0
+    as_at_position: int | None = None  # where the figures were read; refused if stale
 
 
 class GenerateReturn(Command):

@@ -565,7 +565,7 @@ def _settle(cmd: c.SettleRiskShare, ctx: Context) -> list[ev.Event]:
         )
     if fy.label in pool.settled_years:
         raise AlreadyExists(f"{fy.label} is already settled for pool '{pool.pool_id}'")
-    return [ev.RiskShareSettled(**cmd.model_dump())]
+    return [ev.RiskShareSettled(**cmd.model_dump(exclude={"as_at_position"}))]
 
 
 def _generate_return(cmd: c.GenerateReturn, ctx: Context) -> list[ev.Event]:

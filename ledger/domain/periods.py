@@ -148,7 +148,7 @@ def _month_end(fy: FinancialYear, n: int) -> date:
 
 def _check_year(first: str, second: str, text: str, field: str) -> FinancialYear:
     start = int(first)
-    if (start + 1) % 100 != int(second) or start < 1900:
+    if (start + 1) % 100 != int(second) or not 1900 <= start <= 2998:
         raise ValidationFailed.field(field, f"'{text}' is not a financial year such as 2025-26")
     return FinancialYear(start)
 
