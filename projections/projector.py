@@ -1,27 +1,48 @@
 """The projector: applies stored events in position order to the read models and
 moves the checkpoint in the same transaction.
 
-Live, it runs as an append hook inside the ledger's write transaction, so a read after
-an acknowledged write always sees it. For a rebuild it runs over a stream of events
-with bigger buffers (``rebuild.py``). Any failure raises: nothing is skipped silently.
+Live, ``Projector.apply`` runs as an append hook inside the ledger's write
+transaction, so a read after an acknowledged write always sees it. A rebuild
+(``projections.rebuild``) runs the very same code over the whole log in batches, so
+the two cannot drift apart. The hot path works on plain tuples: each payload is
+parsed once with ``json.loads`` (no pydantic), rows are written with ``executemany``
+(``COPY`` on PostgreSQL during a rebuild). Any failure raises, naming the position:
+nothing is skipped silently.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from ledger.domain import events as ev
 from ledger.domain.periods import FinancialYear, Quarter
-from ledger.store.eventstore import StoredEvent
-from projections import tables as t
+from ledger.store.eventstore import StoredEvent, driver_sql
+from ledger.store.serialization import canonical_json, upcast
 
 CHECKPOINT = "main"
+
+# What the projector reads of an event, in this order (a rebuild selects exactly these).
+EVENT_COLUMNS = (
+    "position",
+    "event_id",
+    "type",
+    "payload",
+    "pool_id",
+    "year",
+    "period",
+    "effective_date",
+    "recorded_at",
+    "actor",
+    "schema_version",
+)
+EventRow = Sequence[Any]
+# the schema version each type is read at; older payloads go through their upcasters
+CURRENT_VERSION = {name: cls.schema_version for name, cls in ev.EVENT_TYPES.items()}
 
 LINE_KINDS = {
     ev.ContributionPosted.type: "contribution",
@@ -29,6 +50,7 @@ LINE_KINDS = {
     ev.ExpenditureRecorded.type: "expenditure",
     ev.ExpenditureCredited.type: "credit",
 }
+LINE_TYPES = frozenset({*LINE_KINDS, ev.TransferPosted.type, ev.OpeningBalanceRecorded.type})
 FACT_KEYS: dict[str, tuple[str, ...]] = {
     ev.PlanAgreed.type: (),
     ev.ReferenceDataRecorded.type: (),
@@ -45,225 +67,442 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     ev.ReturnSubmitted.type: (),
 }
 
+# A money line as the projector holds it: (position, *group, amount, ppa, reversal),
+# where the group it sums into is (pool, year, kind, partner, counterparty, scheme,
+# stream, quarter); written as an ``rm_lines`` row with the group's number and total.
+Line = tuple[Any, ...]
+_GROUP = slice(1, 9)
+_AMOUNT, _PPA, _REVERSAL = 9, 10, 11
+LINE_COLUMNS = (
+    "group_id",
+    "position",
+    "amount",
+    "total",
+    "prior_period_adjustment",
+    "reversal",
+)
+GROUP_COLUMNS = (
+    "group_id",
+    "pool_id",
+    "year",
+    "kind",
+    "partner_id",
+    "counterparty_id",
+    "scheme_id",
+    "funding_stream",
+    "quarter",
+    "key",
+    "position",
+)
+FACT_COLUMNS = (
+    "position",
+    "event_id",
+    "type",
+    "pool_id",
+    "year",
+    "period",
+    "key",
+    "effective_date",
+    "data",
+    "recorded_at",
+    "actor",
+    "reversed_position",
+)
+PARTNER_COLUMNS = ("partner_id", "name", "kind", "ods_code", "ons_code", "position")
+POOL_COLUMNS = (
+    "pool_id",
+    "name",
+    "kind",
+    "host_partner_id",
+    "hwb_name",
+    "hwb_ons_code",
+    "position",
+)
+MEMBER_COLUMNS = ("pool_id", "partner_id", "position")
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
+
+
+_INSERTS = {
+    "rm_lines": (_insert("rm_lines", LINE_COLUMNS), LINE_COLUMNS),
+    "rm_groups": (_insert("rm_groups", GROUP_COLUMNS), GROUP_COLUMNS),
+    "rm_facts": (_insert("rm_facts", FACT_COLUMNS), FACT_COLUMNS),
+    "rm_partners": (_insert("rm_partners", PARTNER_COLUMNS), PARTNER_COLUMNS),
+    "rm_pools": (_insert("rm_pools", POOL_COLUMNS), POOL_COLUMNS),
+    "rm_pool_members": (_insert("rm_pool_members", MEMBER_COLUMNS), MEMBER_COLUMNS),
+}
+_SELECT_EVENTS = "SELECT position, type, schema_version, payload FROM events WHERE position IN "
+_LAST_TOTAL = (
+    "SELECT g.group_id, (SELECT l.total FROM rm_lines l WHERE l.group_id = g.group_id "
+    "ORDER BY l.position DESC LIMIT 1) FROM rm_groups g "
+    "WHERE g.pool_id = ? AND g.year = ? AND g.key = ?"
+)
+_LAST_GROUP = "SELECT COALESCE(MAX(group_id), 0) FROM rm_groups"
+_STAMP = "UPDATE rm_facts SET reversed_position = ? WHERE position = ?"
+_CHECKPOINT = "UPDATE rm_checkpoint SET position = ? WHERE name = ?"
+
 
 class ProjectionError(RuntimeError):
     """A read model could not take an event: the write is refused, loudly."""
 
 
-@dataclass
-class _Buffer:
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    facts: list[dict[str, Any]] = field(default_factory=list)
-    partners: list[dict[str, Any]] = field(default_factory=list)
-    pools: list[dict[str, Any]] = field(default_factory=list)
-    members: list[dict[str, Any]] = field(default_factory=list)
-    reversed_facts: list[dict[str, Any]] = field(default_factory=list)
-    lines_by_event: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    last_position: int = 0
+def group_key(group: Sequence[Any]) -> str:
+    """The text key of a line group (kind|partner|counterparty|scheme|stream|quarter),
+    from a line's group (pool, year, kind, partner, counterparty, scheme, stream,
+    quarter)."""
+    return "|".join(v or "" for v in group[2:])
 
-    def __len__(self) -> int:
-        return len(self.lines) + len(self.facts)
+
+_QUARTERS: dict[tuple[str, str], str] = {}
+
+
+def quarter_in_year(when: str, year: str) -> str:
+    """The quarter a line counts in: that of its date, or for a posting whose year is
+    not its date's (a late contribution for last year), the nearest quarter of its year."""
+    found = _QUARTERS.get((when, year))
+    if found is None:
+        d = date.fromisoformat(when)
+        fy = FinancialYear(int(year[:4]))
+        if fy.contains(d):
+            found = Quarter.of(d).label
+        else:
+            found = fy.quarters[3].label if d > fy.end else fy.quarters[0].label
+        if len(_QUARTERS) < 100_000:
+            _QUARTERS[(when, year)] = found
+    return found
+
+
+class RunningTotals:
+    """Each line group's number and last running total. A rebuild starts from nothing
+    and so knows every group (``complete``); the live hook looks a group up in the
+    database once per append. Groups are numbered in the order of their first line."""
+
+    def __init__(self, *, complete: bool) -> None:
+        self.complete = complete
+        self.known: dict[tuple[Any, ...], list[int]] = {}  # group -> [group_id, total]
+        self.last_group: int | None = 0 if complete else None
+
+    def lookup(self, conn: Connection, group: tuple[Any, ...]) -> list[int] | None:
+        found = self.known.get(group)
+        if found is not None or self.complete:
+            return found
+        key = (group[0], group[1], group_key(group))
+        row = conn.exec_driver_sql(driver_sql(conn, _LAST_TOTAL), key).first()
+        if row is None:
+            return None
+        found = self.known[group] = [int(row[0]), int(row[1] or 0)]
+        return found
+
+    def new_group(self, conn: Connection) -> int:
+        if self.last_group is None:
+            self.last_group = int(conn.exec_driver_sql(_LAST_GROUP).scalar() or 0)
+        self.last_group += 1
+        return self.last_group
+
+
+class Buffer:
+    """Rows waiting to be written, and what a reversal in the same batch needs."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.lines: list[Line] = []
+        self.facts: list[list[Any]] = []
+        self.partners: list[tuple[Any, ...]] = []
+        self.pools: list[tuple[Any, ...]] = []
+        self.members: list[tuple[Any, ...]] = []
+        self.fact_at: dict[int, list[Any]] = {}  # position -> its fact row in this buffer
+        self.line_at: dict[int, Line] = {}  # position -> its line, in this buffer
+        self.stamps: list[tuple[int, int]] = []  # (reversal position, target fact position)
+        self.negations: list[tuple[int, bool, int]] = []  # (reversal position, ppa, target)
+        self.events = 0
+        self.last_position = 0
+
+    def date_param(self, value: date | str | None) -> date | str | None:
+        """Dates as the driver stores them: ISO text on SQLite, ``date`` on PostgreSQL."""
+        if value is None:
+            return None
+        if self.sqlite:
+            return value.isoformat() if isinstance(value, date) else value
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def line_of(position: int, typ: str, p: dict[str, Any]) -> Line:
+    """The money line of a posting, transfer or opening balance (its payload ``p``)."""
+    year = p["year"]
+    quarter = quarter_in_year(p["effective_date"], year)
+    ppa = p.get("prior_period_adjustment", False) is True
+    kind = LINE_KINDS.get(typ)
+    if kind is not None:
+        return (
+            position,
+            p["pool_id"],
+            year,
+            kind,
+            p.get("partner_id"),
+            None,
+            p.get("scheme_id"),
+            p.get("funding_stream"),
+            quarter,
+            int(p["amount"]),
+            ppa,
+            False,
+        )
+    if typ == ev.TransferPosted.type:
+        src = p["from_party"].get("partner_id")
+        dst = p["to_party"].get("partner_id")
+        if src and dst:
+            kind, partner, counterparty = "partner_transfer", src, dst
+        elif src:
+            kind, partner, counterparty = "transfer_in", src, None
+        else:
+            kind, partner, counterparty = "transfer_out", dst, None
+        return (
+            position,
+            p["pool_id"],
+            year,
+            kind,
+            partner,
+            counterparty,
+            None,
+            None,
+            quarter,
+            int(p["amount"]),
+            ppa,
+            False,
+        )
+    return (position, p["pool_id"], year, "opening", None, None, None, None, quarter,
+            int(p["amount"]), ppa, False)  # fmt: skip
+
+
+def negated(original: Line, position: int, ppa: bool) -> Line:
+    """A reversal's line: its target's, negated, at the reversal's position."""
+    return (position, *original[_GROUP], -original[_AMOUNT], ppa, True)
 
 
 class Projector:
     """Keeps the read models. ``apply`` is the ledger's append hook."""
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        buf = _Buffer()
-        self.project(conn, events, buf)
-        self.flush(conn, buf)
-
-    def project(self, conn: Connection, events: Iterable[StoredEvent], buf: _Buffer) -> None:
-        for e in events:
-            try:
-                self._one(conn, e, buf)
-            except Exception as exc:
-                raise ProjectionError(
-                    f"projection failed at position {e.position} ({e.type}): {exc}"
-                ) from exc
-            buf.last_position = e.position
-
-    def flush(self, conn: Connection, buf: _Buffer) -> None:
-        if buf.partners:
-            conn.execute(t.rm_partners.insert(), buf.partners)
-        if buf.pools:
-            conn.execute(t.rm_pools.insert(), buf.pools)
-        if buf.members:
-            conn.execute(t.rm_pool_members.insert(), buf.members)
-        if buf.lines:
-            conn.execute(t.rm_lines.insert(), buf.lines)
-        if buf.facts:
-            conn.execute(t.rm_facts.insert(), buf.facts)
-        for r in buf.reversed_facts:
-            conn.execute(
-                update(t.rm_facts)
-                .where(t.rm_facts.c.event_id == r["event_id"])
-                .values(reversed_position=r["position"])
-            )
-        if buf.last_position:
-            done = conn.execute(
-                update(t.rm_checkpoint)
-                .where(t.rm_checkpoint.c.name == CHECKPOINT)
-                .values(position=buf.last_position)
-            )
-            if done.rowcount == 0:
-                conn.execute(
-                    t.rm_checkpoint.insert().values(name=CHECKPOINT, position=buf.last_position)
+        buf = Buffer(conn.dialect.name == "sqlite")
+        self.project(
+            [
+                (
+                    e.position,
+                    e.event_id,
+                    e.type,
+                    e.payload,
+                    e.pool_id,
+                    e.year,
+                    e.period,
+                    e.effective_date,
+                    e.recorded_at,
+                    e.actor,
+                    e.schema_version,
                 )
-        buf.partners.clear()
-        buf.pools.clear()
-        buf.members.clear()
-        buf.lines.clear()
-        buf.facts.clear()
-        buf.reversed_facts.clear()
-        buf.lines_by_event.clear()
+                for e in events
+            ],
+            buf,
+        )
+        self.flush(conn, buf, RunningTotals(complete=False))
 
-    # -- one event ---------------------------------------------------------------------
+    def project(self, rows: Iterable[EventRow], buf: Buffer) -> None:
+        """Turn events (``EVENT_COLUMNS`` tuples, in position order) into buffered rows."""
+        loads = json.loads
+        versions = CURRENT_VERSION
+        line_types = LINE_TYPES
+        lines_append = buf.lines.append
+        line_at = buf.line_at
+        other = self._other
+        row: EventRow | None = None
+        n = 0
+        try:
+            for row in rows:
+                n += 1
+                typ = row[2]
+                if typ in line_types:  # most events: one money line each
+                    p = loads(row[3])
+                    if row[10] != versions[typ]:
+                        p = upcast(typ, row[10], p)
+                    line = line_of(row[0], typ, p)
+                    lines_append(line)
+                    line_at[row[0]] = line
+                else:
+                    other(row, typ, buf)
+        except Exception as exc:
+            where = f"position {row[0]} ({row[2]})" if row is not None else "the first event"
+            raise ProjectionError(f"projection failed at {where}: {exc}") from exc
+        if row is not None:
+            buf.last_position = row[0]
+        buf.events += n
 
-    def _one(self, conn: Connection, e: StoredEvent, buf: _Buffer) -> None:
-        typ = e.type
-        if typ in LINE_KINDS or typ in (ev.TransferPosted.type, ev.OpeningBalanceRecorded.type):
-            self._lines(e, buf)
+    def _other(self, row: EventRow, typ: str, buf: Buffer) -> None:
+        keys = FACT_KEYS.get(typ)
+        if keys is not None:
+            data = json.loads(row[3])
+            text = row[3]
+            if row[10] != CURRENT_VERSION[typ]:  # read models hold the current shape
+                data = upcast(typ, row[10], data)
+                text = canonical_json(data)
+            key = "/".join(str(data.get(k) or "") for k in keys) or None
+            fact = [
+                row[0],
+                row[1],
+                typ,
+                row[4],
+                row[5],
+                row[6],
+                key,
+                buf.date_param(row[7]),
+                text,
+                row[8],
+                row[9],
+                None,
+            ]
+            buf.facts.append(fact)
+            buf.fact_at[row[0]] = fact
+            if typ == ev.EventReversed.type:
+                self._reverse(row[0], data, buf)
         elif typ == ev.PartnerRegistered.type:
-            p = json.loads(e.payload)
+            p = json.loads(row[3])
             buf.partners.append(
-                dict(
-                    partner_id=p["partner_id"],
-                    name=p["name"],
-                    kind=p["kind"],
-                    ods_code=p.get("ods_code"),
-                    ons_code=p.get("ons_code"),
-                    position=e.position,
+                (
+                    p["partner_id"],
+                    p["name"],
+                    p["kind"],
+                    p.get("ods_code"),
+                    p.get("ons_code"),
+                    row[0],
                 )
             )
         elif typ == ev.PoolEstablished.type:
-            p = json.loads(e.payload)
+            p = json.loads(row[3])
             hwb = p.get("hwb_area") or {}
             buf.pools.append(
-                dict(
-                    pool_id=p["pool_id"],
-                    name=p["name"],
-                    kind=p["kind"],
-                    host_partner_id=p["host_partner_id"],
-                    hwb_name=hwb.get("name"),
-                    hwb_ons_code=hwb.get("ons_code"),
-                    position=e.position,
+                (
+                    p["pool_id"],
+                    p["name"],
+                    p["kind"],
+                    p["host_partner_id"],
+                    hwb.get("name"),
+                    hwb.get("ons_code"),
+                    row[0],
                 )
             )
             for m in p["members"]:
-                buf.members.append(dict(pool_id=p["pool_id"], partner_id=m, position=e.position))
+                buf.members.append((p["pool_id"], m, row[0]))
         elif typ == ev.PartnerJoined.type:
-            p = json.loads(e.payload)
-            buf.members.append(
-                dict(pool_id=p["pool_id"], partner_id=p["partner_id"], position=e.position)
-            )
-        if typ in FACT_KEYS:
-            self._fact(e, buf)
-        if typ == ev.EventReversed.type:
-            self._reverse(conn, e, buf)
+            p = json.loads(row[3])
+            buf.members.append((p["pool_id"], p["partner_id"], row[0]))
 
-    def _fact(self, e: StoredEvent, buf: _Buffer) -> None:
-        data = json.loads(e.payload)
-        key = "/".join(str(data.get(k) or "") for k in FACT_KEYS[e.type]) or None
-        buf.facts.append(
-            dict(
-                position=e.position,
-                event_id=e.event_id,
-                type=e.type,
-                pool_id=e.pool_id,
-                year=e.year,
-                period=e.period,
-                key=key,
-                effective_date=e.effective_date,
-                data=e.payload,
-                recorded_at=e.recorded_at,
-                actor=e.actor,
-                reversed_position=None,
-            )
-        )
-
-    def _lines(self, e: StoredEvent, buf: _Buffer) -> None:
-        p = json.loads(e.payload)
-        when = date.fromisoformat(p["effective_date"])
-        base = dict(
-            position=e.position,
-            event_id=e.event_id,
-            pool_id=p["pool_id"],
-            year=p["year"],
-            quarter=_quarter_in_year(when, p["year"]),
-            effective_date=when,
-            partner_id=None,
-            counterparty_id=None,
-            scheme_id=None,
-            funding_stream=None,
-            amount=int(p["amount"]),
-            prior_period_adjustment=bool(p.get("prior_period_adjustment")),
-            reversal=False,
-        )
-        if e.type == ev.OpeningBalanceRecorded.type:
-            rows = [dict(base, kind="opening")]
-        elif e.type == ev.TransferPosted.type:
-            src, dst = p["from_party"], p["to_party"]
-            if src.get("partner_id") and dst.get("partner_id"):
-                rows = [
-                    dict(
-                        base,
-                        kind="partner_transfer",
-                        partner_id=src["partner_id"],
-                        counterparty_id=dst["partner_id"],
-                    )
-                ]
-            elif src.get("partner_id"):
-                rows = [dict(base, kind="transfer_in", partner_id=src["partner_id"])]
+    def _reverse(self, position: int, p: dict[str, Any], buf: Buffer) -> None:
+        target_type = p["reversed_type"]
+        target = int(p["reversed_position"])
+        if target_type in LINE_TYPES:
+            ppa = p.get("prior_period_adjustment", False) is True
+            original = buf.line_at.get(target)
+            if original is None:  # projected before this buffer: fetched when flushed
+                buf.negations.append((position, ppa, target))
             else:
-                rows = [dict(base, kind="transfer_out", partner_id=dst["partner_id"])]
-        else:
-            rows = [
-                dict(
-                    base,
-                    kind=LINE_KINDS[e.type],
-                    partner_id=p.get("partner_id"),
-                    scheme_id=p.get("scheme_id"),
-                    funding_stream=p.get("funding_stream"),
-                )
-            ]
-        buf.lines.extend(rows)
-        buf.lines_by_event[e.event_id] = rows
+                buf.lines.append(negated(original, position, ppa))
+        elif target_type in FACT_KEYS:
+            fact = buf.fact_at.get(target)
+            if fact is None:
+                buf.stamps.append((position, target))
+            else:
+                fact[11] = position
 
-    def _reverse(self, conn: Connection, e: StoredEvent, buf: _Buffer) -> None:
-        p = json.loads(e.payload)
-        target = p["reversed_event_id"]
-        buf.reversed_facts.append(dict(event_id=target, position=e.position))
-        for f in buf.facts:  # a target still in this buffer
-            if f["event_id"] == target:
-                f["reversed_position"] = e.position
-        originals = buf.lines_by_event.get(target)
-        if originals is None:
-            cols = [c for c in t.rm_lines.columns if c.name != "id"]
-            rows = conn.execute(
-                select(*cols).where(
-                    t.rm_lines.c.event_id == target, t.rm_lines.c.reversal.is_(False)
-                )
+    # -- writing -----------------------------------------------------------------------
+
+    def flush(
+        self, conn: Connection, buf: Buffer, totals: RunningTotals, *, copy: bool = False
+    ) -> None:
+        """Write the buffer: negations of earlier lines, running totals, rows, reversal
+        stamps and the checkpoint. ``copy`` uses PostgreSQL's COPY (rebuilds)."""
+        lines = buf.lines
+        if buf.negations:
+            lines = lines + self._negated(conn, buf)
+            lines.sort(key=lambda r: r[0])
+        groups, rows_of_lines = self._totals(conn, lines, totals)
+        write = _copy if copy and not buf.sqlite else _executemany
+        for table, rows in (
+            ("rm_partners", buf.partners),
+            ("rm_pools", buf.pools),
+            ("rm_pool_members", buf.members),
+            ("rm_groups", groups),
+            ("rm_lines", rows_of_lines),
+            ("rm_facts", buf.facts),
+        ):
+            if rows:
+                write(conn, table, rows)
+        if buf.stamps:
+            _many(conn, _STAMP, buf.stamps)
+        if buf.last_position:
+            done = conn.exec_driver_sql(
+                driver_sql(conn, _CHECKPOINT), (buf.last_position, CHECKPOINT)
             )
-            originals = [dict(r._mapping) for r in rows]
-        ppa = bool(p.get("prior_period_adjustment"))
-        for line in originals:
-            buf.lines.append(
-                dict(
-                    line,
-                    position=e.position,
-                    event_id=e.event_id,
-                    amount=-int(line["amount"]),
-                    reversal=True,
-                    prior_period_adjustment=ppa,
+            if done.rowcount == 0:
+                conn.exec_driver_sql(
+                    driver_sql(conn, "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?)"),
+                    (CHECKPOINT, buf.last_position),
                 )
-            )
+
+    def _negated(self, conn: Connection, buf: Buffer) -> list[Line]:
+        """The lines of reversals whose targets were projected before this buffer,
+        worked out again from the targets' events (the log is the truth)."""
+        targets = sorted({n[2] for n in buf.negations})
+        found: dict[int, Line] = {}
+        for i in range(0, len(targets), 500):
+            chunk = targets[i : i + 500]
+            sql = driver_sql(conn, _SELECT_EVENTS + f"({', '.join('?' for _ in chunk)})")
+            for position, typ, version, payload in conn.exec_driver_sql(sql, tuple(chunk)):
+                p = json.loads(payload)
+                if version != CURRENT_VERSION[typ]:
+                    p = upcast(typ, version, p)
+                found[int(position)] = line_of(int(position), typ, p)
+        return [negated(found[target], position, ppa) for position, ppa, target in buf.negations]
+
+    def _totals(
+        self, conn: Connection, lines: list[Line], totals: RunningTotals
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """New groups, and the ``rm_lines`` rows of ``lines`` (in position order) with
+        their groups' running totals. A position holds one line (one event, one
+        amount), so (group, position) is unique; the key refuses anything else."""
+        groups: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        known, lookup = totals.known, totals.lookup
+        group_slice = _GROUP
+        for r in lines:
+            group = r[group_slice]
+            found = known.get(group) or lookup(conn, group)
+            if found is None:
+                found = known[group] = [totals.new_group(conn), 0]
+                groups.append((found[0], *group, group_key(group), r[0]))
+            found[1] = total = found[1] + r[_AMOUNT]
+            append((found[0], r[0], r[_AMOUNT], total, r[_PPA], r[_REVERSAL]))
+        rows.sort()  # in key order: each insert lands next to the last one
+        return groups, rows
 
 
-def _quarter_in_year(when: date, year: str) -> str:
-    """The quarter a line counts in: that of its date, or for a posting whose year is
-    not its date's (a late contribution for last year), the nearest quarter of its year."""
-    fy = FinancialYear(int(year[:4]))
-    if fy.contains(when):
-        return Quarter.of(when).label
-    return fy.quarters[3].label if when > fy.end else fy.quarters[0].label
+def _many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    stmt = driver_sql(conn, sql)
+    if len(rows) == 1:
+        conn.exec_driver_sql(stmt, tuple(rows[0]))
+    else:
+        conn.exec_driver_sql(stmt, rows if isinstance(rows[0], tuple) else list(map(tuple, rows)))
+
+
+def _executemany(conn: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    _many(conn, _INSERTS[table][0], rows)
+
+
+def _copy(conn: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL COPY into ``table`` in the connection's own transaction."""
+    columns = _INSERTS[table][1]
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+        for r in rows:
+            cp.write_row(r)

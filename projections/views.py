@@ -4,6 +4,7 @@ format it. Every view says the position it was answered as at."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from typing import Literal
 
@@ -190,7 +191,79 @@ class SchemeSpend:
     provider_type: str
     funding_stream: str
     planned: int
-    actual_by_quarter: dict[str, int]  # quarter label -> net spend
+    actual_by_quarter: dict[str, int]  # every quarter label of the year -> net spend
     actual_year_to_date: int
     forecast_outturn: int
     outturn: int
+
+
+@dataclass(frozen=True)
+class StreamPartner:
+    partner_id: str
+    planned: int
+    received_by_quarter: dict[str, int]  # quarter label -> net received
+    received: int  # year to date
+
+
+@dataclass(frozen=True)
+class IncomeStream:
+    funding_stream: str
+    planned: int
+    received_by_quarter: dict[str, int]  # every quarter of the year, zero included
+    received: int  # year to date: contributions net of refunds and reversals
+    partners: tuple[StreamPartner, ...]
+
+
+@dataclass(frozen=True)
+class IncomeByStreamView:
+    pool_id: str
+    year: str
+    as_at_position: int
+    streams: tuple[IncomeStream, ...]
+
+
+@dataclass(frozen=True)
+class PriorPeriodAdjustment:
+    position: int
+    event_id: str
+    recorded_at: str
+    kind: str  # a money line's kind (contribution, expenditure, ...) or a fact's type
+    reversal: bool  # a reversal's negated line, or the reversal of a fact
+    year: str
+    quarter: str  # the (closed) quarter it counts in
+    effective_date: date | None
+    partner_id: str | None = None
+    counterparty_id: str | None = None
+    scheme_id: str | None = None
+    funding_stream: str | None = None
+    amount: int | None = None  # pence, for money lines (negative on a reversal)
+    detail: str | None = None  # for facts: what it concerns (metric, unit/cohort, ...)
+
+
+@dataclass(frozen=True)
+class PriorPeriodAdjustmentsView:
+    pool_id: str
+    year: str
+    as_at_position: int
+    reported_after: int | None
+    adjustments: tuple[PriorPeriodAdjustment, ...]
+
+
+@dataclass(frozen=True)
+class QuarterTrend:
+    quarter: str
+    income: int
+    spend: int
+    transfers_in: int
+    transfers_out: int
+    net: int  # income + transfers in - transfers out - spend
+    closing_balance: int  # the pool balance at the quarter's end (opening + nets so far)
+
+
+@dataclass(frozen=True)
+class QuarterlyTrendView:
+    pool_id: str
+    year: str
+    as_at_position: int
+    opening_balance: int
+    quarters: tuple[QuarterTrend, ...]

@@ -1,0 +1,347 @@
+"""The building blocks of every as-at query: facts in force, the plan, members, pools,
+line sums (from the running totals) and the lines themselves (for tracing).
+
+Every function takes an open connection and a position ``at``; nothing here reads
+past ``at``, so an answer as at P never changes once P is in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from ledger.domain.errors import NotFound
+from ledger.domain.periods import FinancialYear, Month, Period, Quarter
+from ledger.domain.plan import Plan
+from ledger.store import tables as lt
+from projections import tables as t
+
+
+@dataclass(frozen=True)
+class Fact:
+    position: int
+    event_id: str
+    type: str
+    year: str | None
+    period: str | None
+    key: str | None
+    effective_date: date | None
+    data: dict[str, Any]
+    recorded_at: str
+    actor: str
+    reversed_position: int | None = None
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    pool_id: str
+    name: str
+    kind: str
+    host_partner_id: str
+    hwb_name: str | None
+    hwb_ons_code: str | None
+    position: int
+
+
+def in_force(col_position: Any, col_reversed: Any, at: int) -> Any:
+    return and_(col_position <= at, or_(col_reversed.is_(None), col_reversed > at))
+
+
+def facts(
+    conn: Connection,
+    pool_id: str | None,
+    type_: str | tuple[str, ...],
+    at: int,
+    *,
+    year: str | None = None,
+    period: str | None = None,
+    include_reversed: bool = False,
+    after: int | None = None,
+) -> list[Fact]:
+    """Facts of a type (or types) as at ``at``, in position order: those in force, or
+    with ``include_reversed`` every one recorded by then (``after``: only later ones)."""
+    f = t.rm_facts.c
+    q = select(t.rm_facts)
+    q = q.where(f.type == type_) if isinstance(type_, str) else q.where(f.type.in_(type_))
+    q = q.where(
+        f.position <= at if include_reversed else in_force(f.position, f.reversed_position, at)
+    )
+    if pool_id is not None:
+        q = q.where(f.pool_id == pool_id)
+    if year is not None:
+        q = q.where(f.year == year)
+    if period is not None:
+        q = q.where(f.period == period)
+    if after is not None:
+        q = q.where(f.position > after)
+    return [_fact(r, at) for r in conn.execute(q.order_by(f.position))]
+
+
+def _fact(r: Any, at: int) -> Fact:
+    reversed_at = r.reversed_position
+    return Fact(
+        int(r.position),
+        r.event_id,
+        r.type,
+        r.year,
+        r.period,
+        r.key,
+        r.effective_date,
+        json.loads(r.data),
+        r.recorded_at,
+        r.actor,
+        None if reversed_at is None or reversed_at > at else int(reversed_at),
+    )
+
+
+def latest_by_key(conn: Connection, pool_id: str, type_: str, at: int, *, year: str) -> list[Fact]:
+    """Of the facts of a type in force as at ``at``, the latest for each key (by
+    effective date, ties: the later position), chosen in SQL so that only the winners'
+    payloads are read and parsed."""
+    f = t.rm_facts.c
+    rank = (
+        func.row_number()
+        .over(partition_by=f.key, order_by=(f.effective_date.desc(), f.position.desc()))
+        .label("rank")
+    )
+    inner = (
+        select(f.position, rank)
+        .where(
+            f.type == type_,
+            f.pool_id == pool_id,
+            f.year == year,
+            in_force(f.position, f.reversed_position, at),
+        )
+        .subquery()
+    )
+    winners = select(inner.c.position).where(inner.c.rank == 1)
+    q = select(t.rm_facts).where(f.position.in_(winners)).order_by(f.position)
+    return [_fact(r, at) for r in conn.execute(q)]
+
+
+def pool_row(conn: Connection, pool_id: str, at: int) -> PoolRow:
+    """The pool as established, or ``NotFound`` if it did not exist as at ``at``."""
+    p = t.rm_pools.c
+    r = conn.execute(select(t.rm_pools).where(p.pool_id == pool_id, p.position <= at)).first()
+    if r is None:
+        raise NotFound(f"pool '{pool_id}' does not exist (as at position {at})")
+    return PoolRow(
+        r.pool_id, r.name, r.kind, r.host_partner_id, r.hwb_name, r.hwb_ons_code, int(r.position)
+    )
+
+
+def plan_fact(conn: Connection, pool_id: str, year: str, at: int) -> Fact | None:
+    """The plan in force: the latest not reversed (reversing it restores the one before)."""
+    found = facts(conn, pool_id, "plan_agreed", at, year=year)
+    return found[-1] if found else None
+
+
+def plan_at(conn: Connection, pool_id: str, year: str, at: int) -> Plan | None:
+    f = plan_fact(conn, pool_id, year, at)
+    return Plan.model_validate(f.data["plan"]) if f else None
+
+
+def closed_quarters(conn: Connection, pool_id: str, at: int) -> list[str]:
+    return [f.period or "" for f in facts(conn, pool_id, "period_closed", at)]
+
+
+def members_at(conn: Connection, pool_id: str, at: int) -> list[str]:
+    m = t.rm_pool_members.c
+    q = select(m.partner_id).where(m.pool_id == pool_id, m.position <= at).order_by(m.partner_id)
+    return list(conn.execute(q).scalars())
+
+
+def partner_kinds(conn: Connection, ids: list[str]) -> dict[str, str]:
+    p = t.rm_partners.c
+    return {
+        r.partner_id: r.kind
+        for r in conn.execute(select(p.partner_id, p.kind).where(p.partner_id.in_(ids)))
+    }
+
+
+def settlement(conn: Connection, pool_id: str, year: str, at: int) -> Fact | None:
+    found = facts(conn, pool_id, "risk_share_settled", at, year=year)
+    return found[-1] if found else None
+
+
+def periods_within(period: Period) -> frozenset[str]:
+    """The labels of ``period`` and of every period inside it (a year holds its
+    quarters and months; a quarter its months)."""
+    if isinstance(period, FinancialYear):
+        return frozenset(
+            {period.label, *(q.label for q in period.quarters), *(m.label for m in period.months)}
+        )
+    if isinstance(period, Quarter):
+        return frozenset({period.label, *(m.label for m in period.months)})
+    assert isinstance(period, Month)
+    return frozenset({period.label})
+
+
+# --- money lines ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineSum:
+    kind: str
+    partner_id: str | None
+    counterparty_id: str | None
+    scheme_id: str | None
+    funding_stream: str | None
+    quarter: str
+    amount: int
+
+
+def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:
+    """The pool-year's lines summed per group as at ``at``: for each group, the running
+    total of its last line at or before ``at`` (one index seek per group)."""
+    g = t.rm_groups.c
+    r = t.rm_lines.c
+    latest = (
+        select(r.total)
+        .where(r.group_id == g.group_id, r.position <= at)
+        .order_by(r.position.desc())
+        .limit(1)
+        .correlate(t.rm_groups)
+        .scalar_subquery()
+    )
+    q = select(
+        g.kind,
+        g.partner_id,
+        g.counterparty_id,
+        g.scheme_id,
+        g.funding_stream,
+        g.quarter,
+        latest.label("amount"),
+    ).where(g.pool_id == pool_id, g.year == year, g.position <= at)
+    return [
+        LineSum(
+            row.kind,
+            row.partner_id,
+            row.counterparty_id,
+            row.scheme_id,
+            row.funding_stream,
+            row.quarter,
+            int(row.amount or 0),
+        )
+        for row in conn.execute(q)
+    ]
+
+
+@dataclass(frozen=True)
+class Line:
+    position: int  # the event's (a reversal's line: the reversal's)
+    event_id: str
+    recorded_at: str
+    effective_date: date | None  # a reversal's line: its target's date
+    year: str
+    quarter: str
+    kind: str
+    partner_id: str | None
+    counterparty_id: str | None
+    scheme_id: str | None
+    funding_stream: str | None
+    amount: int
+    prior_period_adjustment: bool
+    reversal: bool
+
+
+def line_filter(
+    pool_id: str,
+    year: str,
+    kinds: tuple[str, ...] | None = None,
+    *,
+    partner: str | None = None,
+    counterparty: str | None = None,
+    scheme: str | None = None,
+    stream: str | None = None,
+    quarter: str | None = None,
+) -> list[Any]:
+    """Conditions on ``rm_groups`` choosing the groups of a figure."""
+    g = t.rm_groups.c
+    out: list[Any] = [g.pool_id == pool_id, g.year == year]
+    if kinds is not None:
+        out.append(g.kind.in_(kinds))
+    for col, value in (
+        (g.partner_id, partner),
+        (g.counterparty_id, counterparty),
+        (g.scheme_id, scheme),
+        (g.funding_stream, stream),
+        (g.quarter, quarter),
+    ):
+        if value is not None:
+            out.append(col == value)
+    return out
+
+
+def line_positions(conn: Connection, at: int, conditions: list[Any]) -> set[int]:
+    """The positions of the lines (as at ``at``) of the groups ``conditions`` choose."""
+    g, r = t.rm_groups.c, t.rm_lines.c
+    q = (
+        select(r.position)
+        .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
+        .where(*conditions, r.position <= at)
+    )
+    return {int(p) for p in conn.execute(q).scalars()}
+
+
+def lines(
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    at: int,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    adjustments_only: bool = False,
+    after: int | None = None,
+) -> list[Line]:
+    """The pool-year's money lines as at ``at`` (reversals' negated lines included),
+    with their events' ids, recorded times and effective dates, in position order."""
+    g, r, e = t.rm_groups.c, t.rm_lines.c, lt.events.c
+    q = (
+        select(
+            r.position,
+            e.event_id,
+            e.recorded_at,
+            e.effective_date,
+            g.year,
+            g.quarter,
+            g.kind,
+            g.partner_id,
+            g.counterparty_id,
+            g.scheme_id,
+            g.funding_stream,
+            r.amount,
+            r.prior_period_adjustment,
+            r.reversal,
+        )
+        .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
+        .join(lt.events, e.position == r.position)
+        .where(*line_filter(pool_id, year, kinds), r.position <= at)
+    )
+    if adjustments_only:
+        q = q.where(r.prior_period_adjustment)  # as the partial index reads it
+    if after is not None:
+        q = q.where(r.position > after)
+    return [
+        Line(
+            int(x.position),
+            x.event_id,
+            x.recorded_at,
+            x.effective_date,
+            x.year,
+            x.quarter,
+            x.kind,
+            x.partner_id,
+            x.counterparty_id,
+            x.scheme_id,
+            x.funding_stream,
+            int(x.amount),
+            bool(x.prior_period_adjustment),
+            bool(x.reversal),
+        )
+        for x in conn.execute(q.order_by(r.position))
+    ]
