@@ -15,8 +15,6 @@ composed in one place, :func:`build_ledger`.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, NoReturn
@@ -26,7 +24,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ledger.clock import SystemClock, london_today
+from ledger.clock import SystemClock
 from ledger.domain.errors import LedgerError
 from ledger.handlers import AppendHook, Ledger
 from ledger.settings import Settings
@@ -35,6 +33,8 @@ from ledger.store import tables as t
 from ledger.store import tokens
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
+from projections import cli as projections_cli
+from scheduler import cli as scheduler_cli
 
 app = typer.Typer(
     help="pooled: the ledger of pooled health and social care budgets.",
@@ -47,6 +47,8 @@ demo_app = typer.Typer(help="The demo partnership (Nottinghamshire examples).")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token", no_args_is_help=True)
 app.add_typer(demo_app, name="demo", no_args_is_help=True)
+app.add_typer(projections_cli.app, name="projections")
+app.add_typer(scheduler_cli.app)  # `returns ...` and `scheduler ...`
 
 DEMO_TOKEN_PREFIX = "demo "
 
@@ -178,11 +180,14 @@ def _head_position(engine: Engine) -> int:
 
 
 def _load_demo_if_empty(ledger: Ledger) -> bool:
-    from ledger.demo import load_demo
+    from ledger.demo import load_demo_as_it_happened
 
     if _head_position(ledger.engine) > 0:
         return False
-    summary = load_demo(ledger, london_today(ledger.clock))
+    # recorded on the days the facts happened, so "as at 30 September" shows something
+    summary = load_demo_as_it_happened(
+        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now()
+    )
     by_pool = ", ".join(f"{pool} {n}" for pool, n in summary.events_by_pool.items())
     typer.echo(
         f"Loaded the demo partnership: {summary.events_written} events "
@@ -301,16 +306,21 @@ def serve(
         bool, typer.Option("--scheduler/--no-scheduler", help="run the return scheduler here")
     ] = True,
 ) -> None:
-    """Run the API, the board pages and the scheduler in one process.
+    """Run the API, the board pages and the scheduler in one process: migrate, load
+    the demo into an empty ledger (``--demo``) and print a token per demo role, start
+    the return scheduler (unless ``--no-scheduler``), then serve with uvicorn."""
+    from api.server import run_server
 
-    PLACEHOLDER for the API engineer: migrates, loads the demo (``--demo``, empty
-    ledger only), prints the URL and a demo token per role, then runs uvicorn with
-    ``api.app:create_app`` (factory) when ``api/app.py`` exists."""
-    settings = Settings()
+    overrides: dict[str, object] = {"scheduler": scheduler}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = Settings().model_copy(update=overrides)
     ledger = build_ledger(settings)
+    issued: list[tuple[tokens.TokenRecord, str]] = []
     try:
         upgrade(ledger.engine)
-        issued: list[tuple[tokens.TokenRecord, str]] = []
         if demo:
             _load_demo_if_empty(ledger)
             issued = _issue_demo_tokens(ledger)
@@ -318,19 +328,14 @@ def serve(
         _fail(f"{e.title}: {e.detail}")
     finally:
         ledger.engine.dispose()
-    bind_host, bind_port = host or settings.host, port or settings.port
-    url = f"http://{bind_host}:{bind_port}"
+    url = f"http://{settings.host}:{settings.port}"
     typer.echo(f"pooled on {url}  (API {url}/v1, docs {url}/docs, board {url}/board)")
     typer.echo(f"database {_where(settings)}")
+    if issued:
+        typer.echo("demo tokens (each shown once; sign in to the board with the board token):")
     for record, secret in issued:
         typer.echo(f"  {_role(record):<34} {record.token_id}  {secret}")
-    if importlib.util.find_spec("api.app") is None:
-        _fail("api/app.py is not there yet: there is no app to serve.")
-    if not scheduler:
-        os.environ["POOLED_SCHEDULER"] = "false"  # read by create_app's Settings
-    import uvicorn
-
-    uvicorn.run("api.app:create_app", factory=True, host=bind_host, port=bind_port)
+    run_server(settings, demo=False, scheduler=scheduler)
 
 
 def main() -> None:

@@ -412,6 +412,22 @@ def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
                 checked + 1 if head.position > checked else checked,
                 f"the ledger head says position {head.position} but the chain ends at {checked}",
             )
+        # the stored bytes of each filed return name their event: if the events were cut
+        # from the end (and the head row rewritten), the documents still point past it
+        beyond = conn.execute(
+            select(func.min(t.filed_documents.c.position)).where(
+                t.filed_documents.c.position > checked
+            )
+        ).scalar()
+        if beyond is not None:
+            return _bad(
+                checked,
+                prev,
+                checked,
+                int(beyond),
+                f"a filed return's documents name position {beyond}, beyond the chain's end "
+                f"at {checked}: events were removed from the end",
+            )
         for as_at, chain_head, pos in heads:
             if hash_at(conn, as_at) != chain_head:
                 return _bad(

@@ -154,9 +154,15 @@ def test_serve_loads_the_demo_and_prints_a_token_per_role(
 ) -> None:
     import uvicorn
 
+    from ledger.settings import Settings
+
+    for name in Settings.model_fields:  # serve exports its settings: undo that afterwards
+        monkeypatch.setenv(f"POOLED_{name.upper()}", "")
+        monkeypatch.delenv(f"POOLED_{name.upper()}")
+    monkeypatch.setenv("POOLED_DATABASE_URL", f"sqlite:///{db}")
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
-    result = runner.invoke(cli.app, ["serve", "--demo", "--port", "8765"])
+    result = runner.invoke(cli.app, ["serve", "--demo", "--no-scheduler", "--port", "8765"])
     out = result.output
     assert "http://127.0.0.1:8765" in out and "Loaded the demo partnership" in out
     secrets = [w for w in out.split() if SECRET.match(w)]
@@ -166,7 +172,9 @@ def test_serve_loads_the_demo_and_prints_a_token_per_role(
         roles = {r.role for s in secrets if (r := authenticate(engine, s)) is not None}
         assert roles == {"admin", "board", "auditor", "finance_officer"}
         # a second run revokes the first run's demo tokens and loads nothing more
-        again = runner.invoke(cli.app, ["serve", "--demo", "--port", "8765"]).output
+        again = runner.invoke(
+            cli.app, ["serve", "--demo", "--no-scheduler", "--port", "8765"]
+        ).output
         assert "Loaded" not in again
         assert all(authenticate(engine, s) is None for s in secrets)
     finally:

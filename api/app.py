@@ -1,0 +1,205 @@
+"""The HTTP app's composition root. Nothing is built at import time: ``create_app``
+builds the engine (unless given one), the ledger with the projector as its append
+hook, and the reader, keeps them on ``app.state`` and mounts the routes.
+
+    uvicorn --factory api.app:create_app
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.routes import audit, imports, parties, postings, reads
+from ledger.clock import Clock, SystemClock
+from ledger.handlers import Ledger
+from ledger.refdata import default_catalogue
+from ledger.settings import Settings
+from ledger.store.engine import make_engine
+from projections.projector import Projector
+from projections.queries import Reader
+
+DESCRIPTION = """
+The ledger of a partnership's pooled budgets (Section 75, Better Care Fund, alliances).
+
+* **Money** is a decimal string of pounds with at most two decimals (`"1234.50"`);
+  responses always give two decimals, negatives as `"-123.45"`.
+* **Auth**: `Authorization: Bearer <token>` (issued by `pooled token create`).
+* **Writes** return `201` with the fact as recorded and accept an `Idempotency-Key`:
+  the same key and body returns the first answer (`Idempotent-Replayed: true`); the
+  same key with another body is a `409` naming the difference.
+* **Reads** accept `as_at` (an instant, a date or `position:N`) and say the
+  `as_at_position` they answer at.
+* **Errors** are RFC 9457 `application/problem+json` with an `errors` list naming each
+  bad field (and line, for CSV imports).
+"""
+
+_REQUEST_ID_OK = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
+
+
+class RequestContextMiddleware:
+    """Give every request an id (the client's ``X-Request-ID`` when it is a sensible
+    token, else a new one), echo it on the response, and keep API answers out of
+    shared caches."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        if 0 < len(sent) <= 80 and all(ch in _REQUEST_ID_OK for ch in sent):
+            rid = sent.decode()
+        else:
+            rid = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        api = str(scope.get("path", "")).startswith("/v1/")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", rid.encode()))
+                if api:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
+    clock = clock or SystemClock()
+    ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    reader = Reader(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="pooled",
+        version="1",
+        summary="An event-sourced ledger for the pooled budgets of councils and NHS bodies",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.ledger = ledger
+    app.state.reader = reader
+
+    errors.install(app)
+    app.add_middleware(errors.BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its id
+
+    app.include_router(audit.health)
+    app.include_router(parties.writes)
+    app.include_router(parties.reads)
+    app.include_router(postings.router)
+    app.include_router(imports.router)
+    app.include_router(reads.router)
+    app.include_router(audit.router)
+    returns = _optional_router("api.routes.returns")
+    if returns is not None:
+        app.include_router(returns)
+    board = _optional_router("api.board")
+    if board is not None:
+        app.include_router(board, prefix="/board")
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _optional_router(module: str) -> APIRouter | None:
+    """The ``router`` of a module written alongside this one, if it exists yet. A
+    module that exists but fails to import is an error, not a missing feature."""
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+    if found is None:
+        return None
+    router = getattr(importlib.import_module(module), "router", None)
+    return router if isinstance(router, APIRouter) else None
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with errors described as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    for path in doc.get("paths", {}).values():
+        for op in path.values():
+            for status, response in (op.get("responses") or {}).items():
+                content = response.get("content") or {}
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    plain = content.pop("application/json")
+                    target = content.setdefault("application/problem+json", {})
+                    target.setdefault("schema", plain.get("schema"))
+    app.openapi_schema = doc
+    return doc
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:pooled:problem:validation"]},
+        "title": {"type": "string", "examples": ["Invalid input"]},
+        "status": {"type": "integer", "examples": [422]},
+        "detail": {"type": "string", "examples": ["amount: must have at most two decimals"]},
+        "instance": {"type": "string", "examples": ["/v1/pools/eq/contributions"]},
+        "request_id": {"type": "string", "examples": ["4f9c2d0b6a1e4f7d"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string", "examples": ["amount"]},
+                    "message": {"type": "string", "examples": ["must be more than zero"]},
+                    "line": {"type": "integer", "examples": [3]},
+                },
+            },
+        },
+    },
+    "examples": [
+        {
+            "type": "urn:pooled:problem:validation",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": "amount: must have at most two decimals (pence)",
+            "errors": [{"field": "amount", "message": "must have at most two decimals (pence)"}],
+        }
+    ],
+}

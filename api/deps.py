@@ -1,0 +1,259 @@
+"""The routes' collaborators as ``Annotated`` dependencies, and every access rule of the
+HTTP edge in one place:
+
+- ``CurrentActor``: the bearer token's actor (401 problem+json, with WWW-Authenticate,
+  when the token is missing, unknown or revoked);
+- ``require_roles(...)``: read routes limited to some roles (403);
+- ``ReadablePool``: a pool a read may look at (404 unknown; 403 for a finance officer
+  whose partner is not a member);
+- ``Writer``: runs a command for the actor with its Idempotency-Key, request id and
+  client details. Whether the actor may *write* is a rule of the ledger
+  (``ledger.domain.permissions``); its ``Forbidden`` comes back as a 403.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import Unauthorized
+from api.schemas import Slug, WriteResult, write_result
+from ledger.domain import commands as c
+from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from ledger.handlers import Idempotency, Ledger, Outcome
+from ledger.settings import Settings
+from ledger.store import tokens
+from projections import queries
+from projections.queries import Reader
+
+# --- the app's collaborators (built by create_app, kept on app.state) -------------------------
+
+
+async def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+async def get_reader(request: Request) -> Reader:
+    reader: Reader = request.app.state.reader
+    return reader
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ReaderDep = Annotated[Reader, Depends(get_reader)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# --- who is asking ----------------------------------------------------------------------------
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token issued by `pooled token create --role ROLE [--partner ID] --name NAME`.",
+)
+_MAX_TOKEN_CHARS = 200
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> c.Actor:
+    if credentials is None:
+        sent = request.headers.get("authorization")
+        raise Unauthorized(
+            "send a token as 'Authorization: Bearer <token>'"
+            + ("" if sent is None else " (the header sent is not a bearer token)"),
+            error="invalid_request",
+        )
+    secret = credentials.credentials
+    record = None
+    if 0 < len(secret) <= _MAX_TOKEN_CHARS:
+        record = tokens.authenticate(request.app.state.engine, secret)
+    if record is None:
+        raise Unauthorized("the bearer token is not valid or has been revoked")
+    return record.actor()
+
+
+CurrentActor = Annotated[c.Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: c.Role) -> Callable[[c.Actor], Coroutine[Any, Any, c.Actor]]:
+    """A dependency giving the actor when its role is one of ``roles`` (403 otherwise)."""
+
+    async def check(actor: CurrentActor) -> c.Actor:
+        if actor.role not in roles:
+            raise Forbidden(
+                f"the {actor.role} role may not read this; it is for: {', '.join(roles)}"
+            )
+        return actor
+
+    return check
+
+
+AuditorActor = Annotated[c.Actor, Depends(require_roles("auditor"))]
+LogReaderActor = Annotated[c.Actor, Depends(require_roles("auditor", "board"))]
+
+
+def visible_pools(reader: Reader, actor: c.Actor) -> set[str] | None:
+    """The pools ``actor`` may read: every pool (None) but for a finance officer, whose
+    partner's pools only."""
+    if actor.role != "finance_officer":
+        return None
+    with reader.at() as (conn, _):
+        return queries.pools_of_partner(conn, actor.partner_id or "")
+
+
+def readable_pool(
+    pool: Annotated[Slug, Path(description="the pool's id", examples=["eq"])],
+    actor: CurrentActor,
+    reader: ReaderDep,
+) -> str:
+    with reader.at() as (conn, head):
+        members = queries.members_at(conn, pool, head)  # a pool always has its host
+    if not members:
+        raise NotFound(f"pool '{pool[:60]}' does not exist")
+    if actor.role == "finance_officer" and actor.partner_id not in members:
+        raise Forbidden(
+            f"a finance officer of '{actor.partner_id}' reads only the pools "
+            f"'{actor.partner_id}' belongs to; '{pool}' is not one of them"
+        )
+    return pool
+
+
+ReadablePool = Annotated[str, Depends(readable_pool)]
+
+AsAt = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="an RFC 3339 instant, a date (the end of that day in Europe/London) "
+        "or position:N; default: now",
+        examples=["2025-09-30", "2025-09-30T17:00:00Z", "position:1200"],
+    ),
+]
+
+# --- writing ----------------------------------------------------------------------------------
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")
+
+
+def request_id_of(request: Request) -> str | None:
+    rid = getattr(request.state, "request_id", None)
+    return rid if isinstance(rid, str) and _REQUEST_ID.match(rid) else None
+
+
+def request_meta_of(request: Request) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if request.client is not None:
+        meta["client_ip"] = request.client.host
+    agent = request.headers.get("user-agent")
+    if agent:
+        meta["user_agent"] = agent[:200]
+    return meta
+
+
+@dataclass
+class Writer:
+    """Runs commands for one request: the actor, its idempotency key, its request id."""
+
+    ledger: Ledger
+    actor: c.Actor
+    key: str | None
+    method: str
+    path: str
+    request_id: str | None
+    request_meta: dict[str, Any]
+    response: Response
+
+    def idempotency(self, normalised: Mapping[str, Any]) -> Idempotency | None:
+        if self.key is None:
+            return None
+        return Idempotency(
+            key=self.key,
+            token_id=self.actor.token_id or f"actor:{self.actor.name}",
+            method=self.method,
+            path=self.path,
+            request=normalised,
+        )
+
+    def one(self, command: c.Command) -> WriteResult:
+        """Run ``command``; the request it is compared by on a retry is the command itself
+        (so ``"17"`` and ``"17.00"`` are the same request)."""
+        outcome = self.ledger.execute(
+            command,
+            self.actor,
+            idempotency=self.idempotency(
+                {"command": type(command).__name__, **command.model_dump(mode="json")}
+            ),
+            request_id=self.request_id,
+            request_meta=self.request_meta,
+        )
+        self.mark(outcome)
+        return write_result(outcome.events)
+
+    def many(self, commands: Sequence[c.Command], lines: Sequence[int]) -> Outcome:
+        """All or nothing: every refused line is reported with its line number."""
+        normalised = {
+            "commands": [
+                {"command": type(cmd).__name__, **cmd.model_dump(mode="json")} for cmd in commands
+            ]
+        }
+        outcome = self.ledger.execute_many(
+            commands,
+            self.actor,
+            idempotency=self.idempotency(normalised),
+            request_id=self.request_id,
+            request_meta=self.request_meta,
+            lines=lines,
+        )
+        self.mark(outcome)
+        return outcome
+
+    def mark(self, outcome: Outcome) -> None:
+        if outcome.replayed:
+            self.response.headers["Idempotent-Replayed"] = "true"
+
+
+async def writer(
+    request: Request,
+    response: Response,
+    ledger: LedgerDep,
+    actor: CurrentActor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="a client-chosen key (1-255 printable characters); a retry with "
+            "the same key and body returns the first answer and writes nothing",
+            examples=["c0a8e5b2-2f4e-4c1a-9d8f-6b7e3a1d2c4f"],
+        ),
+    ] = None,
+) -> Writer:
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-255 printable characters without spaces",
+            errors=(FieldError("Idempotency-Key", "must be 1-255 printable characters"),),
+        )
+    return Writer(
+        ledger=ledger,
+        actor=actor,
+        key=idempotency_key,
+        method=request.method,
+        path=request.url.path,
+        request_id=request_id_of(request),
+        request_meta=request_meta_of(request),
+        response=response,
+    )
+
+
+WriterDep = Annotated[Writer, Depends(writer)]

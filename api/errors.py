@@ -1,0 +1,503 @@
+"""Every error the API answers, as RFC 9457 ``application/problem+json``, in one place.
+
+    the ledger's tree (``ledger.domain.errors``)   status from the class: 422, 404, 403, 409
+    HttpProblem                                    the HTTP edge's own refusals
+    +-- Unauthorized (401)                         missing, bad or revoked bearer token
+    +-- MalformedBody (400)                        a body that is not JSON (or not CSV)
+    +-- PayloadTooLarge (413)                      a body over ``settings.max_body_bytes``
+    +-- UnsupportedMediaType (415)                 a body that is not the route's type
+    RequestValidationError (422)                   a field FastAPI/pydantic refused,
+                                                   named by its dotted path
+    Starlette's HTTPException                      unknown routes (404), methods (405)
+    anything else (500)                            logged with the request id; never
+                                                   caused by bad input
+
+Every problem carries ``type``, ``title``, ``status``, ``detail``, ``instance`` (the
+path), ``request_id`` and, for validation, ``errors: [{field, message, line?}]``.
+Pydantic's own internals (its error urls, input echoes, contexts) never reach a client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.domain.errors import FieldError, LedgerError
+
+log = logging.getLogger("pooled.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:pooled:problem:"
+
+
+class HttpProblem(Exception):
+    """A refusal made at the HTTP edge (not a rule of the ledger)."""
+
+    status = 400
+    title = "Bad request"
+    code = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors)
+        self.headers = dict(headers or {})
+
+
+class Unauthorized(HttpProblem):
+    status = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+    def __init__(self, detail: str, *, error: str = "invalid_token") -> None:
+        super().__init__(
+            detail,
+            errors=(FieldError("Authorization", detail),),
+            headers={"WWW-Authenticate": f'Bearer realm="pooled", error="{error}"'},
+        )
+
+
+class MalformedBody(HttpProblem):
+    status = 400
+    title = "Malformed request body"
+    code = "malformed-body"
+
+
+class PayloadTooLarge(HttpProblem):
+    status = 413
+    title = "Request body too large"
+    code = "payload-too-large"
+
+
+class UnsupportedMediaType(HttpProblem):
+    status = 415
+    title = "Unsupported media type"
+    code = "unsupported-media-type"
+
+
+# --- the response -------------------------------------------------------------------
+
+
+def problem_body(
+    *,
+    status: int,
+    title: str,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    request_id: str | None = None,
+    errors: Iterable[FieldError] = (),
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
+    errs = [_field_json(e) for e in errors]
+    if errs:
+        body["errors"] = errs
+    return body
+
+
+def _field_json(e: FieldError) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "field": e.field or ("row" if e.line is not None else "body"),
+        "message": e.message,
+    }
+    if e.line is not None:
+        out["line"] = e.line
+    return out
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    title: str,
+    code: str,
+    detail: str,
+    errors: Iterable[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    rid = request_id_of(request.scope) if request is not None else None
+    body = problem_body(
+        status=status,
+        title=title,
+        code=code,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        request_id=rid,
+        errors=errors,
+    )
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
+    )
+
+
+def request_id_of(scope: Scope) -> str | None:
+    state = scope.get("state")
+    if isinstance(state, dict):
+        rid = state.get("request_id")
+        return rid if isinstance(rid, str) else None
+    return None
+
+
+# --- handlers -----------------------------------------------------------------------
+
+
+async def _ledger_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LedgerError)
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+    )
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpProblem)
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        first = next(e for e in raw if e.get("type") == "json_invalid")
+        why = str((first.get("ctx") or {}).get("error") or "not valid JSON")
+        return problem_response(
+            request,
+            status=400,
+            title=MalformedBody.title,
+            code=MalformedBody.code,
+            detail=f"the request body is not valid JSON ({why})",
+            errors=(FieldError("body", f"is not valid JSON: {why}"),),
+        )
+    fields = _dedupe(field_errors(raw))
+    return problem_response(
+        request,
+        status=422,
+        title="Invalid input",
+        code="validation",
+        detail=summarise(fields),
+        errors=fields,
+    )
+
+
+async def _starlette_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status == 404:
+        title, code = "Not found", "not-found"
+        detail = f"there is no resource at {request.url.path}"
+        if exc.detail and exc.detail != "Not Found":
+            detail = str(exc.detail)
+    elif status == 405:
+        title, code = "Method not allowed", "method-not-allowed"
+        allow = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        detail = f"{request.method} is not allowed on {request.url.path}" + (
+            f"; allowed: {allow}" if allow else ""
+        )
+    else:
+        title, code = _TITLES.get(status, ("Request refused", "http-error"))
+        detail = str(exc.detail)
+    errors = (FieldError("body", "could not be read as the route's body"),) if status == 400 else ()
+    return problem_response(
+        request,
+        status=status,
+        title=title,
+        code=code,
+        detail=detail,
+        errors=errors,
+        headers=exc.headers,
+    )
+
+
+_TITLES = {
+    400: ("Bad request", "bad-request"),
+    401: ("Unauthorized", "unauthorized"),
+    403: ("Forbidden", "forbidden"),
+    409: ("Conflict", "conflict"),
+    413: ("Request body too large", "payload-too-large"),
+    415: ("Unsupported media type", "unsupported-media-type"),
+}
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    rid = request_id_of(request.scope)
+    log.exception("unexpected error on %s %s (request %s)", request.method, request.url.path, rid)
+    return problem_response(
+        request,
+        status=500,
+        title="Internal error",
+        code="internal",
+        detail="the server failed to answer this request; nothing was written. "
+        f"Quote request id {rid} when reporting it.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+    app.add_exception_handler(LedgerError, _ledger_error)
+    app.add_exception_handler(HttpProblem, _http_problem)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _starlette_http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+# --- pydantic's errors to named fields ------------------------------------------------
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """``("body", "from", "partner_id")`` -> ``from.partner_id``;
+    ``("body", "members", 0)`` -> ``members[0]``; header names as sent."""
+    parts = list(loc)
+    where = None
+    if parts and parts[0] in _LOCATIONS:
+        where = parts.pop(0)
+    out = ""
+    for p in parts:
+        if p == "[key]":
+            continue
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif isinstance(p, str) and ("[" in p or "(" in p):
+            continue  # a validator's own name inside a union: not a field
+        else:
+            out += ("." if out else "") + str(p)
+    if where == "header":
+        return "-".join(w.capitalize() for w in out.replace("_", "-").split("-"))
+    return out or (where or "body")
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    typ = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if typ.startswith("pooled_"):
+        return str(err.get("msg", "is not valid"))
+    simple = {
+        "missing": "is required",
+        "extra_forbidden": "is not a field of this request",
+        "string_type": "must be a string",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "int_type": "must be a whole number",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "dict_type": "must be a JSON object",
+        "model_type": "must be a JSON object",
+        "model_attributes_type": "must be a JSON object",
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "none_required": "must be null",
+        "string_unicode": "must be text",
+    }
+    if typ in simple:
+        return simple[typ]
+    if typ == "literal_error":
+        return f"must be one of {ctx.get('expected', 'the listed values')}"
+    if typ == "enum":
+        return f"must be one of {ctx.get('expected', 'the listed values')}"
+    if typ == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if typ == "string_too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n in (None, 1) else f"must be at least {n} characters"
+    if typ in ("too_long",):
+        return f"must have at most {ctx.get('max_length')} items"
+    if typ in ("too_short",):
+        return f"must have at least {ctx.get('min_length')} items"
+    if typ == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if typ == "greater_than":
+        return f"must be more than {ctx.get('gt')}"
+    if typ == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if typ == "less_than":
+        return f"must be less than {ctx.get('lt')}"
+    if typ == "string_pattern_mismatch":
+        return "is not in the expected form"
+    if typ in ("value_error", "assertion_error"):
+        msg = str(err.get("msg", ""))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        return msg or "is not valid"
+    return "is not valid"
+
+
+def field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    return [FieldError(field_path(e.get("loc", ())), _message(e)) for e in raw]
+
+
+def _dedupe(errs: Sequence[FieldError]) -> list[FieldError]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in errs:
+        if (e.field, e.message) not in seen:
+            seen.add((e.field, e.message))
+            out.append(e)
+    return out
+
+
+def summarise(errs: Sequence[FieldError]) -> str:
+    if not errs:
+        return "the request is not valid"
+    parts = [f"{e.field}: {e.message}" for e in errs[:3]]
+    more = f" (and {len(errs) - 3} more)" if len(errs) > 3 else ""
+    return "; ".join(parts) + more
+
+
+# --- the body's size and type ---------------------------------------------------------
+
+
+class ProblemRoute(APIRoute):
+    """A route whose JSON body must be sent as ``application/json`` (415 otherwise).
+
+    FastAPI otherwise hands a body of another type to the model as raw bytes and answers
+    with a confusing validation error."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            if await request.body() and not is_json(request.headers.get("content-type")):
+                raise UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json "
+                    f"(got {request.headers.get('content-type') or 'no Content-Type'})",
+                    errors=(FieldError("Content-Type", "must be application/json"),),
+                )
+            return await handler(request)
+
+        return checked
+
+
+def is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class BodyLimitMiddleware:
+    """Refuse a body over ``limit`` bytes with 413, by its Content-Length when sent and
+    by counting the stream otherwise (a chunked upload cannot slip past)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                await self._refuse(scope, send, 400, "Content-Length is not a number")
+                return
+            if size > self.limit:
+                await self._too_large(scope, send)
+                return
+        chunks: list[bytes] = []
+        total = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            total += len(body)
+            if total > self.limit:
+                await self._too_large(scope, send)
+                return
+            chunks.append(body)
+            more = bool(message.get("more_body", False))
+        whole = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": whole, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        await self._refuse(
+            scope,
+            send,
+            413,
+            f"the request body is larger than the limit of {self.limit} bytes; "
+            "split a large import into several files",
+        )
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        title, code = (
+            (PayloadTooLarge.title, PayloadTooLarge.code)
+            if status == 413
+            else ("Bad request", "bad-request")
+        )
+        body = problem_body(
+            status=status,
+            title=title,
+            code=code,
+            detail=detail,
+            instance=scope.get("path"),
+            request_id=request_id_of(scope),
+            errors=(FieldError("body", detail),),
+        )
+        raw = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(raw)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": raw})

@@ -1,0 +1,195 @@
+"""What the ledger answers (domain.md section 6), each as at any moment."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Response
+
+from api.deps import AsAt, ReadablePool, ReaderDep
+from api.routes import new_router
+from api.schemas import (
+    BalancesPublic,
+    CapitationPublic,
+    MetricsPublic,
+    OutcomePaymentsPublic,
+    PeriodLabel,
+    RiskRewardPublic,
+    RiskSharePublic,
+    TracePublic,
+    Year,
+    balances_csv_rows,
+    balances_figure,
+    balances_public,
+    capitation_public,
+    metrics_public,
+    outcome_payments_public,
+    risk_reward_public,
+    risk_share_public,
+    traced_event,
+)
+from ledger.store import eventstore as es
+from projections.queries import Reader
+
+router = new_router(tags=["figures"])
+
+YearQuery = Annotated[Year, Query(description="a financial year", examples=["2025-26"])]
+PeriodQuery = Annotated[
+    PeriodLabel, Query(description="a year, quarter or month", examples=["2025-26-Q2"])
+]
+TraceQuery = Annotated[
+    str | None,
+    Query(
+        max_length=120,
+        description="name a figure to list the positions of the events behind it: "
+        "partner:ID:FIELD (planned, share, received, transfers_in, transfers_out, "
+        "risk_share, net_obligation, outstanding), pool:FIELD (planned, opening_balance, "
+        "income, spend, transfers_in, transfers_out, balance, outturn, variance, "
+        "risk_share), scheme:ID:FIELD (planned, actual, forecast, outturn), "
+        "stream:ID:FIELD (planned, received) or quarter:Qn:FIELD (income, spend, "
+        "transfers_in, transfers_out)",
+        examples=["partner:ncc:received", "pool:spend", "scheme:equipment:actual"],
+    ),
+]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {
+                "example": "partner_id,planned,received,...\r\nncc,2000000.00,1500000.00,...\r\n"
+            }
+        },
+        "description": "JSON, or CSV with format=csv",
+    }
+}
+
+
+def _csv(rows: list[list[str]], filename: str, position: int) -> Response:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-As-At-Position": str(position),
+        },
+    )
+
+
+def trace_public(
+    reader: Reader, pool: str, year: str, figure: str, at: int, value: str | None
+) -> TracePublic:
+    """The positions behind ``figure`` as at ``at``, each with what it recorded."""
+    positions = reader.trace(pool, year, figure, at)
+    with reader.engine.connect() as conn:
+        found = es.get_by_positions(conn, positions) if positions else []
+    return TracePublic(
+        figure=figure,
+        value=value,
+        positions=positions,
+        events=[traced_event(e) for e in found],
+    )
+
+
+def _balances(
+    pool: str, year: str, as_at: str | None, trace: str | None, reader: ReaderDep
+) -> BalancesPublic:
+    out = balances_public(reader.balances(pool, year, as_at))
+    if trace is not None:
+        value = balances_figure(out, trace)
+        out.trace = trace_public(reader, pool, year, trace, out.as_at_position, value)
+    return out
+
+
+@router.get(
+    "/v1/pools/{pool}/balances",
+    response_model=BalancesPublic,
+    responses=CSV_RESPONSE,
+    summary="6.1 partner and pool balances for a year (any role; officers: own pools)",
+)
+def balances(
+    pool: ReadablePool,
+    year: YearQuery,
+    reader: ReaderDep,
+    as_at: AsAt = None,
+    trace: TraceQuery = None,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json or csv", examples=["csv"])
+    ] = "json",
+) -> Any:
+    out = _balances(pool, year, as_at, trace, reader)
+    if format == "csv":
+        return _csv(balances_csv_rows(out), f"{pool}-balances-{year}.csv", out.as_at_position)
+    return out
+
+
+@router.get(
+    "/v1/pools/{pool}/balances.csv",
+    response_class=Response,
+    responses=CSV_RESPONSE,
+    summary="6.1 balances as CSV (one row per partner, then the pool's figures)",
+)
+def balances_csv(
+    pool: ReadablePool, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
+) -> Response:
+    out = _balances(pool, year, as_at, None, reader)
+    return _csv(balances_csv_rows(out), f"{pool}-balances-{year}.csv", out.as_at_position)
+
+
+@router.get(
+    "/v1/pools/{pool}/risk-share",
+    summary="6.2 the variance, the rule and each partner's risk share (any role)",
+)
+def risk_share(
+    pool: ReadablePool,
+    year: YearQuery,
+    reader: ReaderDep,
+    as_at: AsAt = None,
+    trace: TraceQuery = None,
+) -> RiskSharePublic:
+    out = risk_share_public(reader.risk_share(pool, year, as_at))
+    if trace is not None:
+        out.trace = trace_public(reader, pool, year, trace, out.as_at_position, None)
+    return out
+
+
+@router.get(
+    "/v1/pools/{pool}/risk-reward",
+    summary="6.3 alliance gain/loss shares and settlements for a period (any role)",
+)
+def risk_reward(
+    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
+) -> RiskRewardPublic:
+    return risk_reward_public(reader.risk_reward(pool, period, as_at))
+
+
+@router.get(
+    "/v1/pools/{pool}/capitation",
+    summary="6.4 capitated allocations, annual and per quarter (any role)",
+)
+def capitation(
+    pool: ReadablePool, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
+) -> CapitationPublic:
+    return capitation_public(reader.capitation(pool, year, as_at))
+
+
+@router.get(
+    "/v1/pools/{pool}/outcome-payments",
+    summary="6.5 outcome-based payments per provider for a period (any role)",
+)
+def outcome_payments(
+    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
+) -> OutcomePaymentsPublic:
+    return outcome_payments_public(reader.outcome_payments(pool, period, as_at))
+
+
+@router.get(
+    "/v1/pools/{pool}/metrics",
+    summary="6.6 metrics with their status for a period (any role)",
+)
+def metrics(
+    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
+) -> MetricsPublic:
+    return metrics_public(reader.metrics(pool, period, as_at))
