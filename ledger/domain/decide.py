@@ -221,7 +221,12 @@ def _agree_plan(cmd: c.AgreePlan, ctx: Context) -> list[ev.Event]:
         raise ValidationFailed.field("year", f"no BCF reference data is shipped for {year}")
     kinds = {m: ctx.partners[m].kind for m in pool.members if m in ctx.partners}
     problems = validate_plan(
-        cmd.plan, pool_kind=pool.kind, host=pool.host_partner_id, member_kinds=kinds, reference=ref
+        cmd.plan,
+        pool_kind=pool.kind,
+        host=pool.host_partner_id,
+        member_kinds=kinds,
+        reference=ref,
+        year=year,
     )
     if problems:
         raise ValidationFailed(

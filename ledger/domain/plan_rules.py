@@ -10,10 +10,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ledger.domain.calc.riskshare import commissioner_weights, validate_rules
+from ledger.domain.errors import ValidationFailed
+from ledger.domain.periods import parse_period, year_of
 from ledger.domain.plan import Plan, Share
 from ledger.domain.reference import ReferenceData
 
 HUNDRED = Decimal(100)
+
+
+def _period_in_year(period: str, year: str) -> bool:
+    try:
+        return year_of(parse_period(period)).label == year
+    except ValidationFailed:
+        return False
 
 
 def _shares_ok(
@@ -37,6 +46,7 @@ def validate_plan(
     host: str,
     member_kinds: Mapping[str, str],
     reference: ReferenceData | None,
+    year: str | None = None,
 ) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     streams = reference.stream_ids() if reference is not None else frozenset()
@@ -129,6 +139,8 @@ def validate_plan(
         exp = cs.hours.as_tuple().exponent
         if cs.hours <= 0 or (isinstance(exp, int) and exp < -2):
             problems.append((f"{path}.hours", "must be more than zero with at most two decimals"))
+        if year is not None and not _period_in_year(cs.period, year):
+            problems.append((f"{path}.period", f"'{cs.period}' is not a period of {year}"))
         if cs.rate <= 0:
             problems.append((f"{path}.rate", "must be more than zero"))
         if not Decimal(0) <= cs.base_pct <= HUNDRED:

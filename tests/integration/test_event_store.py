@@ -114,7 +114,7 @@ def _lift_guards(conn: object, dialect: str) -> None:
         ("actor", "'Mallory'"),
         ("recorded_at", "'2026-11-23T09:00:00.000001Z'"),
         ("pool_id", "'other'"),
-        ("hash", "'ab' || substr(hash, 3)"),
+        ("hash", "CASE WHEN substr(hash, 1, 2) = 'ab' THEN 'cd' ELSE 'ab' END || substr(hash, 3)"),
     ],
 )
 def test_tampering_with_any_stored_byte_is_detected_naming_the_event(
