@@ -7,6 +7,7 @@ Not a timed test: a script that prints a table (figures recorded in bench/RESULT
     .venv/bin/python bench/append.py --sqlite-only
     .venv/bin/python bench/append.py --pg-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/append.py --profile        # cProfile of the full path only
+    .venv/bin/python bench/append.py --repeat 2 --growth-pg   # as in RESULTS.md
 
 Every command is a PostContribution, decided into one ContributionPosted event, so
 commands/s and events/s are the same number. Scenarios (each on a fresh store):
@@ -19,11 +20,16 @@ commands/s and events/s are the same number. Scenarios (each on a fresh store):
   event; and executemany per batch), and the eventsourcing library's SQLite
   Application (``app.save``) and recorder (``insert_events``) with 1 and 100 events
   per transaction;
-* PostgreSQL with 1 and 8 writers (8 threads sharing one Ledger, each command taking
-  its own pooled connection; and 8 processes with a Ledger each);
-* growth: the single-command cost at 10k, 100k and 1M stored events.
+* PostgreSQL with 1 and 8 writers: 8 threads sharing one Ledger (its group commit
+  lets concurrent commands share a transaction; also measured with
+  ``group_commit=False``), and 8 processes with a Ledger each;
+* growth: the single ``execute`` cost (and one ``execute_many`` of 1,000) at 10k, 100k
+  and 1M stored events (SQLite; PostgreSQL too with ``--growth-pg``).
 
-SQLite is a file in WAL mode with ``synchronous=FULL`` (``make_engine``'s default).
+SQLite is a file in WAL mode with ``synchronous=FULL`` (``make_engine``'s default);
+one ``synchronous=NORMAL`` run is printed as a reference. The ``cpu us`` column (CPU
+time of the benchmark's own processes per event) is the steadier figure on a shared
+machine; ``--repeat N`` keeps the fastest of N runs of each scenario.
 """
 
 from __future__ import annotations
@@ -717,6 +723,15 @@ def sqlite_section(
         lambda: ledger_threads(stores.sqlite("threads8"), 8, sz.pg_thread, False, sz.warm),
         writers=8,
         per_tx=0,
+    )
+    run.run(
+        "sqlite-full-normal",
+        sec,
+        "Ledger.execute, synchronous=NORMAL",
+        lambda: ledger_single(
+            stores.sqlite("full-normal", synchronous="NORMAL"), sz.single, False, sz.warm
+        ),
+        note="reference: WAL, no fsync per commit",
     )
 
 

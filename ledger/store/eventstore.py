@@ -102,14 +102,15 @@ def row_to_stored(row: Any) -> StoredEvent:
 
 def index_columns(event: ev.Event) -> dict[str, Any]:
     """What an event concerns, for the indexed columns."""
+    f = event.__dict__  # plain field values: no pydantic attribute fallback per miss
     d: dict[str, Any] = {
-        "pool_id": getattr(event, "pool_id", None),
-        "partner_id": getattr(event, "partner_id", None),
+        "pool_id": f.get("pool_id"),
+        "partner_id": f.get("partner_id"),
         "counterparty_id": None,
-        "scheme_id": getattr(event, "scheme_id", None),
-        "funding_stream": getattr(event, "funding_stream", None),
-        "year": getattr(event, "year", None),
-        "period": getattr(event, "quarter", None) or getattr(event, "period", None),
+        "scheme_id": f.get("scheme_id"),
+        "funding_stream": f.get("funding_stream"),
+        "year": f.get("year"),
+        "period": f.get("quarter") or f.get("period"),
         "effective_date": ev.effective_date_of(event),
     }
     if isinstance(event, ev.PoolEstablished):

@@ -81,13 +81,23 @@ HASHED_COLUMNS = (
 )
 
 
+_PAYLOAD_SLOT = "\x00payload\x00"
+_PAYLOAD_KEY = canonical_json({"payload": _PAYLOAD_SLOT})[1:-1]  # "payload":"\u0000..."
+
+
 def canonical_row(row: dict[str, Any]) -> str:
+    """The canonical JSON of a stored row: its columns and its payload object.
+
+    The payload is stored in canonical form already, so its text is spliced in as it
+    stands (identical to dumping the parsed object, without parsing it); a payload that
+    is not canonical is caught by ``payload_is_canonical`` and changes the hash anyway.
+    """
     body: dict[str, Any] = {}
     for col in HASHED_COLUMNS:
         v = row[col]
         body[col] = v.isoformat() if hasattr(v, "isoformat") else v
-    body["payload"] = json.loads(row["payload"])
-    return canonical_json(body)
+    body["payload"] = _PAYLOAD_SLOT
+    return canonical_json(body).replace(_PAYLOAD_KEY, '"payload":' + row["payload"], 1)
 
 
 def chain_hash(previous: str, row: dict[str, Any]) -> str:
