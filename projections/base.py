@@ -297,9 +297,14 @@ def lines(
     kinds: tuple[str, ...] | None = None,
     adjustments_only: bool = False,
     after: int | None = None,
+    quarters: tuple[str, ...] | None = None,
 ) -> list[Line]:
     """The pool-year's money lines as at ``at`` (reversals' negated lines included),
-    with their events' ids, recorded times and effective dates, in position order."""
+    with their events' ids, recorded times and effective dates, in position order.
+    ``quarters`` selects those quarters' line groups first, so reading the lines of a
+    few quarters recorded after a position stays proportional to what is found."""
+    if quarters is not None and not quarters:
+        return []
     g, r, e = t.rm_groups.c, t.rm_lines.c, lt.events.c
     q = (
         select(
@@ -326,6 +331,8 @@ def lines(
         q = q.where(r.prior_period_adjustment)  # as the partial index reads it
     if after is not None:
         q = q.where(r.position > after)
+    if quarters is not None:
+        q = q.where(g.quarter.in_(quarters))
     return [
         Line(
             int(x.position),

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger.domain.errors import NotFound, RuleViolation
 from ledger.domain.money import allocate, format_fraction, format_pence
@@ -57,10 +57,8 @@ from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_y
 from ledger.domain.reference import ReferenceData
 from ledger.refdata import default_catalogue
 from ledger.store import eventstore as es
-from ledger.store import tables as lt
-from projections import tables as rt
 from projections.balances import year_position
-from projections.base import Line, facts, line_filter, lines, plan_fact
+from projections.base import Line, facts, lines, plan_fact
 from projections.queries import (
     balances_at,
     income_by_stream_at,
@@ -817,7 +815,7 @@ def _adjustments(
     earlier = tuple(x.label for x in fy.quarters if x < q)
     for y in years:
         if y == fy:  # only the earlier quarters: this quarter's lines are its own figures
-            found += _lines_of_quarters(conn, pool.pool_id, y.label, at, baseline, earlier)
+            found += lines(conn, pool.pool_id, y.label, at, after=baseline, quarters=earlier)
         else:
             found += lines(conn, pool.pool_id, y.label, at, after=baseline)
         view = prior_period_adjustments_at(conn, pool.pool_id, y.label, at, baseline)
@@ -874,66 +872,6 @@ def _adjustments(
         )
     out.sort(key=lambda a: (a.position, a.kind, a.amount or 0))
     return tuple(out)
-
-
-def _lines_of_quarters(
-    conn: Connection, pool_id: str, year: str, at: int, after: int, quarters: tuple[str, ...]
-) -> list[Line]:
-    """``projections.base.lines`` of some quarters only: the lines of ``quarters`` of
-    the pool-year recorded after ``after``, by ``at``, in position order.
-
-    A private helper until ``lines`` takes a quarter filter: selecting the quarters'
-    line groups first keeps this proportional to the adjustments, where ``lines``
-    would read every line recorded since the previous return."""
-    if not quarters:
-        return []
-    g, r, e = rt.rm_groups.c, rt.rm_lines.c, lt.events.c
-    q = (
-        select(
-            r.position,
-            e.event_id,
-            e.recorded_at,
-            e.effective_date,
-            g.year,
-            g.quarter,
-            g.kind,
-            g.partner_id,
-            g.counterparty_id,
-            g.scheme_id,
-            g.funding_stream,
-            r.amount,
-            r.prior_period_adjustment,
-            r.reversal,
-        )
-        .join_from(rt.rm_groups, rt.rm_lines, r.group_id == g.group_id)
-        .join(lt.events, e.position == r.position)
-        .where(
-            *line_filter(pool_id, year),
-            g.quarter.in_(quarters),
-            r.position > after,
-            r.position <= at,
-        )
-        .order_by(r.position, g.key)
-    )
-    return [
-        Line(
-            int(x.position),
-            x.event_id,
-            x.recorded_at,
-            x.effective_date,
-            x.year,
-            x.quarter,
-            x.kind,
-            x.partner_id,
-            x.counterparty_id,
-            x.scheme_id,
-            x.funding_stream,
-            int(x.amount),
-            bool(x.prior_period_adjustment),
-            bool(x.reversal),
-        )
-        for x in conn.execute(q)
-    ]
 
 
 def _reference_text(payload: dict[str, Any]) -> str:
