@@ -246,8 +246,30 @@ class Totals:
     expenditure: SchemeLine
 
 
+class _CoverFacts:
+    """What every generated document states on its cover, read through the content."""
+
+    cover: Cover | MemorandumCover  # a plain class: not a dataclass field
+
+    @property
+    def content_hash(self) -> str:
+        return self.cover.content_hash
+
+    @property
+    def data_as_at(self) -> str:
+        return self.cover.data_as_at
+
+    @property
+    def as_at_position(self) -> int:
+        return self.cover.as_at_position
+
+    @property
+    def chain_head(self) -> str:
+        return self.cover.chain_head
+
+
 @dataclass(frozen=True)
-class ReturnContent:
+class ReturnContent(_CoverFacts):
     cover: Cover
     layout: Layout
     income: tuple[IncomeLine, ...]
@@ -261,22 +283,6 @@ class ReturnContent:
     metrics: tuple[MetricLine, ...]
     prior_period_adjustments: tuple[Adjustment, ...]
     schema: str = RETURN_SCHEMA
-
-    @property
-    def content_hash(self) -> str:
-        return self.cover.content_hash
-
-    @property
-    def as_at_position(self) -> int:
-        return self.cover.as_at_position
-
-    @property
-    def data_as_at(self) -> str:
-        return self.cover.data_as_at
-
-    @property
-    def chain_head(self) -> str:
-        return self.cover.chain_head
 
 
 # --- the annual memorandum statement -------------------------------------------------
@@ -347,7 +353,7 @@ class PartnerRiskLine:
 
 
 @dataclass(frozen=True)
-class MemorandumContent:
+class MemorandumContent(_CoverFacts):
     cover: MemorandumCover
     income: tuple[PartnerIncomeLine, ...]
     expenditure: tuple[SchemeOutturnLine, ...]
@@ -356,14 +362,6 @@ class MemorandumContent:
     risk_share: RiskShareSummary
     partners: tuple[PartnerRiskLine, ...]
     schema: str = MEMORANDUM_SCHEMA
-
-    @property
-    def content_hash(self) -> str:
-        return self.cover.content_hash
-
-    @property
-    def data_as_at(self) -> str:
-        return self.cover.data_as_at
 
 
 Content = ReturnContent | MemorandumContent
