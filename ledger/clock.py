@@ -41,7 +41,7 @@ def london_today(clock: Clock) -> date:
 
 def format_instant(at: datetime) -> str:
     """RFC 3339 UTC with microseconds and ``Z``: the form stored and hashed."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_instant(text: str) -> datetime:

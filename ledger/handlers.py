@@ -33,7 +33,7 @@ from ledger.domain.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve
+from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, same_but_version
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.serialization import canonical_json
@@ -192,8 +192,19 @@ class Ledger:
         self.clock = clock
         self.reference = reference
         self.hooks = list(hooks)
+        # a hook that is a method of an object with ``committed(h0, h1)`` (the projector)
+        # is told of each commit, so it may remember what it wrote only once it is kept
+        owners = (getattr(h, "__self__", None) for h in self.hooks)
+        self._on_commit: list[Callable[[int, int], None]] = [
+            f for f in (getattr(o, "committed", None) for o in owners) if callable(f)
+        ]
         self._partners: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
+        # The head position at which every cached pool state is known current: while the
+        # head is still there when this process next takes the lock, nobody else has
+        # written and the cache is used without asking the database (see _committed).
+        self._cache_head = -1
+        self._cache_lock = threading.Lock()
         self._reference_hashes: set[str] = set()
         self.group_commit = group_commit
         self._committer = _GroupCommitter()
@@ -254,13 +265,14 @@ class Ledger:
                         continue
                     r.span = (mark, len(batch.pending))
                 stored = batch.commit(reqs[0].request_id, reqs[0].request_meta)
+                h0, h1 = head.position, stored[-1].position if stored else head.position
                 for r in reqs:
                     if r.span is not None:
                         mine = stored[r.span[0] : r.span[1]]
                         r.outcome = Outcome(tuple(mine))
                         if r.idempotency is not None:
                             self._remember(conn, r.idempotency, mine)
-            self._pools.update(batch.cache_updates)  # only once committed
+            self._committed(h0, h1, batch)  # only once committed
         except Exception as e:
             for r in reqs:
                 r.outcome, r.span, r.same_as = None, None, None
@@ -323,11 +335,13 @@ class Ledger:
             stored = batch.commit(request_id, request_meta)
             if idempotency is not None:
                 self._remember(conn, idempotency, stored)
-        self._pools.update(batch.cache_updates)  # only once committed
+        self._committed(head.position, stored[-1].position if stored else head.position, batch)
         return Outcome(tuple(stored))
 
     def forget_caches(self) -> None:
-        self._pools.clear()
+        with self._cache_lock:
+            self._pools.clear()
+            self._cache_head = -1
         self._partners.clear()
         self._reference_hashes.clear()
 
@@ -360,23 +374,56 @@ class Ledger:
 
     # -- state -------------------------------------------------------------------------
 
-    def load_pool(self, conn: Connection, pool_id: str) -> PoolState | None:
-        version = conn.exec_driver_sql(
-            es.driver_sql(conn, "SELECT version FROM ws_pools WHERE pool_id = ?"), (pool_id,)
-        ).scalar()
+    def load_pool(
+        self, conn: Connection, pool_id: str, head: int | None = None
+    ) -> PoolState | None:
+        """A pool's write-side state in the current transaction. ``head`` is the
+        position locked by the caller: if this process wrote it, the cache is current."""
+        if head is not None:
+            with self._cache_lock:
+                cached = self._pools.get(pool_id) if head == self._cache_head else None
+            if cached is not None:
+                return cached
+        # the stream's version is its newest event's (the unique key's last entry); the
+        # state JSON is rewritten only when more than the version changes, so a posting
+        # writes no state row at all
+        version = es.run_sql(
+            conn, "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", (f"pool:{pool_id}",)
+        ).fetchone()[0]
         if version is None:
             return None
-        cached = self._pools.get(pool_id)
+        with self._cache_lock:
+            cached = self._pools.get(pool_id)
         if cached is not None and cached.version == version:
             return cached
         text = conn.execute(
             select(t.ws_pools.c.state).where(t.ws_pools.c.pool_id == pool_id)
         ).scalar_one()
-        # the JSON is rewritten only when more than the version changes (a posting moves
-        # only the version column), so the column is the truth for the version
-        state = PoolState.model_validate_json(text).model_copy(update={"version": version})
-        self._pools[pool_id] = state
-        return state
+        return PoolState.model_validate_json(text).model_copy(update={"version": version})
+
+    def _committed(self, h0: int, h1: int, batch: _Batch) -> None:
+        """Bring the pool cache forward after a commit that moved the head h0 -> h1.
+
+        If the cache was current at h0, it is current at h1 with this batch's states. If
+        not (another process wrote, or the cache is new), the pools this batch read were
+        read under the lock at h0 and are current at h1 with the batch's updates: they
+        become the whole cache. A batch that committed before a later one had already
+        moved the cache on changes nothing."""
+        with self._cache_lock:
+            if h0 == self._cache_head:
+                for pid, st in batch.original.items():
+                    if st is not None:
+                        self._pools.setdefault(pid, st)
+                self._pools.update(batch.cache_updates)
+                self._cache_head = h1
+            elif h1 > self._cache_head:
+                fresh = {pid: st for pid, st in batch.original.items() if st is not None}
+                fresh.update(batch.cache_updates)
+                self._pools = fresh
+                self._cache_head = h1
+        if h1 > h0:
+            for committed in self._on_commit:
+                committed(h0, h1)
 
     def _recorded_reference(self, conn: Connection) -> frozenset[str]:
         rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()
@@ -398,10 +445,11 @@ class _Batch:
         self.recorded_reference: frozenset[str] | None = None
         self.reversed_here: set[str] = set()
         self.cache_updates: dict[str, PoolState] = {}
+        self.partners = _Partners(conn, ledger._partners, self.new_partners)
 
     def _pool(self, pool_id: str) -> PoolState | None:
         if pool_id not in self.pools:
-            state = self.ledger.load_pool(self.conn, pool_id)
+            state = self.ledger.load_pool(self.conn, pool_id, self.head.position)
             self.pools[pool_id] = state
             self.original[pool_id] = state
         return self.pools[pool_id]
@@ -447,7 +495,7 @@ class _Batch:
             actor=actor or self.actor,
             today=self.today,
             reference=self.ledger.reference,
-            partners=_Partners(self.conn, self.ledger._partners, self.new_partners),
+            partners=self.partners,
             pool=pool,
             target=target,
             recorded_reference=self.recorded_reference or frozenset(),
@@ -497,11 +545,15 @@ class _Batch:
             request_id=request_id,
             request_meta=request_meta,
         )
-        rows = es.build_rows(
+        stored = es.build_rows(
             self.head, self.pending, envelope, format_instant(self.ledger.clock.now())
         )
-        es.insert_rows(self.conn, rows)
-        stored = es.stored_from_rows(rows)
+        with es.pipelined(self.conn):
+            self._write(stored)
+        return stored
+
+    def _write(self, stored: list[es.StoredEvent]) -> None:
+        es.insert_rows(self.conn, stored)
         self._save_state(stored)
         for pool_id, period, fmt, data in self.documents:
             ret = next(
@@ -519,7 +571,6 @@ class _Batch:
             )
         for hook in self.ledger.hooks:
             hook(self.conn, stored)
-        return stored
 
     def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:
         # plans are keyed by their event id (known only now): re-evolve those pools
@@ -554,11 +605,8 @@ class _Batch:
                         pool_id=pid, version=state.version, state=state.model_dump_json()
                     )
                 )
-            elif state.model_copy(update={"version": before.version}) == before:
-                self.conn.exec_driver_sql(
-                    es.driver_sql(self.conn, "UPDATE ws_pools SET version = ? WHERE pool_id = ?"),
-                    (state.version, pid),
-                )
+            elif same_but_version(state, before):
+                pass  # only the version moved: the events hold it (see load_pool)
             else:
                 self.conn.execute(
                     update(t.ws_pools)

@@ -13,6 +13,7 @@ nothing is skipped silently.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import Connection
 
 from ledger.domain import events as ev
 from ledger.domain.periods import FinancialYear, Quarter
-from ledger.store.eventstore import StoredEvent, driver_sql
+from ledger.store.eventstore import StoredEvent, driver_sql, run_sql
 from ledger.store.serialization import canonical_json, upcast
 
 CHECKPOINT = "main"
@@ -142,7 +143,11 @@ _LAST_TOTAL = (
 )
 _LAST_GROUP = "SELECT COALESCE(MAX(group_id), 0) FROM rm_groups"
 _STAMP = "UPDATE rm_facts SET reversed_position = ? WHERE position = ?"
-_CHECKPOINT = "UPDATE rm_checkpoint SET position = ? WHERE name = ?"
+_CHECKPOINT = (
+    "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+)
+_REMEMBER_AT_MOST = 200_000  # groups the live projector keeps totals of between appends
 
 
 class ProjectionError(RuntimeError):
@@ -177,20 +182,33 @@ def quarter_in_year(when: str, year: str) -> str:
 
 class RunningTotals:
     """Each line group's number and last running total. A rebuild starts from nothing
-    and so knows every group (``complete``); the live hook looks a group up in the
-    database once per append. Groups are numbered in the order of their first line."""
+    and so knows every group (``complete``); the live hook starts from what the
+    projector remembers of earlier appends (``base``, when nobody else has written
+    since) and otherwise looks a group up in the database. Groups are numbered in the
+    order of their first line."""
 
-    def __init__(self, *, complete: bool) -> None:
+    def __init__(
+        self,
+        *,
+        complete: bool,
+        base: dict[tuple[Any, ...], list[int]] | None = None,
+        last_group: int | None = None,
+    ) -> None:
         self.complete = complete
         self.known: dict[tuple[Any, ...], list[int]] = {}  # group -> [group_id, total]
-        self.last_group: int | None = 0 if complete else None
+        self.base = base or {}  # read only: entries are copied into ``known`` when used
+        self.last_group: int | None = 0 if complete else last_group
 
     def lookup(self, conn: Connection, group: tuple[Any, ...]) -> list[int] | None:
         found = self.known.get(group)
         if found is not None or self.complete:
             return found
+        remembered = self.base.get(group)
+        if remembered is not None:
+            found = self.known[group] = list(remembered)
+            return found
         key = (group[0], group[1], group_key(group))
-        row = conn.exec_driver_sql(driver_sql(conn, _LAST_TOTAL), key).first()
+        row = run_sql(conn, _LAST_TOTAL, key).fetchone()
         if row is None:
             return None
         found = self.known[group] = [int(row[0]), int(row[1] or 0)]
@@ -198,7 +216,7 @@ class RunningTotals:
 
     def new_group(self, conn: Connection) -> int:
         if self.last_group is None:
-            self.last_group = int(conn.exec_driver_sql(_LAST_GROUP).scalar() or 0)
+            self.last_group = int(run_sql(conn, _LAST_GROUP).fetchone()[0] or 0)
         self.last_group += 1
         return self.last_group
 
@@ -283,9 +301,54 @@ def negated(original: Line, position: int, ppa: bool) -> Line:
 
 
 class Projector:
-    """Keeps the read models. ``apply`` is the ledger's append hook."""
+    """Keeps the read models. ``apply`` is the ledger's append hook; ``committed`` is
+    called by the ledger after each commit (see ``Ledger``'s hooks).
+
+    Between appends it remembers each line group's number and running total, as they
+    stood after the last position it projected. An append that starts right after
+    that position (nobody else wrote since) uses them instead of asking the database;
+    any other append asks, and what it read becomes what is remembered. What an append
+    projected is remembered only once the ledger says it committed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: dict[tuple[Any, ...], list[int]] = {}
+        self._last_group: int | None = None
+        self._position = -1  # the position the remembered totals stand after
+        self._staged = threading.local()  # this thread's uncommitted append
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        if not events:
+            return
+        h0, h1 = events[0].position - 1, events[-1].position
+        with self._lock:
+            warm = h0 == self._position
+            base, last_group = (self._groups, self._last_group) if warm else (None, None)
+        totals = RunningTotals(complete=False, base=base, last_group=last_group)
+        self._staged.pending = None
+        self._project_live(conn, events, totals)
+        self._staged.pending = (h0, h1, totals)
+
+    def committed(self, h0: int, h1: int) -> None:
+        """The append that moved the head from ``h0`` to ``h1`` committed."""
+        staged = getattr(self._staged, "pending", None)
+        self._staged.pending = None
+        if staged is None or staged[:2] != (h0, h1):
+            return
+        totals: RunningTotals = staged[2]
+        with self._lock:
+            if h0 == self._position and len(self._groups) < _REMEMBER_AT_MOST:
+                self._groups.update(totals.known)
+            elif h1 > self._position:
+                self._groups = dict(totals.known)  # read under the lock at h0: current
+            else:
+                return  # a later append has already moved on
+            self._position = h1
+            self._last_group = totals.last_group
+
+    def _project_live(
+        self, conn: Connection, events: Sequence[StoredEvent], totals: RunningTotals
+    ) -> None:
         buf = Buffer(conn.dialect.name == "sqlite")
         self.project(
             [
@@ -306,7 +369,7 @@ class Projector:
             ],
             buf,
         )
-        self.flush(conn, buf, RunningTotals(complete=False))
+        self.flush(conn, buf, totals)
 
     def project(self, rows: Iterable[EventRow], buf: Buffer) -> None:
         """Turn events (``EVENT_COLUMNS`` tuples, in position order) into buffered rows."""
@@ -440,14 +503,7 @@ class Projector:
         if buf.stamps:
             _many(conn, _STAMP, buf.stamps)
         if buf.last_position:
-            done = conn.exec_driver_sql(
-                driver_sql(conn, _CHECKPOINT), (buf.last_position, CHECKPOINT)
-            )
-            if done.rowcount == 0:
-                conn.exec_driver_sql(
-                    driver_sql(conn, "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?)"),
-                    (CHECKPOINT, buf.last_position),
-                )
+            run_sql(conn, _CHECKPOINT, (CHECKPOINT, buf.last_position))
 
     def _negated(self, conn: Connection, buf: Buffer) -> list[Line]:
         """The lines of reversals whose targets were projected before this buffer,
@@ -456,8 +512,8 @@ class Projector:
         found: dict[int, Line] = {}
         for i in range(0, len(targets), 500):
             chunk = targets[i : i + 500]
-            sql = driver_sql(conn, _SELECT_EVENTS + f"({', '.join('?' for _ in chunk)})")
-            for position, typ, version, payload in conn.exec_driver_sql(sql, tuple(chunk)):
+            sql = _SELECT_EVENTS + f"({', '.join('?' for _ in chunk)})"
+            for position, typ, version, payload in run_sql(conn, sql, tuple(chunk)).fetchall():
                 p = json.loads(payload)
                 if version != CURRENT_VERSION[typ]:
                     p = upcast(typ, version, p)
@@ -488,11 +544,12 @@ class Projector:
 
 
 def _many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    stmt = driver_sql(conn, sql)
     if len(rows) == 1:
-        conn.exec_driver_sql(stmt, tuple(rows[0]))
+        run_sql(conn, sql, tuple(rows[0]))
     else:
-        conn.exec_driver_sql(stmt, rows if isinstance(rows[0], tuple) else list(map(tuple, rows)))
+        conn.connection.cursor().executemany(
+            driver_sql(conn, sql), rows if isinstance(rows[0], tuple) else list(map(tuple, rows))
+        )
 
 
 def _executemany(conn: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:

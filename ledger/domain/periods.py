@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 
 from ledger.domain.errors import ValidationFailed
 
@@ -18,7 +19,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})-M(0[1-9]|1[0-2])$")
 class FinancialYear:
     start_year: int  # 2025 for 2025-26
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{self.start_year}-{(self.start_year + 1) % 100:02d}"
 
@@ -52,7 +53,7 @@ class FinancialYear:
 
     @staticmethod
     def of(d: date) -> FinancialYear:
-        return FinancialYear(d.year if d.month >= 4 else d.year - 1)
+        return _year_of(d.year if d.month >= 4 else d.year - 1)
 
 
 @dataclass(frozen=True, order=True)
@@ -60,7 +61,7 @@ class Quarter:
     year: FinancialYear
     number: int  # 1..4
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{self.year.label}-Q{self.number}"
 
@@ -94,9 +95,20 @@ class Quarter:
 
     @staticmethod
     def of(d: date) -> Quarter:
-        fy = FinancialYear.of(d)
-        m = (d.month - 4) % 12  # 0 for April
-        return Quarter(fy, m // 3 + 1)
+        return _quarter_of(d.year, d.month)
+
+
+# Every posting asks for its year and quarter several times: the values are immutable,
+# so one instance per year and quarter is shared (and its label computed once).
+@lru_cache(maxsize=256)
+def _year_of(start_year: int) -> FinancialYear:
+    return FinancialYear(start_year)
+
+
+@lru_cache(maxsize=1024)
+def _quarter_of(year: int, month: int) -> Quarter:
+    fy = _year_of(year if month >= 4 else year - 1)
+    return Quarter(fy, (month - 4) % 12 // 3 + 1)  # April is month 0 of the year
 
 
 @dataclass(frozen=True, order=True)

@@ -87,7 +87,7 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
         )
     if state is None:
         return None
-    s = state.model_copy(update={"version": state.version + 1})
+    s = _next_version(state)
     match event:
         case ev.PartnerJoined(partner_id=pid) if pid not in s.members:
             return s.model_copy(update={"members": (*s.members, pid)})
@@ -120,6 +120,23 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
             ):
                 return s.model_copy(update={"opening_balance": None})
     return s
+
+
+def _next_version(state: PoolState) -> PoolState:
+    """``state`` one version on: what most facts (every posting) change. Built as
+    pydantic's own ``model_copy`` builds a copy, minus its generic machinery, because it
+    runs once per event on the append path."""
+    new = object.__new__(PoolState)
+    object.__setattr__(new, "__dict__", {**state.__dict__, "version": state.version + 1})
+    object.__setattr__(new, "__pydantic_fields_set__", state.model_fields_set | {"version"})
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
+
+
+def same_but_version(a: PoolState, b: PoolState) -> bool:
+    """Whether two states differ in their version alone (then no state row is written)."""
+    return {**a.__dict__, "version": 0} == {**b.__dict__, "version": 0}
 
 
 def _mark(returns: tuple[ReturnState, ...], quarter: str, **flags: bool) -> tuple[ReturnState, ...]:

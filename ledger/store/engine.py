@@ -45,8 +45,13 @@ def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> 
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:  # the append path began it already
+                mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+                dbapi_conn.execute(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it is a round trip before every transaction. A connection broken by a
+    # server restart fails its one request and SQLAlchemy then replaces the pool's
+    # connections (it invalidates the pool on a disconnect error).
+    return create_engine(url, pool_size=pool_size, max_overflow=20)

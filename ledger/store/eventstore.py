@@ -11,16 +11,15 @@ version is a unique key.
 from __future__ import annotations
 
 import json
-import uuid
+import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import events as ev
 from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
@@ -30,6 +29,7 @@ from ledger.store.engine import is_sqlite
 from ledger.store.serialization import (
     ZERO_HASH,
     chain_hash,
+    chain_hash_of,
     decode_event,
     encode_payload,
     payload_is_canonical,
@@ -57,8 +57,9 @@ class Envelope:
     request_meta: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
+    """A stored event: its columns, in the table's order (a tuple, cheap to build)."""
+
     position: int
     event_id: str
     stream_id: str
@@ -84,20 +85,23 @@ class StoredEvent:
     reverses_event_id: str | None
     hash: str
 
-    @cached_property
+    @property
     def event(self) -> ev.Event:
         return decode_event(self.type, self.schema_version, self.payload)
 
     def as_row(self) -> dict[str, Any]:
-        return {c: getattr(self, c) for c in COLUMNS}
+        return self._asdict()
 
 
 COLUMNS = tuple(c.name for c in t.events.columns)
+assert StoredEvent._fields == COLUMNS, "StoredEvent must list the events table's columns"
+_EFFECTIVE = COLUMNS.index("effective_date")
+_make_stored = StoredEvent._make
 
 
 def row_to_stored(row: Any) -> StoredEvent:
     m = row._mapping
-    return StoredEvent(**{c: m[c] for c in COLUMNS})
+    return StoredEvent._make(m[c] for c in COLUMNS)
 
 
 def index_columns(event: ev.Event) -> dict[str, Any]:
@@ -161,12 +165,50 @@ _INSERT_EVENT = (
 )
 
 
+def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run a fixed hot-path statement (``?`` placeholders) on the DBAPI cursor of the
+    connection's current transaction and return the cursor. SQLAlchemy's execution
+    context costs more than these statements; the transaction is still SQLAlchemy's."""
+    cur = conn.connection.cursor()
+    cur.execute(driver_sql(conn, sql), params)
+    return cur
+
+
 def lock_head(conn: Connection) -> Head:
     sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
-    if not is_sqlite_conn(conn):
-        sql += " FOR UPDATE"
-    row = conn.exec_driver_sql(sql).one()
+    if is_sqlite_conn(conn):
+        row = run_sql(conn, sql).fetchone()
+    else:  # BEGIN goes in the same round trip as the lock
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            row = run_sql(conn, sql + " FOR UPDATE").fetchone()
     return Head(int(row[0]), row[1], row[2])
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """The writes of an append in one round trip to PostgreSQL (psycopg's pipeline
+    mode: statements are sent without waiting; a statement whose result is read, and
+    the end of the block, wait for what was sent). Unique-key refusals, which may then
+    surface at the end of the block, become the ledger's errors. On SQLite a plain
+    block with the same translation. Inside it, read through ``run_sql`` (a DBAPI
+    cursor): SQLAlchemy sees no result rows in pipeline mode."""
+    try:
+        if is_sqlite_conn(conn):
+            yield
+        else:
+            with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+                yield
+    except conn.dialect.loaded_dbapi.IntegrityError as e:
+        raise _refusal(e) from e
+
+
+def _refusal(e: Exception) -> Exception:
+    msg = str(e).lower()
+    if "reverses_event_id" in msg:
+        return AlreadyReversed("that event is already reversed")
+    if "stream" in msg:
+        return ConcurrencyError("the stream changed while this request was decided; retry it")
+    return AlreadyExists("that fact is already recorded (a unique key refused it)")
 
 
 def read_head(conn: Connection) -> Head:
@@ -182,19 +224,30 @@ def is_sqlite_conn(conn: Connection) -> bool:
 def write_transaction(engine: Engine) -> Iterator[tuple[Connection, Head]]:
     """A transaction holding the append lock; yields the connection and the head."""
     with engine.connect() as conn:
-        if is_sqlite(engine):
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        if is_sqlite(engine):  # the write lock at BEGIN (the begin hook sees it is taken)
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         with conn.begin():
             yield conn, lock_head(conn)
 
 
+def new_event_id() -> str:
+    """A UUID version 7 (RFC 9562): milliseconds since the epoch, then random bits. New
+    ids sort after older ones, so the unique index on event ids grows at one end
+    instead of taking each insert at a random page."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def build_rows(
     head: Head, pending: Sequence[PendingEvent], envelope: Envelope, recorded_at: str
-) -> list[dict[str, Any]]:
-    """Rows for the pending events, chained from ``head``. ``recorded_at`` is never
-    earlier than the head's."""
+) -> list[StoredEvent]:
+    """The stored events for the pending ones, chained from ``head``. ``recorded_at`` is
+    never earlier than the head's."""
     recorded = max(recorded_at, head.recorded_at)
-    rows: list[dict[str, Any]] = []
+    out: list[StoredEvent] = []
     prev, pos = head.hash, head.position
     metas: dict[int, str | None] = {}
     for p in pending:
@@ -203,66 +256,69 @@ def build_rows(
             metas[id(env)] = (
                 json.dumps(env.request_meta, sort_keys=True) if env.request_meta else None
             )
-        meta = metas[id(env)]
+        event = p.event
+        ix = index_columns(event)
+        effective = ix["effective_date"]
         pos += 1
-        row: dict[str, Any] = {
+        columns: dict[str, Any] = {
             "position": pos,
-            "event_id": str(uuid.uuid4()),
+            "event_id": new_event_id(),
             "stream_id": p.stream_id,
             "stream_version": p.stream_version,
-            "type": p.event.type,
-            "schema_version": p.event.schema_version,
-            "payload": encode_payload(p.event),
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "effective_date": effective.isoformat() if effective is not None else None,
             "recorded_at": recorded,
             "actor": env.actor,
             "actor_role": env.actor_role,
             "actor_partner_id": env.actor_partner_id,
             "token_id": env.token_id,
             "request_id": env.request_id,
-            "request_meta": meta,
+            "request_meta": metas[id(env)],
+            "pool_id": ix["pool_id"],
+            "partner_id": ix["partner_id"],
+            "counterparty_id": ix["counterparty_id"],
+            "scheme_id": ix["scheme_id"],
+            "funding_stream": ix["funding_stream"],
+            "year": ix["year"],
+            "period": ix["period"],
             "reverses_event_id": p.reverses_event_id,
-            **index_columns(p.event),
         }
-        row["hash"] = chain_hash(prev, row)
-        prev = row["hash"]
-        rows.append(row)
-    return rows
+        payload = encode_payload(event)
+        prev = chain_hash_of(prev, columns, payload)
+        columns["payload"] = payload
+        columns["effective_date"] = effective
+        columns["hash"] = prev
+        out.append(_make_stored(columns[c] for c in COLUMNS))
+    return out
 
 
-def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
     """Insert chained rows and move the head, translating unique-key clashes."""
     if not rows:
         return
+    params: list[Any] = list(rows)
+    if is_sqlite_conn(conn):  # sqlite3 takes dates as ISO text (no deprecated adapter)
+        e = _EFFECTIVE
+        params = [
+            (*r[:e], r.effective_date.isoformat(), *r[e + 1 :]) if r.effective_date else r
+            for r in rows
+        ]
+    cur = conn.connection.cursor()
     try:
-        sqlite = is_sqlite_conn(conn)
-        params = [tuple(_sqlite_value(r[c]) if sqlite else r[c] for c in COLUMNS) for r in rows]
-        conn.exec_driver_sql(
-            driver_sql(conn, _INSERT_EVENT), params if len(params) > 1 else params[0]
-        )
-    except IntegrityError as e:
-        msg = str(e.orig).lower()
-        if "reverses_event_id" in msg:
-            raise AlreadyReversed("that event is already reversed") from e
-        if "stream" in msg:
-            raise ConcurrencyError(
-                "the stream changed while this request was decided; retry it"
-            ) from e
-        raise AlreadyExists("that fact is already recorded (a unique key refused it)") from e
+        if len(params) == 1:
+            cur.execute(driver_sql(conn, _INSERT_EVENT), params[0])
+        else:
+            cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
+    except conn.dialect.loaded_dbapi.IntegrityError as e:
+        raise _refusal(e) from e
     last = rows[-1]
-    conn.exec_driver_sql(
+    cur.execute(
         driver_sql(
             conn, "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1"
         ),
-        (last["position"], last["hash"], last["recorded_at"]),
+        (last.position, last.hash, last.recorded_at),
     )
-
-
-def _sqlite_value(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, date) else v
-
-
-def stored_from_rows(rows: list[dict[str, Any]]) -> list[StoredEvent]:
-    return [StoredEvent(**{c: r.get(c) for c in COLUMNS}) for r in rows]  # type: ignore[arg-type]
 
 
 # --- reads -------------------------------------------------------------------------

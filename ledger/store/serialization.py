@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from ledger.domain.events import EVENT_TYPES, Event
 
 ZERO_HASH = "00" * 32
@@ -33,8 +35,25 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """``canonical_json(value)`` as UTF-8, on the write path.
+
+    orjson with sorted keys prints exactly what ``canonical_json`` prints for the values
+    events hold (strings, integers, booleans, null, lists, objects; no floats: decimals
+    are strings), about seven times faster; a property test holds the two equal. What
+    orjson refuses (a lone surrogate, an integer over 64 bits) goes through
+    ``canonical_json`` itself, so the bytes never depend on the library."""
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return canonical_json(value).encode("utf-8")
+
+
 def encode_payload(event: Event) -> str:
-    return canonical_json(event.model_dump(mode="json"))
+    return canonical_bytes(event.model_dump(mode="json")).decode("utf-8")
 
 
 def upcast(type_name: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +124,19 @@ def chain_hash(previous: str, row: dict[str, Any]) -> str:
     h = hashlib.sha256(bytes.fromhex(previous))
     h.update(canonical_row(row).encode("utf-8"))
     return h.hexdigest()
+
+
+def chain_hash_of(previous: str, columns: dict[str, Any], payload: str) -> str:
+    """``chain_hash`` of a new row on the write path: ``columns`` holds the hashed
+    columns as JSON values (dates as ISO strings) and ``payload`` the canonical payload,
+    embedded as it stands. Equal to ``chain_hash`` of the stored row (tested)."""
+    body = dict(columns)
+    body["payload"] = orjson.Fragment(payload)
+    try:
+        canonical = orjson.dumps(body, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return chain_hash(previous, {**columns, "payload": payload})
+    return hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
 
 
 def payload_is_canonical(payload: str) -> bool:

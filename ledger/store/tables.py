@@ -19,10 +19,23 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _only_set(name: str, *columns: str) -> Index:
+    """An index holding only the rows whose first column is set."""
+    where = text(f"{columns[0]} IS NOT NULL")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 events = Table(
     "events",
     metadata,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    # on SQLite the rowid itself (INTEGER PRIMARY KEY): no separate key index
+    Column(
+        "position",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("stream_id", String(120), nullable=False),
     Column("stream_version", Integer, nullable=False),
@@ -45,15 +58,23 @@ events = Table(
     Column("funding_stream", String(60), nullable=True),
     Column("year", String(7), nullable=True),
     Column("period", String(11), nullable=True),
-    Column("reverses_event_id", String(36), nullable=True, unique=True),  # reversed once
+    Column("reverses_event_id", String(36), nullable=True),  # reversed once (index below)
     Column("hash", String(64), nullable=False),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    # the indexes each append writes are kept few; those on columns most events leave
+    # empty hold only the rows that have them (migration 0002_ledger)
     Index("ix_events_pool_position", "pool_id", "position"),
-    Index("ix_events_partner", "partner_id"),
-    Index("ix_events_scheme", "scheme_id"),
-    Index("ix_events_stream_year", "funding_stream", "year"),
     Index("ix_events_recorded_at", "recorded_at"),
-    Index("ix_events_type", "type"),
+    _only_set("ix_events_partner", "partner_id"),
+    _only_set("ix_events_scheme", "scheme_id"),
+    _only_set("ix_events_stream_year", "funding_stream", "year"),
+    Index(
+        "uq_events_reverses_event_id",
+        "reverses_event_id",
+        unique=True,
+        sqlite_where=text("reverses_event_id IS NOT NULL"),
+        postgresql_where=text("reverses_event_id IS NOT NULL"),
+    ),
     # one filed return per pool and quarter, one close per quarter, one settlement per year
     Index(
         "uq_events_return_filed",
@@ -104,7 +125,7 @@ ws_pools = Table(
     "ws_pools",
     metadata,
     Column("pool_id", String(40), primary_key=True),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # the stream version the state was written at
     Column("state", Text, nullable=False),
 )
 
