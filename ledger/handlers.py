@@ -33,7 +33,14 @@ from ledger.domain.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, same_but_version
+from ledger.domain.state import (
+    PartnerInfo,
+    PoolState,
+    TargetEvent,
+    at_version,
+    evolve,
+    same_but_version,
+)
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.serialization import canonical_json
@@ -200,6 +207,7 @@ class Ledger:
         ]
         self._partners: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
+        self._written: dict[str, int] = {}  # the state row's version each cached state is
         # The head position at which every cached pool state is known current: while the
         # head is still there when this process next takes the lock, nobody else has
         # written and the cache is used without asking the database (see _committed).
@@ -341,6 +349,7 @@ class Ledger:
     def forget_caches(self) -> None:
         with self._cache_lock:
             self._pools.clear()
+            self._written.clear()
             self._cache_head = -1
         self._partners.clear()
         self._reference_hashes.clear()
@@ -379,27 +388,38 @@ class Ledger:
     ) -> PoolState | None:
         """A pool's write-side state in the current transaction. ``head`` is the
         position locked by the caller: if this process wrote it, the cache is current."""
+        loaded = self._load(conn, pool_id, head)
+        return loaded[0] if loaded else None
+
+    def _load(
+        self, conn: Connection, pool_id: str, head: int | None
+    ) -> tuple[PoolState, int] | None:
+        """(state, the version its state row was written at)."""
         if head is not None:
             with self._cache_lock:
-                cached = self._pools.get(pool_id) if head == self._cache_head else None
-            if cached is not None:
-                return cached
-        # the stream's version is its newest event's (the unique key's last entry); the
-        # state JSON is rewritten only when more than the version changes, so a posting
-        # writes no state row at all
-        version = es.run_sql(
-            conn, "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", (f"pool:{pool_id}",)
-        ).fetchone()[0]
-        if version is None:
+                if head == self._cache_head and pool_id in self._pools:
+                    return self._pools[pool_id], self._written[pool_id]
+        # The stream's version is its newest event's (the unique key's last entry). The
+        # state row is rewritten only when more than the version changes (a posting
+        # writes none), so a cached state read from the same row needs only the version.
+        row = es.run_sql(
+            conn,
+            "SELECT version, (SELECT MAX(stream_version) FROM events WHERE stream_id = ?) "
+            "FROM ws_pools WHERE pool_id = ?",
+            (f"pool:{pool_id}", pool_id),
+        ).fetchone()
+        if row is None:
             return None
+        written, version = int(row[0]), int(row[1])
         with self._cache_lock:
             cached = self._pools.get(pool_id)
-        if cached is not None and cached.version == version:
-            return cached
+            same_row = cached is not None and self._written.get(pool_id) == written
+        if cached is not None and same_row:
+            return (cached if cached.version == version else at_version(cached, version)), written
         text = conn.execute(
             select(t.ws_pools.c.state).where(t.ws_pools.c.pool_id == pool_id)
         ).scalar_one()
-        return PoolState.model_validate_json(text).model_copy(update={"version": version})
+        return at_version(PoolState.model_validate_json(text), version), written
 
     def _committed(self, h0: int, h1: int, batch: _Batch) -> None:
         """Bring the pool cache forward after a commit that moved the head h0 -> h1.
@@ -412,14 +432,16 @@ class Ledger:
         with self._cache_lock:
             if h0 == self._cache_head:
                 for pid, st in batch.original.items():
-                    if st is not None:
-                        self._pools.setdefault(pid, st)
+                    if st is not None and pid not in self._pools:
+                        self._pools[pid], self._written[pid] = st, batch.written[pid]
                 self._pools.update(batch.cache_updates)
+                self._written.update(batch.written)
                 self._cache_head = h1
             elif h1 > self._cache_head:
                 fresh = {pid: st for pid, st in batch.original.items() if st is not None}
                 fresh.update(batch.cache_updates)
                 self._pools = fresh
+                self._written = {pid: batch.written[pid] for pid in fresh}
                 self._cache_head = h1
         if h1 > h0:
             for committed in self._on_commit:
@@ -445,11 +467,15 @@ class _Batch:
         self.recorded_reference: frozenset[str] | None = None
         self.reversed_here: set[str] = set()
         self.cache_updates: dict[str, PoolState] = {}
+        self.written: dict[str, int] = {}  # each pool's state row version (see Ledger._load)
         self.partners = _Partners(conn, ledger._partners, self.new_partners)
 
     def _pool(self, pool_id: str) -> PoolState | None:
         if pool_id not in self.pools:
-            state = self.ledger.load_pool(self.conn, pool_id, self.head.position)
+            loaded = self.ledger._load(self.conn, pool_id, self.head.position)
+            state = None
+            if loaded is not None:
+                state, self.written[pool_id] = loaded
             self.pools[pool_id] = state
             self.original[pool_id] = state
         return self.pools[pool_id]
@@ -605,14 +631,16 @@ class _Batch:
                         pool_id=pid, version=state.version, state=state.model_dump_json()
                     )
                 )
+                self.written[pid] = state.version
             elif same_but_version(state, before):
-                pass  # only the version moved: the events hold it (see load_pool)
+                pass  # only the version moved: the events hold it (see Ledger._load)
             else:
                 self.conn.execute(
                     update(t.ws_pools)
                     .where(t.ws_pools.c.pool_id == pid)
                     .values(version=state.version, state=state.model_dump_json())
                 )
+                self.written[pid] = state.version
             self.cache_updates[pid] = state
 
 

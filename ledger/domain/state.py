@@ -123,11 +123,16 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
 
 
 def _next_version(state: PoolState) -> PoolState:
-    """``state`` one version on: what most facts (every posting) change. Built as
-    pydantic's own ``model_copy`` builds a copy, minus its generic machinery, because it
-    runs once per event on the append path."""
+    """``state`` one version on: what most facts (every posting) change."""
+    return at_version(state, state.version + 1)
+
+
+def at_version(state: PoolState, version: int) -> PoolState:
+    """``state`` at another stream version, nothing else changed. Built as pydantic's
+    own ``model_copy`` builds a copy, minus its generic machinery, because it runs once
+    per event on the append path."""
     new = object.__new__(PoolState)
-    object.__setattr__(new, "__dict__", {**state.__dict__, "version": state.version + 1})
+    object.__setattr__(new, "__dict__", {**state.__dict__, "version": version})
     object.__setattr__(new, "__pydantic_fields_set__", state.model_fields_set | {"version"})
     object.__setattr__(new, "__pydantic_extra__", None)
     object.__setattr__(new, "__pydantic_private__", None)
