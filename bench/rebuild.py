@@ -220,11 +220,11 @@ class Generator:
             target=Decimal("1000"), actual=Decimal(rng.randrange(900, 1100)), effective_date=d,
         ), None  # fmt: skip
 
-    def remember(self, rows: list[dict[str, Any]]) -> None:
+    def remember(self, rows: list[es.StoredEvent]) -> None:
         for row in rows:
-            if row["type"] in {cls.type for cls in REVERSIBLE} and self.rng.random() < 0.2:
-                self.reversible[row["pool_id"]].append(
-                    (row["event_id"], row["position"], row["type"], row["effective_date"])
+            if row.type in {cls.type for cls in REVERSIBLE} and self.rng.random() < 0.2:
+                self.reversible[row.pool_id].append(
+                    (row.event_id, row.position, row.type, row.effective_date)
                 )
 
 
@@ -238,8 +238,13 @@ def fill(
     gen = Generator(names, seed)
     versions: dict[str, int] = {}
     with engine.connect() as conn:
-        for pool, version in conn.execute(text("SELECT pool_id, version FROM ws_pools")):
-            versions[pool] = int(version)
+        for pool in conn.execute(text("SELECT pool_id FROM ws_pools")).scalars():
+            versions[pool] = int(
+                conn.execute(
+                    text("SELECT MAX(stream_version) FROM events WHERE stream_id = :s"),
+                    {"s": f"pool:{pool}"},
+                ).scalar_one()
+            )
         done = es.read_head(conn).position
     envelope = es.Envelope(
         actor="Bench Officer", actor_role="finance_officer", actor_partner_id="ncc"
@@ -262,13 +267,9 @@ def fill(
             pending.append(es.PendingEvent(event, f"pool:{pool}", versions[pool], reverses))
         with es.write_transaction(engine) as (conn, head):
             rows = es.build_rows(head, pending, envelope, format_instant(instant))
-            es.insert_rows(conn, rows)
-            projector.apply(conn, es.stored_from_rows(rows))
-            for pool, version in versions.items():
-                conn.execute(
-                    text("UPDATE ws_pools SET version = :v WHERE pool_id = :p"),
-                    {"v": version, "p": pool},
-                )
+            with es.pipelined(conn):
+                es.insert_rows(conn, rows)
+                projector.apply(conn, rows)
         gen.remember(rows)
         instant += timedelta(seconds=1)
         done += n
