@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ from ledger.domain.state import (
 )
 from ledger.store import eventstore as es
 from ledger.store import tables as t
+from ledger.store.engine import is_sqlite
 from ledger.store.serialization import canonical_json
 
 AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
@@ -213,6 +214,9 @@ class Ledger:
         # written and the cache is used without asking the database (see _committed).
         self._cache_head = -1
         self._cache_lock = threading.Lock()
+        # whether another process wrote before this one's last append: then the pools'
+        # versions are read with the lock (one round trip on PostgreSQL), not after it
+        self._contended = False
         self._reference_hashes: set[str] = set()
         self.group_commit = group_commit
         self._committer = _GroupCommitter()
@@ -249,7 +253,10 @@ class Ledger:
         is answered with its error and writes nothing. If the transaction itself fails,
         each request is retried alone so one bad request cannot sink the others."""
         try:
-            with es.write_transaction(self.engine) as (conn, head):
+            with es.write_transaction(self.engine, self._prefetch(r.command for r in reqs)) as (
+                conn,
+                head,
+            ):
                 batch = _Batch(self, conn, head, reqs[0].actor)
                 first_by_scope: dict[str, _Request] = {}
                 for r in reqs:
@@ -316,7 +323,7 @@ class Ledger:
     ) -> Outcome:
         """The batched path: all commands in one transaction, all or nothing. Every
         refused command is reported (with its line, for CSV imports) in one error."""
-        with es.write_transaction(self.engine) as (conn, head):
+        with es.write_transaction(self.engine, self._prefetch(commands)) as (conn, head):
             if idempotency is not None:
                 first = self._replay(conn, idempotency)
                 if first is not None:
@@ -391,23 +398,35 @@ class Ledger:
         loaded = self._load(conn, pool_id, head)
         return loaded[0] if loaded else None
 
+    def _prefetch(self, commands: Iterable[c.Command]) -> list[str]:
+        """The pools whose versions to read with the lock: only when other processes
+        are writing (else the cache answers) and only on PostgreSQL (round trips)."""
+        if not self._contended or is_sqlite(self.engine):
+            return []
+        return sorted({p for p in (getattr(x, "pool_id", None) for x in commands) if p})
+
     def _load(
-        self, conn: Connection, pool_id: str, head: int | None
+        self, conn: Connection, pool_id: str, head: int | es.Head | None
     ) -> tuple[PoolState, int] | None:
         """(state, the version its state row was written at)."""
-        if head is not None:
+        locked = head if isinstance(head, es.Head) else None
+        position = locked.position if locked else head
+        if position is not None:
             with self._cache_lock:
-                if head == self._cache_head and pool_id in self._pools:
+                if position == self._cache_head and pool_id in self._pools:
                     return self._pools[pool_id], self._written[pool_id]
         # The stream's version is its newest event's (the unique key's last entry). The
         # state row is rewritten only when more than the version changes (a posting
         # writes none), so a cached state read from the same row needs only the version.
-        row = es.run_sql(
-            conn,
-            "SELECT version, (SELECT MAX(stream_version) FROM events WHERE stream_id = ?) "
-            "FROM ws_pools WHERE pool_id = ?",
-            (f"pool:{pool_id}", pool_id),
-        ).fetchone()
+        if locked is not None and pool_id in locked.pools:
+            row: Any = locked.pools[pool_id]  # read with the lock
+        else:
+            row = es.run_sql(
+                conn,
+                "SELECT version, (SELECT MAX(stream_version) FROM events WHERE stream_id = ?) "
+                "FROM ws_pools WHERE pool_id = ?",
+                (f"pool:{pool_id}", pool_id),
+            ).fetchone()
         if row is None:
             return None
         written, version = int(row[0]), int(row[1])
@@ -430,6 +449,7 @@ class Ledger:
         become the whole cache. A batch that committed before a later one had already
         moved the cache on changes nothing."""
         with self._cache_lock:
+            self._contended = h0 != self._cache_head
             if h0 == self._cache_head:
                 for pid, st in batch.original.items():
                     if st is not None and pid not in self._pools:
@@ -472,7 +492,7 @@ class _Batch:
 
     def _pool(self, pool_id: str) -> PoolState | None:
         if pool_id not in self.pools:
-            loaded = self.ledger._load(self.conn, pool_id, self.head.position)
+            loaded = self.ledger._load(self.conn, pool_id, self.head)
             state = None
             if loaded is not None:
                 state, self.written[pool_id] = loaded

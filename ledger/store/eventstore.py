@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -43,6 +43,9 @@ class Head:
     position: int
     hash: str
     recorded_at: str
+    # pool -> (state row version, stream version), or None for no such pool: read under
+    # the lock for the pools asked for
+    pools: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,14 +177,30 @@ def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     return cur
 
 
-def lock_head(conn: Connection) -> Head:
+_POOL_VERSIONS = (
+    "SELECT p.pool_id, p.version, (SELECT MAX(e.stream_version) FROM events e "
+    "WHERE e.stream_id = 'pool:' || p.pool_id) FROM ws_pools p WHERE p.pool_id IN "
+)
+
+
+def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
+    """Take the append lock and read the head; with ``pools``, also their state row
+    and stream versions as they stand under the lock (on PostgreSQL in the same round
+    trip as ``BEGIN`` and the lock)."""
     sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
+    versions: dict[str, tuple[int, int] | None] = dict.fromkeys(pools)
+    pools_sql = _POOL_VERSIONS + f"({', '.join('?' for _ in pools)})"
     if is_sqlite_conn(conn):
         row = run_sql(conn, sql).fetchone()
-    else:  # BEGIN goes in the same round trip as the lock
+        found = run_sql(conn, pools_sql, pools) if pools else None
+    else:
         with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            row = run_sql(conn, sql + " FOR UPDATE").fetchone()
-    return Head(int(row[0]), row[1], row[2])
+            cur = run_sql(conn, sql + " FOR UPDATE")
+            found = run_sql(conn, pools_sql, pools) if pools else None
+            row = cur.fetchone()
+    if found is not None:
+        versions.update({r[0]: (int(r[1]), int(r[2])) for r in found.fetchall()})
+    return Head(int(row[0]), row[1], row[2], versions)
 
 
 @contextmanager
@@ -221,13 +240,16 @@ def is_sqlite_conn(conn: Connection) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[tuple[Connection, Head]]:
-    """A transaction holding the append lock; yields the connection and the head."""
+def write_transaction(
+    engine: Engine, pools: Sequence[str] = ()
+) -> Iterator[tuple[Connection, Head]]:
+    """A transaction holding the append lock; yields the connection and the head
+    (with ``pools``' versions read under the lock, see ``lock_head``)."""
     with engine.connect() as conn:
         if is_sqlite(engine):  # the write lock at BEGIN (the begin hook sees it is taken)
             conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         with conn.begin():
-            yield conn, lock_head(conn)
+            yield conn, lock_head(conn, pools)
 
 
 def new_event_id() -> str:

@@ -162,3 +162,26 @@ def test_an_append_rolled_back_after_projecting_leaves_no_trace_in_the_totals(
     assert compare_with_rebuild(engine) == []
     balances = Reader(engine).balances("eq", "2025-26")
     assert next(p for p in balances.partners if p.partner_id == "city").received == 300
+
+
+def test_the_lock_reads_the_pools_versions_asked_for(engine: Engine, ledger: Ledger) -> None:
+    given_equipment_pool(ledger)
+    ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
+    with es.write_transaction(engine, ["eq", "nowhere"]) as (_conn, head):
+        assert head.pools == {"eq": (2, 3), "nowhere": None}  # state row at 2 (the plan)
+
+
+def test_a_contended_process_reads_versions_with_the_lock_and_stays_exact(
+    engine: Engine, ledger: Ledger, clock: FixedClock
+) -> None:
+    given_equipment_pool(ledger)
+    other = another_process(engine, clock)
+    for i in range(4):
+        for writer in (ledger, other):
+            writer.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
+    other.execute(c.ClosePeriod(pool_id="eq", quarter="2025-26-Q1"), ADMIN)
+    assert ledger._contended  # it has seen the other's writes
+    with pytest.raises(PeriodClosed):
+        ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
+    ledger.execute(contribution("eq", "city", "1.00", date(2025, 7, 1)), officer("city"))
+    assert es.verify(engine).ok
