@@ -5,7 +5,7 @@ Live, ``Projector.apply`` runs as an append hook inside the ledger's write
 transaction, so a read after an acknowledged write always sees it. A rebuild
 (``projections.rebuild``) runs the very same code over the whole log in batches, so
 the two cannot drift apart. The hot path works on plain tuples: each payload is
-parsed once with ``json.loads`` (no pydantic), rows are written with ``executemany``
+parsed once with ``loads`` (orjson; no pydantic), rows are written with ``executemany``
 (``COPY`` on PostgreSQL during a rebuild). Any failure raises, naming the position:
 nothing is skipped silently.
 """
@@ -13,11 +13,13 @@ nothing is skipped silently.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from ledger.domain import events as ev
@@ -26,6 +28,22 @@ from ledger.store.eventstore import StoredEvent, driver_sql, run_sql
 from ledger.store.serialization import canonical_json, upcast
 
 CHECKPOINT = "main"
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _loads(text: str) -> Any:
+    """A stored payload parsed: orjson (several times faster than ``json``), or
+    ``json`` when the text holds a run of 19 digits or more (orjson would turn an
+    integer beyond 64 bits into a float) or orjson refuses it."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
 
 # What the projector reads of an event, in this order (a rebuild selects exactly these).
 EVENT_COLUMNS = (
@@ -373,7 +391,7 @@ class Projector:
 
     def project(self, rows: Iterable[EventRow], buf: Buffer) -> None:
         """Turn events (``EVENT_COLUMNS`` tuples, in position order) into buffered rows."""
-        loads = json.loads
+        loads = _loads
         versions = CURRENT_VERSION
         line_types = LINE_TYPES
         lines_append = buf.lines.append
@@ -404,7 +422,7 @@ class Projector:
     def _other(self, row: EventRow, typ: str, buf: Buffer) -> None:
         keys = FACT_KEYS.get(typ)
         if keys is not None:
-            data = json.loads(row[3])
+            data = _loads(row[3])
             text = row[3]
             if row[10] != CURRENT_VERSION[typ]:  # read models hold the current shape
                 data = upcast(typ, row[10], data)
@@ -429,7 +447,7 @@ class Projector:
             if typ == ev.EventReversed.type:
                 self._reverse(row[0], data, buf)
         elif typ == ev.PartnerRegistered.type:
-            p = json.loads(row[3])
+            p = _loads(row[3])
             buf.partners.append(
                 (
                     p["partner_id"],
@@ -441,7 +459,7 @@ class Projector:
                 )
             )
         elif typ == ev.PoolEstablished.type:
-            p = json.loads(row[3])
+            p = _loads(row[3])
             hwb = p.get("hwb_area") or {}
             buf.pools.append(
                 (
@@ -457,7 +475,7 @@ class Projector:
             for m in p["members"]:
                 buf.members.append((p["pool_id"], m, row[0]))
         elif typ == ev.PartnerJoined.type:
-            p = json.loads(row[3])
+            p = _loads(row[3])
             buf.members.append((p["pool_id"], p["partner_id"], row[0]))
 
     def _reverse(self, position: int, p: dict[str, Any], buf: Buffer) -> None:
@@ -514,7 +532,7 @@ class Projector:
             chunk = targets[i : i + 500]
             sql = _SELECT_EVENTS + f"({', '.join('?' for _ in chunk)})"
             for position, typ, version, payload in run_sql(conn, sql, tuple(chunk)).fetchall():
-                p = json.loads(payload)
+                p = _loads(payload)
                 if version != CURRENT_VERSION[typ]:
                     p = upcast(typ, version, p)
                 found[int(position)] = line_of(int(position), typ, p)

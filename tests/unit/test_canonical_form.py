@@ -4,6 +4,7 @@ write path verify, and verify's recomputation agrees, whichever encoder made the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import given
@@ -16,6 +17,7 @@ from ledger.store.serialization import (
     chain_hash,
     chain_hash_of,
 )
+from projections.projector import _loads
 
 # what events and rows hold: text (any code point but lone surrogates), integers within
 # 64 bits, booleans, null, lists and objects; never floats (decimals are strings)
@@ -49,3 +51,11 @@ def test_the_write_path_hash_is_the_chain_hash(
     payload = canonical_json(payload_obj)
     row = {**columns, "payload": payload}
     assert chain_hash_of(previous.hex(), columns, payload) == chain_hash(previous.hex(), row)
+
+
+@given(json_values | st.integers(min_value=-(10**40), max_value=10**40))
+def test_the_projector_reads_a_payload_exactly_as_json_does(value: Any) -> None:
+    text = canonical_json({"v": value})
+    parsed = _loads(text)
+    assert parsed == json.loads(text)
+    assert repr(parsed) == repr(json.loads(text))  # an int stays an int, however long
