@@ -6,6 +6,9 @@ HTTP edge in one place:
 - ``require_roles(...)``: read routes limited to some roles (403);
 - ``ReadablePool``: a pool a read may look at (404 unknown; 403 for a finance officer
   whose partner is not a member);
+- ``PoolReadDep``: the same rules as ``CurrentActor`` and ``ReadablePool``, checked in
+  one read transaction that the route then answers in (one connection, one snapshot,
+  the head read once: the hot reads use it);
 - ``Writer``: runs a command for the actor with its Idempotency-Key, request id and
   client details. Whether the actor may *write* is a rule of the ledger
   (``ledger.domain.permissions``); its ``Forbidden`` comes back as a 403.
@@ -14,12 +17,14 @@ HTTP edge in one place:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import Unauthorized
 from api.schemas import Slug, WriteResult, write_result
@@ -63,9 +68,10 @@ _bearer = HTTPBearer(
 _MAX_TOKEN_CHARS = 200
 
 
-def current_actor(
+def _actor(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: HTTPAuthorizationCredentials | None,
+    authenticate: Callable[[str], tokens.TokenRecord | None],
 ) -> c.Actor:
     if credentials is None:
         sent = request.headers.get("authorization")
@@ -77,13 +83,75 @@ def current_actor(
     secret = credentials.credentials
     record = None
     if 0 < len(secret) <= _MAX_TOKEN_CHARS:
-        record = tokens.authenticate(request.app.state.engine, secret)
+        record = authenticate(secret)
     if record is None:
         raise Unauthorized("the bearer token is not valid or has been revoked")
     return record.actor()
 
 
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> c.Actor:
+    engine: Engine = request.app.state.engine
+
+    def authenticate(secret: str) -> tokens.TokenRecord | None:
+        with engine.connect() as conn:
+            return tokens.authenticate_in(conn, secret)
+
+    return _actor(request, credentials, authenticate)
+
+
 CurrentActor = Annotated[c.Actor, Depends(current_actor)]
+
+
+# --- one read transaction for a request's checks and its answer -------------------------------
+
+
+class ReadTx:
+    """A request's read transaction, opened by the first check that needs it. The route
+    closes it when it has answered; ``read_tx`` closes it otherwise (a refused request)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def begin(self) -> Connection:
+        if self.conn is None:
+            conn = self.engine.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+            self.conn = conn
+        return self.conn
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()  # rolls the read transaction back, the connection to the pool
+
+
+async def read_tx(request: Request) -> AsyncIterator[ReadTx]:
+    tx = ReadTx(request.app.state.engine)
+    try:
+        yield tx
+    finally:
+        if tx.conn is not None:  # the route did not get to close it
+            await run_in_threadpool(tx.close)
+
+
+ReadTxDep = Annotated[ReadTx, Depends(read_tx)]
+
+
+def read_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tx: ReadTxDep,
+) -> c.Actor:
+    """``current_actor``, with the token read in the request's read transaction."""
+    return _actor(request, credentials, lambda secret: tokens.authenticate_in(tx.begin(), secret))
 
 
 def require_roles(*roles: c.Role) -> Callable[[c.Actor], Coroutine[Any, Any, c.Actor]]:
@@ -119,6 +187,14 @@ def readable_pool(
 ) -> str:
     with reader.at() as (conn, head):
         members = queries.members_at(conn, pool, head)  # a pool always has its host
+    _check_readable(pool, actor, members)
+    return pool
+
+
+ReadablePool = Annotated[str, Depends(readable_pool)]
+
+
+def _check_readable(pool: str, actor: c.Actor, members: list[str]) -> None:
     if not members:
         raise NotFound(f"pool '{pool[:60]}' does not exist")
     if actor.role == "finance_officer" and actor.partner_id not in members:
@@ -126,10 +202,47 @@ def readable_pool(
             f"a finance officer of '{actor.partner_id}' reads only the pools "
             f"'{actor.partner_id}' belongs to; '{pool}' is not one of them"
         )
-    return pool
 
 
-ReadablePool = Annotated[str, Depends(readable_pool)]
+@dataclass
+class PoolRead:
+    """A readable pool (``ReadablePool``'s rules) and the open read transaction the
+    check ran in, with the head it read and the pool's members at the head."""
+
+    pool: str
+    actor: c.Actor
+    tx: ReadTx
+    head: int
+    members: list[str]
+
+    @property
+    def conn(self) -> Connection:
+        return self.tx.begin()
+
+    def position(self, as_at: queries.AsAt) -> int:
+        """The position ``as_at`` names, in this transaction (None: the head read)."""
+        if as_at is None or as_at == "":
+            return self.head
+        return queries.resolve(self.conn, as_at)
+
+    def members_at(self, at: int) -> list[str] | None:
+        """The members as at ``at`` when already read (at the head), else None."""
+        return self.members if at == self.head else None
+
+
+def pool_read(
+    pool: Annotated[Slug, Path(description="the pool's id", examples=["eq"])],
+    actor: Annotated[c.Actor, Depends(read_actor)],
+    tx: ReadTxDep,
+) -> PoolRead:
+    conn = tx.begin()
+    head = queries.resolve(conn, None)
+    members = queries.members_at(conn, pool, head)  # a pool always has its host
+    _check_readable(pool, actor, members)
+    return PoolRead(pool, actor, tx, head, members)
+
+
+PoolReadDep = Annotated[PoolRead, Depends(pool_read)]
 
 AsAt = Annotated[
     str | None,

@@ -10,11 +10,24 @@ up through the API and then times, with keep-alive ``httpx`` clients:
 * idempotent retries (the same key and body: answered from the first write);
 * balances reads (6.1, as at the head), 1 and 8 clients;
 * a CSV import of 1,000 lines (all or nothing, one transaction);
-* a page of 1,000 events from the log.
+* a page of 1,000 events from the log;
+
+and then, open loop at a fixed rate (issue 4: 200 POSTs/s for 30 s):
+
+* posting contributions at ``--post-rate`` requests/s for ``--seconds``;
+* balances reads at ``--get-rate`` requests/s for ``--seconds``, nothing else running.
+
+A fixed-rate run schedules request ``i`` at ``start + i / rate`` and measures its
+latency from that scheduled time, not from when it was sent, so a slow answer that
+holds the next request back counts against the next one too (no coordinated
+omission). ``--connections`` keep-alive clients (threads) take the requests in
+schedule order, so the sender does not fall behind while a few are slow; the table
+says how late the latest send was. An error is a non-2xx answer or an exception.
 
     .venv/bin/python bench/http.py               # SQLite and PostgreSQL
     .venv/bin/python bench/http.py --quick
     .venv/bin/python bench/http.py --sqlite-only
+    .venv/bin/python bench/http.py --only-fixed  # the fixed-rate runs alone
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(
 import argparse  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import queue  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
@@ -78,6 +92,29 @@ class Row:
     @property
     def rate(self) -> float:
         return self.n / self.seconds if self.seconds else float("nan")
+
+
+@dataclass
+class FixedRow:
+    """An open-loop run: ``n`` requests scheduled ``1 / target`` s apart."""
+
+    store: str
+    scenario: str
+    target: float  # requests/s asked for
+    n: int
+    seconds: float  # from the first scheduled send to the last answer
+    send_seconds: float  # from the first scheduled send to the last actual send
+    latencies: list[float]  # from each request's scheduled send time to its answer
+    errors: int
+    max_lag: float  # the latest a send started after its scheduled time
+    load: tuple[float, float]  # 1-minute load average before and after
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Requests sent per second (the last one counts its whole interval)."""
+        span = self.send_seconds + 1 / self.target
+        return self.n / span if span > 0 else float("nan")
 
 
 def free_port() -> int:
@@ -214,78 +251,238 @@ def run(
     return Row(store, scenario, clients, clients * per_client, seconds, latencies, note)
 
 
-def scenarios(store: str, engine: Engine, url: str, quick: bool) -> list[Row]:
+def fixed_rate(
+    store: str,
+    scenario: str,
+    base: str,
+    token: str,
+    rate: float,
+    seconds: float,
+    request: Callable[[httpx.Client, int], httpx.Response],
+    connections: int,
+) -> FixedRow:
+    """Send ``rate * seconds`` requests, request ``i`` due at ``start + i / rate``,
+    over ``connections`` keep-alive clients that take them in schedule order."""
+    n = max(1, round(rate * seconds))
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(n):
+        todo.put(i)
+    latencies: list[float] = []
+    sent: list[float] = []
+    lags: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(connections + 1)
+    start = 0.0  # set before the barrier opens
+
+    def worker() -> None:
+        mine: list[float] = []
+        my_sent: list[float] = []
+        my_lags: list[float] = []
+        my_failures: list[str] = []
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as c:
+            c.get("/healthz")  # open the connection before the clock starts
+            ready.wait()
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    break
+                due = start + i / rate
+                now = time.perf_counter()
+                if due > now:
+                    time.sleep(due - now)
+                    now = time.perf_counter()
+                my_lags.append(now - due)
+                my_sent.append(now)
+                try:
+                    r = request(c, i)
+                    if not 200 <= r.status_code < 300:
+                        my_failures.append(f"{r.status_code} {r.text[:200]}")
+                except Exception as e:  # a refused or dropped connection is an error too
+                    my_failures.append(f"{type(e).__name__}: {e}")
+                mine.append(time.perf_counter() - due)
+        with lock:
+            latencies.extend(mine)
+            sent.extend(my_sent)
+            lags.extend(my_lags)
+            failures.extend(my_failures)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    load0 = os.getloadavg()[0]
+    start = time.perf_counter() + 0.1
+    ready.wait()
+    for t in threads:
+        t.join()
+    end = time.perf_counter()
+    return FixedRow(
+        store,
+        scenario,
+        rate,
+        n,
+        end - start,
+        max(sent) - start,
+        latencies,
+        len(failures),
+        max(lags),
+        (load0, os.getloadavg()[0]),
+        failures[0] if failures else "",
+    )
+
+
+@dataclass
+class Plan:
+    quick: bool
+    only_fixed: bool
+    post_rate: float
+    get_rate: float
+    seconds: float
+    connections: int
+
+
+def scenarios(store: str, engine: Engine, url: str, plan: Plan) -> tuple[list[Row], list[FixedRow]]:
+    quick = plan.quick
     n = 150 if quick else 1000
     n8 = 40 if quick else 250
     rows: list[Row] = []
+    fixed: list[FixedRow] = []
     with server(url) as base:
         s = set_up(engine, base)
         post: Callable[[httpx.Client, int], httpx.Response] = lambda c, i: c.post(  # noqa: E731
             "/v1/pools/eq/contributions", json=body(i + 10_000_000)
         )
-        rows.append(run(store, "POST contribution", base, s["ncc"], 1, n, post))
-        rows.append(run(store, "POST contribution", base, s["ncc"], 8, n8, post))
-
-        def keyed(c: httpx.Client, i: int) -> httpx.Response:
-            return c.post(
-                "/v1/pools/eq/contributions",
-                json=body(20_000_000 + i),
-                headers={"Idempotency-Key": f"k-{i}"},
-            )
-
-        rows.append(run(store, "POST with Idempotency-Key (first)", base, s["ncc"], 1, n, keyed))
-        rows.append(
-            run(
-                store,
-                "POST with Idempotency-Key (replay)",
-                base,
-                s["ncc"],
-                1,
-                n,
-                keyed,
-                "answered from the first write",
-            )
-        )
 
         def balances(c: httpx.Client, i: int) -> httpx.Response:
             return c.get("/v1/pools/eq/balances", params={"year": "2025-26"})
 
-        rows.append(run(store, "GET balances", base, s["board"], 1, n, balances))
-        rows.append(run(store, "GET balances", base, s["board"], 8, n8, balances))
+        if plan.only_fixed:
+            # some history to read, as the closed-loop runs would have left
+            run(store, "warm-up", base, s["ncc"], 1, n, post)
+            run(store, "warm-up", base, s["board"], 1, 50, balances)
+        else:
+            rows += closed_loop(store, base, s, quick, n, n8, post, balances)
 
-        lines = "".join(
-            f"contribution,city,,,{b['amount']},{b['effective_date']},{b['reference']}\r\n"
-            for b in (body(30_000_000 + i) for i in range(1000))
+        fixed_post: Callable[[httpx.Client, int], httpx.Response] = lambda c, i: c.post(  # noqa: E731
+            "/v1/pools/eq/contributions", json=body(i + 40_000_000)
         )
-        csv_text = "kind,partner_id,funding_stream,scheme_id,amount,effective_date,reference\r\n"
-
-        def import_csv(c: httpx.Client, i: int) -> httpx.Response:
-            text = csv_text + lines.replace("BENCH-", f"B{i}-")
-            return c.post(
-                "/v1/pools/eq/imports", content=text, headers={"Content-Type": "text/csv"}
+        fixed.append(
+            fixed_rate(
+                store,
+                "POST contribution",
+                base,
+                s["ncc"],
+                plan.post_rate,
+                plan.seconds,
+                fixed_post,
+                plan.connections,
             )
+        )
+        fixed.append(
+            fixed_rate(
+                store,
+                "GET balances",
+                base,
+                s["board"],
+                plan.get_rate,
+                plan.seconds,
+                balances,
+                plan.connections,
+            )
+        )
+    return rows, fixed
 
-        imp = run(
+
+def closed_loop(
+    store: str,
+    base: str,
+    s: dict[str, str],
+    quick: bool,
+    n: int,
+    n8: int,
+    post: Callable[[httpx.Client, int], httpx.Response],
+    balances: Callable[[httpx.Client, int], httpx.Response],
+) -> list[Row]:
+    rows: list[Row] = []
+    rows.append(run(store, "POST contribution", base, s["ncc"], 1, n, post))
+    rows.append(run(store, "POST contribution", base, s["ncc"], 8, n8, post))
+
+    def keyed(c: httpx.Client, i: int) -> httpx.Response:
+        return c.post(
+            "/v1/pools/eq/contributions",
+            json=body(20_000_000 + i),
+            headers={"Idempotency-Key": f"k-{i}"},
+        )
+
+    rows.append(run(store, "POST with Idempotency-Key (first)", base, s["ncc"], 1, n, keyed))
+    rows.append(
+        run(
             store,
-            "POST import of 1,000 lines",
+            "POST with Idempotency-Key (replay)",
             base,
             s["ncc"],
             1,
-            3 if quick else 10,
-            import_csv,
-            "one transaction per file",
+            n,
+            keyed,
+            "answered from the first write",
         )
-        rows.append(imp)
+    )
 
-        def page(c: httpx.Client, i: int) -> httpx.Response:
-            return c.get("/v1/events", params={"after": 0, "limit": 1000})
+    rows.append(run(store, "GET balances", base, s["board"], 1, n, balances))
+    rows.append(run(store, "GET balances", base, s["board"], 8, n8, balances))
 
-        rows.append(
-            run(
-                store, "GET events page of 1,000", base, s["auditor"], 1, 20 if quick else 100, page
-            )
-        )
+    lines = "".join(
+        f"contribution,city,,,{b['amount']},{b['effective_date']},{b['reference']}\r\n"
+        for b in (body(30_000_000 + i) for i in range(1000))
+    )
+    csv_text = "kind,partner_id,funding_stream,scheme_id,amount,effective_date,reference\r\n"
+
+    def import_csv(c: httpx.Client, i: int) -> httpx.Response:
+        text = csv_text + lines.replace("BENCH-", f"B{i}-")
+        return c.post("/v1/pools/eq/imports", content=text, headers={"Content-Type": "text/csv"})
+
+    imp = run(
+        store,
+        "POST import of 1,000 lines",
+        base,
+        s["ncc"],
+        1,
+        3 if quick else 10,
+        import_csv,
+        "one transaction per file",
+    )
+    rows.append(imp)
+
+    def page(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/v1/events", params={"after": 0, "limit": 1000})
+
+    rows.append(
+        run(store, "GET events page of 1,000", base, s["auditor"], 1, 20 if quick else 100, page)
+    )
     return rows
+
+
+def print_fixed(rows: list[FixedRow]) -> None:
+    head = (
+        f"{'store':<10} {'fixed rate, open loop':<22} {'target':>6} {'reqs':>6} {'req/s':>7} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} "
+        f"{'lag ms':>6}  load 1m"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        p = [cm.percentile(r.latencies, q) * 1000 for q in (50, 95, 99, 100)]
+        print(
+            f"{r.store:<10} {r.scenario:<22} {r.target:>6.0f} {r.n:>6} {r.rate:>7.1f} "
+            f"{p[0]:>7.2f} {p[1]:>7.2f} {p[2]:>7.2f} {p[3]:>7.1f} {r.errors:>6} "
+            f"{r.max_lag * 1000:>6.1f}  {r.load[0]:.2f} -> {r.load[1]:.2f}"
+        )
+    for r in rows:
+        if r.errors:
+            print(f"{r.store} {r.scenario}: {r.errors} errors, first: {r.first_error}")
 
 
 def print_rows(rows: list[Row]) -> None:
@@ -308,27 +505,54 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sqlite-only", action="store_true")
     ap.add_argument("--pg-url", default=cm.DEFAULT_PG_URL)
+    ap.add_argument("--only-fixed", action="store_true", help="only the open-loop fixed-rate runs")
+    ap.add_argument("--post-rate", type=float, default=200.0, help="POSTs/s (default 200)")
+    ap.add_argument("--get-rate", type=float, default=100.0, help="balances GETs/s (default 100)")
+    ap.add_argument(
+        "--seconds", type=float, default=None, help="each fixed-rate run (default 30; quick 5)"
+    )
+    ap.add_argument(
+        "--connections", type=int, default=16, help="clients of a fixed-rate run (default 16)"
+    )
     args = ap.parse_args()
+    plan = Plan(
+        quick=args.quick,
+        only_fixed=args.only_fixed,
+        post_rate=args.post_rate,
+        get_rate=args.get_rate,
+        seconds=args.seconds if args.seconds is not None else (5.0 if args.quick else 30.0),
+        connections=args.connections,
+    )
     print(
         f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs; uvicorn, one worker; SQLite WAL synchronous=FULL"
+        f"{os.cpu_count()} CPUs; uvicorn, one worker; SQLite WAL synchronous=FULL; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     stores = cm.Stores(None if args.sqlite_only else args.pg_url)
     rows: list[Row] = []
+    fixed: list[FixedRow] = []
     try:
         path = stores.sqlite_path("http")
         engine = stores.sqlite("http")
-        rows += scenarios("sqlite", engine, f"sqlite:///{path}", args.quick)
+        r, f = scenarios("sqlite", engine, f"sqlite:///{path}", plan)
+        rows += r
+        fixed += f
         if not args.sqlite_only:
             problem = cm.pg_reachable(args.pg_url)
             if problem:
                 print(f"PostgreSQL skipped: {problem}")
             else:
                 engine, url = stores.pg()
-                rows += scenarios("postgresql", engine, url, args.quick)
+                r, f = scenarios("postgresql", engine, url, plan)
+                rows += r
+                fixed += f
     finally:
         stores.close()
-    print_rows(rows)
+    if rows:
+        print_rows(rows)
+        print()
+    print_fixed(fixed)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

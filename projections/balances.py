@@ -40,9 +40,8 @@ from projections.base import (
     line_sums,
     members_at,
     partner_kinds,
-    plan_fact,
     pool_row,
-    settlement,
+    year_facts,
 )
 from projections.views import (
     Balances,
@@ -111,19 +110,25 @@ class YearPosition:
         return self.plan.planned_total if self.plan else 0
 
 
-def year_position(conn: Connection, pool_id: str, year: str, at: int) -> YearPosition:
+def year_position(
+    conn: Connection, pool_id: str, year: str, at: int, members: list[str] | None = None
+) -> YearPosition:
+    """``members``: the pool's members as at ``at`` when the caller has read them
+    already (in the same transaction)."""
     fy = parse_year(year)
     year = fy.label
     host = pool_row(conn, pool_id, at).host_partner_id
-    pf = plan_fact(conn, pool_id, year, at)
+    yf = year_facts(conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at)
+    pf = yf.plan
     plan = Plan.model_validate(pf.data["plan"]) if pf else None
-    members = members_at(conn, pool_id, at)
+    if members is None:
+        members = members_at(conn, pool_id, at)
     planned = plan.planned_by_partner() if plan else {}
     kinds = partner_kinds(conn, sorted(set(members) | set(planned) | {host}))
     sums = line_sums(conn, pool_id, year, at)
 
     recorded = sum(s.amount for s in sums if s.kind == "opening")
-    previous = settlement(conn, pool_id, FinancialYear(fy.start_year - 1).label, at)
+    previous = yf.previous_settled
     carried = int(previous.data.get("carried_forward", 0)) if previous else 0
     opening = recorded + carried
 
@@ -133,9 +138,15 @@ def year_position(conn: Connection, pool_id: str, year: str, at: int) -> YearPos
             scheme_actuals[s.scheme_id or ""] += signed(s)
     spend = sum(scheme_actuals.values())
 
-    closes = facts(conn, pool_id, "period_closed", at, period=f"{year}-Q4")
-    q4_close = closes[0] if closes else None
-    whole, by_scheme = forecasts_in_force(conn, pool_id, year, at)
+    q4_close = yf.q4_close
+    whole: Fact | None = None
+    by_scheme: dict[str, Fact] = {}
+    for f in yf.forecasts:  # as forecasts_in_force
+        sid = f.data.get("scheme_id")
+        if sid is None:
+            whole = f
+        else:
+            by_scheme[sid] = f
     planned_schemes = {s.id: s.planned for s in plan.schemes} if plan else {}
     scheme_forecasts = {sid: int(f.data["amount"]) for sid, f in by_scheme.items()}
     basis: Basis
@@ -172,7 +183,7 @@ def year_position(conn: Connection, pool_id: str, year: str, at: int) -> YearPos
         whole_forecast=whole if basis == "forecast" else None,
         scheme_forecast_facts={k: f for k, f in by_scheme.items() if k in planned_schemes},
         q4_close=q4_close,
-        settled=settlement(conn, pool_id, year, at),
+        settled=yf.settled,
         carried_from=previous if carried else None,
         opening_recorded=recorded,
     )
@@ -258,11 +269,13 @@ def risk_share_at(
     )
 
 
-def balances_at(conn: Connection, pool_id: str, year: str, at: int) -> Balances:
+def balances_at(
+    conn: Connection, pool_id: str, year: str, at: int, members: list[str] | None = None
+) -> Balances:
     """6.1: each partner's planned, received, transfers, share, risk share, net
     obligation and outstanding; the pool's opening balance, income, spend, transfers,
-    balance, outturn (with its basis) and variance."""
-    yp = year_position(conn, pool_id, year, at)
+    balance, outturn (with its basis) and variance. ``members``: as ``year_position``."""
+    yp = year_position(conn, pool_id, year, at, members)
     year = parse_year(year).label
     planned = yp.plan.planned_by_partner() if yp.plan else {}
     planned_total = sum(planned.values())

@@ -3,6 +3,10 @@ line sums (from the running totals) and the lines themselves (for tracing).
 
 Every function takes an open connection and a position ``at``; nothing here reads
 past ``at``, so an answer as at P never changes once P is in the ledger.
+
+The statements are built once, with bound parameters, and reused: SQLAlchemy then
+skips building the expression and its cache key on every read (most of a small
+read's cost in Python).
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, union_all
 
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import FinancialYear, Month, Period, Quarter
@@ -47,8 +52,36 @@ class PoolRow:
     position: int
 
 
-def in_force(col_position: Any, col_reversed: Any, at: int) -> Any:
+def in_force(col_position: Any, col_reversed: Any, at: Any) -> Any:
     return and_(col_position <= at, or_(col_reversed.is_(None), col_reversed > at))
+
+
+def _in_force_at() -> Any:
+    """``in_force`` as at the bound parameter ``at``."""
+    f = t.rm_facts.c
+    return in_force(f.position, f.reversed_position, bindparam("at"))
+
+
+@cache
+def _facts_statement(
+    many: bool, include_reversed: bool, pool: bool, year: bool, period: bool, after: bool
+) -> Select[Any]:
+    """The statement ``facts`` runs for this shape of question (built once)."""
+    f = t.rm_facts.c
+    q = select(t.rm_facts)
+    q = q.where(
+        f.type.in_(bindparam("types", expanding=True)) if many else f.type == bindparam("type")
+    )
+    q = q.where(f.position <= bindparam("at") if include_reversed else _in_force_at())
+    if pool:
+        q = q.where(f.pool_id == bindparam("pool_id"))
+    if year:
+        q = q.where(f.year == bindparam("year"))
+    if period:
+        q = q.where(f.period == bindparam("period"))
+    if after:
+        q = q.where(f.position > bindparam("after"))
+    return q.order_by(f.position)
 
 
 def facts(
@@ -64,21 +97,26 @@ def facts(
 ) -> list[Fact]:
     """Facts of a type (or types) as at ``at``, in position order: those in force, or
     with ``include_reversed`` every one recorded by then (``after``: only later ones)."""
-    f = t.rm_facts.c
-    q = select(t.rm_facts)
-    q = q.where(f.type == type_) if isinstance(type_, str) else q.where(f.type.in_(type_))
-    q = q.where(
-        f.position <= at if include_reversed else in_force(f.position, f.reversed_position, at)
+    many = not isinstance(type_, str)
+    q = _facts_statement(
+        many,
+        include_reversed,
+        pool_id is not None,
+        year is not None,
+        period is not None,
+        after is not None,
     )
+    params: dict[str, Any] = {"at": at}
+    params["types" if many else "type"] = list(type_) if many else type_
     if pool_id is not None:
-        q = q.where(f.pool_id == pool_id)
+        params["pool_id"] = pool_id
     if year is not None:
-        q = q.where(f.year == year)
+        params["year"] = year
     if period is not None:
-        q = q.where(f.period == period)
+        params["period"] = period
     if after is not None:
-        q = q.where(f.position > after)
-    return [_fact(r, at) for r in conn.execute(q.order_by(f.position))]
+        params["after"] = after
+    return [_fact(r, at) for r in conn.execute(q, params)]
 
 
 def _fact(r: Any, at: int) -> Fact:
@@ -98,10 +136,9 @@ def _fact(r: Any, at: int) -> Fact:
     )
 
 
-def latest_by_key(conn: Connection, pool_id: str, type_: str, at: int, *, year: str) -> list[Fact]:
-    """Of the facts of a type in force as at ``at``, the latest for each key (by
-    effective date, ties: the later position), chosen in SQL so that only the winners'
-    payloads are read and parsed."""
+def _latest_by_key_select(type_param: str, year_param: str) -> Select[Any]:
+    """The facts of a type (the bound parameter ``type_param``) in force as at ``at``
+    for the pool and year, the latest for each key: unordered."""
     f = t.rm_facts.c
     rank = (
         func.row_number()
@@ -111,22 +148,106 @@ def latest_by_key(conn: Connection, pool_id: str, type_: str, at: int, *, year: 
     inner = (
         select(f.position, rank)
         .where(
-            f.type == type_,
-            f.pool_id == pool_id,
-            f.year == year,
-            in_force(f.position, f.reversed_position, at),
+            f.type == bindparam(type_param),
+            f.pool_id == bindparam("pool_id"),
+            f.year == bindparam(year_param),
+            _in_force_at(),
         )
         .subquery()
     )
     winners = select(inner.c.position).where(inner.c.rank == 1)
-    q = select(t.rm_facts).where(f.position.in_(winners)).order_by(f.position)
-    return [_fact(r, at) for r in conn.execute(q)]
+    return select(t.rm_facts).where(f.position.in_(winners))
+
+
+@cache
+def _latest_by_key_statement() -> Select[Any]:
+    return _latest_by_key_select("type", "year").order_by(t.rm_facts.c.position)
+
+
+def latest_by_key(conn: Connection, pool_id: str, type_: str, at: int, *, year: str) -> list[Fact]:
+    """Of the facts of a type in force as at ``at``, the latest for each key (by
+    effective date, ties: the later position), chosen in SQL so that only the winners'
+    payloads are read and parsed."""
+    params = {"type": type_, "pool_id": pool_id, "year": year, "at": at}
+    return [_fact(r, at) for r in conn.execute(_latest_by_key_statement(), params)]
+
+
+@dataclass(frozen=True)
+class YearFacts:
+    """The facts a pool-year's figures (6.1, 6.2) rest on, as at a position."""
+
+    plan: Fact | None  # the plan in force
+    settled: Fact | None  # this year's settlement
+    previous_settled: Fact | None  # last year's
+    q4_close: Fact | None  # the close of the year's fourth quarter
+    forecasts: list[Fact]  # the forecasts in force: the latest for each key
+
+
+@cache
+def _year_facts_statement() -> Any:
+    f = t.rm_facts.c
+    pool = f.pool_id == bindparam("pool_id")
+    return union_all(
+        select(t.rm_facts).where(
+            f.type == "plan_agreed", pool, f.year == bindparam("year"), _in_force_at()
+        ),
+        select(t.rm_facts).where(
+            f.type == "risk_share_settled",
+            pool,
+            f.year.in_([bindparam("year"), bindparam("previous")]),
+            _in_force_at(),
+        ),
+        select(t.rm_facts).where(
+            f.type == "period_closed", pool, f.period == bindparam("q4"), _in_force_at()
+        ),
+        _latest_by_key_select("forecast", "year"),
+    )
+
+
+def year_facts(conn: Connection, pool_id: str, year: str, previous: str, at: int) -> YearFacts:
+    """In one statement: what ``plan_fact``, ``settlement`` (for ``year`` and
+    ``previous``), ``facts(..., "period_closed", period=<year>-Q4)`` and
+    ``latest_by_key(..., "forecast_recorded")`` answer for the pool-year."""
+    params = {
+        "pool_id": pool_id,
+        "year": year,
+        "previous": previous,
+        "q4": f"{year}-Q4",
+        "forecast": "forecast_recorded",
+        "at": at,
+    }
+    found = sorted(
+        (_fact(r, at) for r in conn.execute(_year_facts_statement(), params)),
+        key=lambda x: x.position,
+    )
+    plan = settled = previous_settled = q4_close = None
+    forecasts = []
+    for x in found:  # in position order: the last of each kind wins, the first close
+        if x.type == "plan_agreed":
+            plan = x
+        elif x.type == "risk_share_settled":
+            if x.year == year:
+                settled = x
+            else:
+                previous_settled = x
+        elif x.type == "period_closed":
+            q4_close = q4_close or x
+        else:
+            forecasts.append(x)
+    return YearFacts(plan, settled, previous_settled, q4_close, forecasts)
+
+
+@cache
+def _pool_row_statement() -> Select[Any]:
+    p = t.rm_pools.c
+    return select(t.rm_pools).where(
+        p.pool_id == bindparam("pool_id"), p.position <= bindparam("at")
+    )
 
 
 def pool_row(conn: Connection, pool_id: str, at: int) -> PoolRow:
     """The pool as established, or ``NotFound`` if it did not exist as at ``at``."""
-    p = t.rm_pools.c
-    r = conn.execute(select(t.rm_pools).where(p.pool_id == pool_id, p.position <= at)).first()
+    r = conn.execute(_pool_row_statement(), {"pool_id": pool_id, "at": at}).first()
     if r is None:
         raise NotFound(f"pool '{pool_id}' does not exist (as at position {at})")
     return PoolRow(
@@ -149,17 +270,29 @@ def closed_quarters(conn: Connection, pool_id: str, at: int) -> list[str]:
     return [f.period or "" for f in facts(conn, pool_id, "period_closed", at)]
 
 
-def members_at(conn: Connection, pool_id: str, at: int) -> list[str]:
+@cache
+def _members_statement() -> Select[Any]:
     m = t.rm_pool_members.c
-    q = select(m.partner_id).where(m.pool_id == pool_id, m.position <= at).order_by(m.partner_id)
-    return list(conn.execute(q).scalars())
+    return (
+        select(m.partner_id)
+        .where(m.pool_id == bindparam("pool_id"), m.position <= bindparam("at"))
+        .order_by(m.partner_id)
+    )
+
+
+def members_at(conn: Connection, pool_id: str, at: int) -> list[str]:
+    return list(conn.execute(_members_statement(), {"pool_id": pool_id, "at": at}).scalars())
+
+
+@cache
+def _partner_kinds_statement() -> Select[Any]:
+    p = t.rm_partners.c
+    return select(p.partner_id, p.kind).where(p.partner_id.in_(bindparam("ids", expanding=True)))
 
 
 def partner_kinds(conn: Connection, ids: list[str]) -> dict[str, str]:
-    p = t.rm_partners.c
     return {
-        r.partner_id: r.kind
-        for r in conn.execute(select(p.partner_id, p.kind).where(p.partner_id.in_(ids)))
+        r.partner_id: r.kind for r in conn.execute(_partner_kinds_statement(), {"ids": list(ids)})
     }
 
 
@@ -195,11 +328,11 @@ class LineSum:
     amount: int
 
 
-def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:
-    """The pool-year's lines summed per group as at ``at``: for each group, the running
-    total of its last line at or before ``at`` (one index seek per group)."""
+@cache
+def _line_sums_statement() -> Select[Any]:
     g = t.rm_groups.c
     r = t.rm_lines.c
+    at: Any = bindparam("at")
     latest = (
         select(r.total)
         .where(r.group_id == g.group_id, r.position <= at)
@@ -208,7 +341,7 @@ def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSu
         .correlate(t.rm_groups)
         .scalar_subquery()
     )
-    q = select(
+    return select(
         g.kind,
         g.partner_id,
         g.counterparty_id,
@@ -216,7 +349,14 @@ def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSu
         g.funding_stream,
         g.quarter,
         latest.label("amount"),
-    ).where(g.pool_id == pool_id, g.year == year, g.position <= at)
+    ).where(g.pool_id == bindparam("pool_id"), g.year == bindparam("year"), g.position <= at)
+
+
+def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:
+    """The pool-year's lines summed per group as at ``at``: for each group, the running
+    total of its last line at or before ``at`` (one index seek per group)."""
+    q = _line_sums_statement()
+    params = {"pool_id": pool_id, "year": year, "at": at}
     return [
         LineSum(
             row.kind,
@@ -227,7 +367,7 @@ def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSu
             row.quarter,
             int(row.amount or 0),
         )
-        for row in conn.execute(q)
+        for row in conn.execute(q, params)
     ]
 
 

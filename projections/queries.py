@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select, select
 
+from ledger.store import tables as lt
 from projections import asat
 from projections.alliance import capitation_at, outcome_payments_at, risk_reward_at
 from projections.balances import (
@@ -114,6 +117,19 @@ __all__ = [
 AsAt = str | int | None
 
 
+@cache
+def _head_statement() -> Select[Any]:
+    return select(lt.ledger_head.c.position).where(lt.ledger_head.c.id == 1)
+
+
+def resolve(conn: Connection, as_at: AsAt) -> int:
+    """``asat.resolve``, with the head (the usual question) read by a statement built
+    once."""
+    if as_at is None or as_at == "":
+        return int(conn.execute(_head_statement()).scalar_one())
+    return asat.resolve(conn, as_at)
+
+
 class Reader:
     """Read transactions over the read models for the API, board pages and returns."""
 
@@ -124,7 +140,7 @@ class Reader:
     def at(self, as_at: AsAt = None) -> Iterator[tuple[Connection, int]]:
         """One consistent read: the connection and the resolved position."""
         with self.engine.connect() as conn, conn.begin():
-            yield conn, asat.resolve(conn, as_at)
+            yield conn, resolve(conn, as_at)
 
     def position(self, as_at: AsAt = None) -> int:
         with self.at(as_at) as (_, pos):
@@ -132,9 +148,23 @@ class Reader:
 
     # -- 6.1, 6.2 ----------------------------------------------------------------------
 
-    def balances(self, pool_id: str, year: str, as_at: AsAt = None) -> Balances:
-        with self.at(as_at) as (conn, pos):
-            return balances_at(conn, pool_id, year, pos)
+    def balances(
+        self,
+        pool_id: str,
+        year: str,
+        as_at: AsAt = None,
+        *,
+        conn: Connection | None = None,
+        members: list[str] | None = None,
+    ) -> Balances:
+        """``conn``: answer in that open read transaction (an int ``as_at`` is then a
+        position already resolved in it; ``members``: the pool's members as at it, when
+        already read)."""
+        if conn is None:
+            with self.at(as_at) as (c, pos):
+                return balances_at(c, pool_id, year, pos)
+        pos = as_at if isinstance(as_at, int) else resolve(conn, as_at)
+        return balances_at(conn, pool_id, year, pos, members)
 
     def risk_share(self, pool_id: str, year: str, as_at: AsAt = None) -> RiskShareView:
         with self.at(as_at) as (conn, pos):

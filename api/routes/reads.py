@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
 
-from api.deps import AsAt, ReadablePool, ReaderDep
+from api.deps import AsAt, PoolRead, PoolReadDep, ReadablePool, ReaderDep
 from api.routes import new_router
 from api.schemas import (
     BalancesPublic,
@@ -94,13 +94,26 @@ def trace_public(
 
 
 def _balances(
-    pool: str, year: str, as_at: str | None, trace: str | None, reader: ReaderDep
+    read: PoolRead, year: str, as_at: str | None, trace: str | None, reader: Reader
 ) -> BalancesPublic:
-    out = balances_public(reader.balances(pool, year, as_at))
+    """6.1 in the request's read transaction (where the pool was checked), which it
+    closes: the head and the members are read once."""
+    try:
+        at = read.position(as_at)
+        found = reader.balances(read.pool, year, at, conn=read.conn, members=read.members_at(at))
+        out = balances_public(found)
+    finally:
+        read.tx.close()
     if trace is not None:
         value = balances_figure(out, trace)
-        out.trace = trace_public(reader, pool, year, trace, out.as_at_position, value)
+        out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value)
     return out
+
+
+def _json(model: BalancesPublic) -> Response:
+    """The model as FastAPI would send it for ``response_model``, without validating
+    again what was just built from the same model (nor a thread hop to do so)."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(
@@ -110,7 +123,7 @@ def _balances(
     summary="6.1 partner and pool balances for a year (any role; officers: own pools)",
 )
 def balances(
-    pool: ReadablePool,
+    pool: PoolReadDep,
     year: YearQuery,
     reader: ReaderDep,
     as_at: AsAt = None,
@@ -118,11 +131,11 @@ def balances(
     format: Annotated[
         Literal["json", "csv"], Query(description="json or csv", examples=["csv"])
     ] = "json",
-) -> Any:
+) -> Response:
     out = _balances(pool, year, as_at, trace, reader)
     if format == "csv":
-        return _csv(balances_csv_rows(out), f"{pool}-balances-{year}.csv", out.as_at_position)
-    return out
+        return _csv(balances_csv_rows(out), f"{pool.pool}-balances-{year}.csv", out.as_at_position)
+    return _json(out)
 
 
 @router.get(
@@ -132,10 +145,10 @@ def balances(
     summary="6.1 balances as CSV (one row per partner, then the pool's figures)",
 )
 def balances_csv(
-    pool: ReadablePool, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
+    pool: PoolReadDep, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
 ) -> Response:
     out = _balances(pool, year, as_at, None, reader)
-    return _csv(balances_csv_rows(out), f"{pool}-balances-{year}.csv", out.as_at_position)
+    return _csv(balances_csv_rows(out), f"{pool.pool}-balances-{year}.csv", out.as_at_position)
 
 
 @router.get(

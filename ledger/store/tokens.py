@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.clock import Clock, format_instant
@@ -168,12 +168,19 @@ def revoke_token(engine: Engine, token_id: str, clock: Clock) -> TokenRecord:
 
 def authenticate(engine: Engine, secret: str) -> TokenRecord | None:
     """The live token whose secret this is, or None (unknown, malformed or revoked)."""
+    with engine.connect() as conn:
+        return authenticate_in(conn, secret)
+
+
+_BY_HASH = select(t.tokens).where(t.tokens.c.token_hash == bindparam("token_hash"))
+
+
+def authenticate_in(conn: Connection, secret: str) -> TokenRecord | None:
+    """``authenticate`` in an open transaction (a request's read transaction). Read on
+    every request, so a revocation takes effect on the next one."""
     if not secret or len(secret) > _MAX_SECRET_LEN or not secret.startswith(SECRET_PREFIX):
         return None
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(t.tokens).where(t.tokens.c.token_hash == hash_secret(secret))
-        ).first()
+    row = conn.execute(_BY_HASH, {"token_hash": hash_secret(secret)}).first()
     if row is None or row.revoked_at is not None:
         return None
     return _record(row)

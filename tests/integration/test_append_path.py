@@ -176,7 +176,7 @@ def test_a_contended_process_reads_versions_with_the_lock_and_stays_exact(
 ) -> None:
     given_equipment_pool(ledger)
     other = another_process(engine, clock)
-    for i in range(4):
+    for _ in range(4):
         for writer in (ledger, other):
             writer.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
     other.execute(c.ClosePeriod(pool_id="eq", quarter="2025-26-Q1"), ADMIN)
