@@ -160,6 +160,12 @@ _LAST_TOTAL = (
     "WHERE g.pool_id = ? AND g.year = ? AND g.key = ?"
 )
 _LAST_GROUP = "SELECT COALESCE(MAX(group_id), 0) FROM rm_groups"
+# a line whose group's last total the projector does not know: the database adds it
+_LINE_ON_LAST_TOTAL = (
+    "INSERT INTO rm_lines (group_id, position, amount, total, prior_period_adjustment, "
+    "reversal) VALUES (?, ?, ?, ? + COALESCE((SELECT l.total FROM rm_lines l "
+    "WHERE l.group_id = ? ORDER BY l.position DESC LIMIT 1), 0), ?, ?)"
+)
 _STAMP = "UPDATE rm_facts SET reversed_position = ? WHERE position = ?"
 _CHECKPOINT = (
     "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?) "
@@ -202,8 +208,10 @@ class RunningTotals:
     """Each line group's number and last running total. A rebuild starts from nothing
     and so knows every group (``complete``); the live hook starts from what the
     projector remembers of earlier appends (``base``, when nobody else has written
-    since) and otherwise looks a group up in the database. Groups are numbered in the
-    order of their first line."""
+    since). Otherwise, for a group whose number it knows (``ids``: numbers never
+    change), the total is left to the database (``None``: the line's insert adds its
+    amount to the group's last total, no round trip); else it looks the group up.
+    Groups are numbered in the order of their first line."""
 
     def __init__(
         self,
@@ -211,19 +219,26 @@ class RunningTotals:
         complete: bool,
         base: dict[tuple[Any, ...], list[int]] | None = None,
         last_group: int | None = None,
+        ids: dict[tuple[Any, ...], int] | None = None,
     ) -> None:
         self.complete = complete
-        self.known: dict[tuple[Any, ...], list[int]] = {}  # group -> [group_id, total]
+        # group -> [group_id, total]; the total is None when the database sums it
+        self.known: dict[tuple[Any, ...], list[Any]] = {}
         self.base = base or {}  # read only: entries are copied into ``known`` when used
+        self.ids = ids or {}  # read only
         self.last_group: int | None = 0 if complete else last_group
 
-    def lookup(self, conn: Connection, group: tuple[Any, ...]) -> list[int] | None:
+    def lookup(self, conn: Connection, group: tuple[Any, ...]) -> list[Any] | None:
         found = self.known.get(group)
         if found is not None or self.complete:
             return found
         remembered = self.base.get(group)
         if remembered is not None:
             found = self.known[group] = list(remembered)
+            return found
+        number = self.ids.get(group)
+        if number is not None:
+            found = self.known[group] = [number, None]
             return found
         key = (group[0], group[1], group_key(group))
         row = run_sql(conn, _LAST_TOTAL, key).fetchone()
@@ -331,6 +346,7 @@ class Projector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._groups: dict[tuple[Any, ...], list[int]] = {}
+        self._ids: dict[tuple[Any, ...], int] = {}  # group numbers (committed; never change)
         self._last_group: int | None = None
         self._position = -1  # the position the remembered totals stand after
         self._staged = threading.local()  # this thread's uncommitted append
@@ -342,7 +358,8 @@ class Projector:
         with self._lock:
             warm = h0 == self._position
             base, last_group = (self._groups, self._last_group) if warm else (None, None)
-        totals = RunningTotals(complete=False, base=base, last_group=last_group)
+            ids = self._ids
+        totals = RunningTotals(complete=False, base=base, last_group=last_group, ids=ids)
         self._staged.pending = None
         self._project_live(conn, events, totals)
         self._staged.pending = (h0, h1, totals)
@@ -354,11 +371,16 @@ class Projector:
         if staged is None or staged[:2] != (h0, h1):
             return
         totals: RunningTotals = staged[2]
+        summed = {g: v for g, v in totals.known.items() if v[1] is not None}
         with self._lock:
+            if len(self._ids) < _REMEMBER_AT_MOST:
+                self._ids = {**self._ids, **{g: v[0] for g, v in totals.known.items()}}
             if h0 == self._position and len(self._groups) < _REMEMBER_AT_MOST:
-                self._groups.update(totals.known)
+                for g in totals.known.keys() - summed.keys():
+                    self._groups.pop(g, None)  # the database summed it: total not known
+                self._groups.update(summed)
             elif h1 > self._position:
-                self._groups = dict(totals.known)  # read under the lock at h0: current
+                self._groups = summed  # read under the lock at h0: current
             else:
                 return  # a later append has already moved on
             self._position = h1
@@ -507,6 +529,11 @@ class Projector:
             lines = lines + self._negated(conn, buf)
             lines.sort(key=lambda r: r[0])
         groups, rows_of_lines = self._totals(conn, lines, totals)
+        summed_by_db = [
+            (g, p, a, a, g, ppa, rev) for g, p, a, total, ppa, rev in rows_of_lines if total is None
+        ]
+        if summed_by_db:
+            rows_of_lines = [r for r in rows_of_lines if r[3] is not None]
         write = _copy if copy and not buf.sqlite else _executemany
         for table, rows in (
             ("rm_partners", buf.partners),
@@ -518,6 +545,8 @@ class Projector:
         ):
             if rows:
                 write(conn, table, rows)
+        if summed_by_db:
+            _many(conn, _LINE_ON_LAST_TOTAL, summed_by_db)
         if buf.stamps:
             _many(conn, _STAMP, buf.stamps)
         if buf.last_position:
@@ -555,10 +584,17 @@ class Projector:
             if found is None:
                 found = known[group] = [totals.new_group(conn), 0]
                 groups.append((found[0], *group, group_key(group), r[0]))
+            if found[1] is None:  # the database adds it to the group's last total
+                append((found[0], r[0], r[_AMOUNT], None, r[_PPA], r[_REVERSAL]))
+                continue
             found[1] = total = found[1] + r[_AMOUNT]
             append((found[0], r[0], r[_AMOUNT], total, r[_PPA], r[_REVERSAL]))
-        rows.sort()  # in key order: each insert lands next to the last one
+        rows.sort(key=_line_key)  # in key order: each insert lands next to the last one
         return groups, rows
+
+
+def _line_key(row: tuple[Any, ...]) -> tuple[int, int]:
+    return row[0], row[1]
 
 
 def _many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
