@@ -52,21 +52,6 @@ def test_a_quarter_closed_by_another_process_is_closed_here_too(
     assert out.events[0].event_id == stream[-1].event_id
 
 
-def test_each_process_keeps_appending_after_the_other(
-    engine: Engine, ledger: Ledger, clock: FixedClock
-) -> None:
-    given_equipment_pool(ledger)
-    other = another_process(engine, clock)
-    for i in range(6):
-        writer = (ledger, other)[i % 2]
-        writer.execute(contribution("eq", "city", f"{i + 1}.00", date(2025, 5, 1)), officer("city"))
-    result = es.verify(engine)
-    assert result.ok, result.problem
-    with engine.connect() as conn:
-        versions = [e.stream_version for e in es.read_stream(conn, "pool:eq")]
-    assert versions == list(range(1, len(versions) + 1))
-
-
 def test_a_posting_writes_no_state_row_yet_a_new_process_knows_the_version(
     engine: Engine, ledger: Ledger, clock: FixedClock
 ) -> None:
@@ -171,7 +156,7 @@ def test_the_lock_reads_the_pools_versions_asked_for(engine: Engine, ledger: Led
         assert head.pools == {"eq": (2, 3), "nowhere": None}  # state row at 2 (the plan)
 
 
-def test_a_contended_process_reads_versions_with_the_lock_and_stays_exact(
+def test_processes_appending_in_turn_read_versions_with_the_lock_and_stay_exact(
     engine: Engine, ledger: Ledger, clock: FixedClock
 ) -> None:
     given_equipment_pool(ledger)
@@ -185,3 +170,6 @@ def test_a_contended_process_reads_versions_with_the_lock_and_stays_exact(
         ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
     ledger.execute(contribution("eq", "city", "1.00", date(2025, 7, 1)), officer("city"))
     assert es.verify(engine).ok
+    with engine.connect() as conn:
+        versions = [e.stream_version for e in es.read_stream(conn, "pool:eq")]
+    assert versions == list(range(1, len(versions) + 1))
