@@ -94,12 +94,7 @@ def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> c.Actor:
     engine: Engine = request.app.state.engine
-
-    def authenticate(secret: str) -> tokens.TokenRecord | None:
-        with engine.connect() as conn:
-            return tokens.authenticate_in(conn, secret)
-
-    return _actor(request, credentials, authenticate)
+    return _actor(request, credentials, lambda secret: tokens.authenticate(engine, secret))
 
 
 CurrentActor = Annotated[c.Actor, Depends(current_actor)]
