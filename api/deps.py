@@ -33,6 +33,7 @@ from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFail
 from ledger.handlers import Idempotency, Ledger, Outcome
 from ledger.settings import Settings
 from ledger.store import tokens
+from ledger.store.eventstore import run_sql
 from projections import queries
 from projections.queries import Reader
 
@@ -110,6 +111,7 @@ class ReadTx:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.conn: Connection | None = None
+        self.head: int | None = None  # the head, when read with the token
 
     def begin(self) -> Connection:
         if self.conn is None:
@@ -121,6 +123,18 @@ class ReadTx:
                 raise
             self.conn = conn
         return self.conn
+
+    def authenticate(self, secret: str) -> tokens.TokenRecord | None:
+        """The token, read in this transaction. On PostgreSQL the head is read with it:
+        BEGIN, the token and the head go in one round trip (``head`` is then set)."""
+        conn = self.begin()
+        if conn.dialect.name == "sqlite":
+            return tokens.authenticate_in(conn, secret)
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            head = run_sql(conn, "SELECT position FROM ledger_head WHERE id = 1")
+            record = tokens.authenticate_in(conn, secret)
+            self.head = int(head.fetchone()[0])
+        return record
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -146,7 +160,7 @@ def read_actor(
     tx: ReadTxDep,
 ) -> c.Actor:
     """``current_actor``, with the token read in the request's read transaction."""
-    return _actor(request, credentials, lambda secret: tokens.authenticate_in(tx.begin(), secret))
+    return _actor(request, credentials, tx.authenticate)
 
 
 def require_roles(*roles: c.Role) -> Callable[[c.Actor], Coroutine[Any, Any, c.Actor]]:
@@ -231,7 +245,7 @@ def pool_read(
     tx: ReadTxDep,
 ) -> PoolRead:
     conn = tx.begin()
-    head = queries.resolve(conn, None)
+    head = tx.head if tx.head is not None else queries.resolve(conn, None)
     members = queries.members_at(conn, pool, head)  # a pool always has its host
     _check_readable(pool, actor, members)
     return PoolRead(pool, actor, tx, head, members)

@@ -16,13 +16,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.clock import Clock, format_instant
 from ledger.domain.commands import Actor, Role
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.store import tables as t
+from ledger.store.eventstore import run_sql
 
 ROLES: tuple[Role, ...] = get_args(Role)
 SECRET_PREFIX = "pooled_"
@@ -175,15 +176,27 @@ def authenticate(engine: Engine, secret: str) -> TokenRecord | None:
         return authenticate_in(conn, secret)
 
 
-_BY_HASH = select(t.tokens).where(t.tokens.c.token_hash == bindparam("token_hash"))
+_BY_HASH = (
+    "SELECT token_id, name, role, partner_id, created_at, revoked_at FROM tokens "
+    "WHERE token_hash = ?"
+)
 
 
 def authenticate_in(conn: Connection, secret: str) -> TokenRecord | None:
     """``authenticate`` in an open transaction (a request's read transaction). Read on
-    every request, so a revocation takes effect on the next one."""
+    every request, so a revocation takes effect on the next one. Sent on the DBAPI
+    cursor, so it may go in a PostgreSQL pipeline with the request's first reads."""
     if not secret or len(secret) > _MAX_SECRET_LEN or not secret.startswith(SECRET_PREFIX):
         return None
-    row = conn.execute(_BY_HASH, {"token_hash": hash_secret(secret)}).first()
-    if row is None or row.revoked_at is not None:
+    row = run_sql(conn, _BY_HASH, (hash_secret(secret),)).fetchone()
+    if row is None or row[5] is not None:
         return None
-    return _record(row)
+    token_id, name, role, partner_id, created_at, revoked_at = row
+    return TokenRecord(
+        token_id=token_id,
+        name=name,
+        role=cast(Role, role),
+        partner_id=partner_id,
+        created_at=created_at,
+        revoked_at=revoked_at,
+    )
