@@ -104,6 +104,12 @@ CurrentActor = Annotated[c.Actor, Depends(current_actor)]
 # --- one read transaction for a request's checks and its answer -------------------------------
 
 
+_HEAD_AND_MEMBERS = (
+    "SELECT h.position, m.partner_id FROM ledger_head h LEFT JOIN rm_pool_members m "
+    "ON m.pool_id = ? AND m.position <= h.position WHERE h.id = 1 ORDER BY m.partner_id"
+)
+
+
 class ReadTx:
     """A request's read transaction, opened by the first check that needs it. The route
     closes it when it has answered; ``read_tx`` closes it otherwise (a refused request)."""
@@ -112,6 +118,7 @@ class ReadTx:
         self.engine = engine
         self.conn: Connection | None = None
         self.head: int | None = None  # the head, when read with the token
+        self.members: tuple[str, list[str]] | None = None  # (pool, its members at the head)
 
     def begin(self) -> Connection:
         if self.conn is None:
@@ -124,16 +131,23 @@ class ReadTx:
             self.conn = conn
         return self.conn
 
-    def authenticate(self, secret: str) -> tokens.TokenRecord | None:
-        """The token, read in this transaction. On PostgreSQL the head is read with it:
-        BEGIN, the token and the head go in one round trip (``head`` is then set)."""
+    def authenticate(self, secret: str, pool: str | None = None) -> tokens.TokenRecord | None:
+        """The token, read in this transaction. On PostgreSQL the head (and the members
+        of ``pool`` at the head, one statement so one snapshot) are read with it: BEGIN,
+        the token and the head go in one round trip (``head`` and ``members`` are set)."""
         conn = self.begin()
         if conn.dialect.name == "sqlite":
             return tokens.authenticate_in(conn, secret)
         with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            head = run_sql(conn, "SELECT position FROM ledger_head WHERE id = 1")
+            if pool is None:
+                head = run_sql(conn, "SELECT position FROM ledger_head WHERE id = 1")
+            else:
+                head = run_sql(conn, _HEAD_AND_MEMBERS, (pool,))
             record = tokens.authenticate_in(conn, secret)
-            self.head = int(head.fetchone()[0])
+            rows = head.fetchall()
+        self.head = int(rows[0][0])
+        if pool is not None:
+            self.members = (pool, [r[1] for r in rows if r[1] is not None])
         return record
 
     def close(self) -> None:
@@ -160,7 +174,10 @@ def read_actor(
     tx: ReadTxDep,
 ) -> c.Actor:
     """``current_actor``, with the token read in the request's read transaction."""
-    return _actor(request, credentials, tx.authenticate)
+    pool = request.path_params.get("pool")
+    return _actor(
+        request, credentials, lambda secret: tx.authenticate(secret, pool if pool else None)
+    )
 
 
 def require_roles(*roles: c.Role) -> Callable[[c.Actor], Coroutine[Any, Any, c.Actor]]:
@@ -246,7 +263,10 @@ def pool_read(
 ) -> PoolRead:
     conn = tx.begin()
     head = tx.head if tx.head is not None else queries.resolve(conn, None)
-    members = queries.members_at(conn, pool, head)  # a pool always has its host
+    if tx.members is not None and tx.members[0] == pool:
+        members = tx.members[1]  # read with the token
+    else:
+        members = queries.members_at(conn, pool, head)  # a pool always has its host
     _check_readable(pool, actor, members)
     return PoolRead(pool, actor, tx, head, members)
 
