@@ -33,7 +33,7 @@ from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFail
 from ledger.handlers import Idempotency, Ledger, Outcome
 from ledger.settings import Settings
 from ledger.store import tokens
-from ledger.store.eventstore import run_sql
+from ledger.store.eventstore import one_round_trip, run_sql
 from projections import queries
 from projections.queries import Reader
 
@@ -132,13 +132,11 @@ class ReadTx:
         return self.conn
 
     def authenticate(self, secret: str, pool: str | None = None) -> tokens.TokenRecord | None:
-        """The token, read in this transaction. On PostgreSQL the head (and the members
-        of ``pool`` at the head, one statement so one snapshot) are read with it: BEGIN,
-        the token and the head go in one round trip (``head`` and ``members`` are set)."""
+        """The token, read in this transaction with the head (and the members of
+        ``pool`` at the head: one statement, so one snapshot), which then need no
+        statement of their own. On PostgreSQL this is one round trip with BEGIN."""
         conn = self.begin()
-        if conn.dialect.name == "sqlite":
-            return tokens.authenticate_in(conn, secret)
-        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+        with one_round_trip(conn):
             if pool is None:
                 head = run_sql(conn, "SELECT position FROM ledger_head WHERE id = 1")
             else:

@@ -390,12 +390,9 @@ class Ledger:
 
     # -- state -------------------------------------------------------------------------
 
-    def load_pool(
-        self, conn: Connection, pool_id: str, head: int | None = None
-    ) -> PoolState | None:
-        """A pool's write-side state in the current transaction. ``head`` is the
-        position locked by the caller: if this process wrote it, the cache is current."""
-        loaded = self._load(conn, pool_id, head)
+    def load_pool(self, conn: Connection, pool_id: str) -> PoolState | None:
+        """A pool's write-side state as the current transaction sees it."""
+        loaded = self._load(conn, pool_id, None)
         return loaded[0] if loaded else None
 
     def _prefetch(self, commands: Iterable[c.Command]) -> list[str]:
@@ -406,30 +403,24 @@ class Ledger:
         return sorted({p for p in (getattr(x, "pool_id", None) for x in commands) if p})
 
     def _load(
-        self, conn: Connection, pool_id: str, head: int | es.Head | None
+        self, conn: Connection, pool_id: str, locked: es.Head | None
     ) -> tuple[PoolState, int] | None:
-        """(state, the version its state row was written at)."""
-        locked = head if isinstance(head, es.Head) else None
-        position = locked.position if locked else head
-        if position is not None:
+        """(state, the version its state row was written at). ``locked``: the head the
+        caller holds the lock at; if this process wrote it, the cache is current."""
+        if locked is not None:
             with self._cache_lock:
-                if position == self._cache_head and pool_id in self._pools:
+                if locked.position == self._cache_head and pool_id in self._pools:
                     return self._pools[pool_id], self._written[pool_id]
         # The stream's version is its newest event's (the unique key's last entry). The
         # state row is rewritten only when more than the version changes (a posting
         # writes none), so a cached state read from the same row needs only the version.
         if locked is not None and pool_id in locked.pools:
-            row: Any = locked.pools[pool_id]  # read with the lock
+            found = locked.pools[pool_id]  # read with the lock
         else:
-            row = es.run_sql(
-                conn,
-                "SELECT version, (SELECT MAX(stream_version) FROM events WHERE stream_id = ?) "
-                "FROM ws_pools WHERE pool_id = ?",
-                (f"pool:{pool_id}", pool_id),
-            ).fetchone()
-        if row is None:
+            found = es.pool_versions(conn, [pool_id])[pool_id]
+        if found is None:
             return None
-        written, version = int(row[0]), int(row[1])
+        written, version = found
         with self._cache_lock:
             cached = self._pools.get(pool_id)
             same_row = cached is not None and self._written.get(pool_id) == written

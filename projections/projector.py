@@ -373,8 +373,8 @@ class Projector:
         totals: RunningTotals = staged[2]
         summed = {g: v for g, v in totals.known.items() if v[1] is not None}
         with self._lock:
-            if len(self._ids) < _REMEMBER_AT_MOST:
-                self._ids = {**self._ids, **{g: v[0] for g, v in totals.known.items()}}
+            if len(self._ids) < _REMEMBER_AT_MOST:  # read only by .get: updated in place
+                self._ids.update((g, v[0]) for g, v in totals.known.items())
             if h0 == self._position and len(self._groups) < _REMEMBER_AT_MOST:
                 for g in totals.known.keys() - summed.keys():
                     self._groups.pop(g, None)  # the database summed it: total not known

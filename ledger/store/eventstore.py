@@ -183,24 +183,37 @@ _POOL_VERSIONS = (
 )
 
 
-def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
-    """Take the append lock and read the head; with ``pools``, also their state row
-    and stream versions as they stand under the lock (on PostgreSQL in the same round
-    trip as ``BEGIN`` and the lock)."""
-    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
+def pool_versions(conn: Connection, pools: Sequence[str]) -> dict[str, tuple[int, int] | None]:
+    """Each pool's (state row version, stream version), or None for no such pool."""
     versions: dict[str, tuple[int, int] | None] = dict.fromkeys(pools)
-    pools_sql = _POOL_VERSIONS + f"({', '.join('?' for _ in pools)})"
+    sql = _POOL_VERSIONS + f"({', '.join('?' for _ in pools)})"
+    for pool_id, written, version in run_sql(conn, sql, pools).fetchall():
+        versions[pool_id] = (int(written), int(version))
+    return versions
+
+
+def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
+    """Take the append lock and read the head; with ``pools``, also their versions as
+    they stand under the lock (on PostgreSQL in the same round trip as ``BEGIN`` and
+    the lock)."""
+    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
+    with one_round_trip(conn):
+        head = run_sql(conn, sql if is_sqlite_conn(conn) else sql + " FOR UPDATE")
+        versions = pool_versions(conn, pools) if pools else {}
+        row = head.fetchone()
+    return Head(int(row[0]), row[1], row[2], versions)
+
+
+@contextmanager
+def one_round_trip(conn: Connection) -> Iterator[None]:
+    """Statements sent together: a psycopg pipeline on PostgreSQL (nothing waits for a
+    result until one is read, or the block ends), a plain block on SQLite. Read inside
+    it through ``run_sql``: SQLAlchemy sees no result rows in pipeline mode."""
     if is_sqlite_conn(conn):
-        row = run_sql(conn, sql).fetchone()
-        found = run_sql(conn, pools_sql, pools) if pools else None
+        yield
     else:
         with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            cur = run_sql(conn, sql + " FOR UPDATE")
-            found = run_sql(conn, pools_sql, pools) if pools else None
-            row = cur.fetchone()
-    if found is not None:
-        versions.update({r[0]: (int(r[1]), int(r[2])) for r in found.fetchall()})
-    return Head(int(row[0]), row[1], row[2], versions)
+            yield
 
 
 @contextmanager
@@ -208,15 +221,11 @@ def pipelined(conn: Connection) -> Iterator[None]:
     """The writes of an append in one round trip to PostgreSQL (psycopg's pipeline
     mode: statements are sent without waiting; a statement whose result is read, and
     the end of the block, wait for what was sent). Unique-key refusals, which may then
-    surface at the end of the block, become the ledger's errors. On SQLite a plain
-    block with the same translation. Inside it, read through ``run_sql`` (a DBAPI
-    cursor): SQLAlchemy sees no result rows in pipeline mode."""
+    surface at the end of the block, become the ledger's errors (``one_round_trip``
+    with the translation)."""
     try:
-        if is_sqlite_conn(conn):
+        with one_round_trip(conn):
             yield
-        else:
-            with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-                yield
     except conn.dialect.loaded_dbapi.IntegrityError as e:
         raise _refusal(e) from e
 

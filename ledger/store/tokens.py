@@ -56,15 +56,15 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+# What a TokenRecord holds, in its fields' order (never the hash)
+_FIELDS = ("token_id", "name", "role", "partner_id", "created_at", "revoked_at")
+_RECORD = tuple(t.tokens.c[f] for f in _FIELDS)
+
+
 def _record(row: Any) -> TokenRecord:
-    return TokenRecord(
-        token_id=row.token_id,
-        name=row.name,
-        role=cast(Role, row.role),
-        partner_id=row.partner_id,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    """A row of ``_FIELDS`` (from ``select(*_RECORD)`` or the DBAPI cursor)."""
+    token_id, name, role, partner_id, created_at, revoked_at = row
+    return TokenRecord(token_id, name, cast(Role, role), partner_id, created_at, revoked_at)
 
 
 def _check(role: str, name: str, partner_id: str | None) -> Role:
@@ -139,14 +139,14 @@ def list_tokens(engine: Engine) -> list[TokenRecord]:
     """Every token ever issued (revoked ones too), oldest first."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(t.tokens).order_by(t.tokens.c.created_at, t.tokens.c.token_id)
+            select(*_RECORD).order_by(t.tokens.c.created_at, t.tokens.c.token_id)
         ).all()
     return [_record(r) for r in rows]
 
 
 def get_token(engine: Engine, token_id: str) -> TokenRecord | None:
     with engine.connect() as conn:
-        row = conn.execute(select(t.tokens).where(t.tokens.c.token_id == token_id)).first()
+        row = conn.execute(select(*_RECORD).where(t.tokens.c.token_id == token_id)).first()
     return _record(row) if row is not None else None
 
 
@@ -154,7 +154,7 @@ def revoke_token(engine: Engine, token_id: str, clock: Clock) -> TokenRecord:
     """Revoke a token from now on. Revoking a revoked token keeps its first
     revocation time. Events it wrote keep naming it."""
     with engine.begin() as conn:
-        row = conn.execute(select(t.tokens).where(t.tokens.c.token_id == token_id)).first()
+        row = conn.execute(select(*_RECORD).where(t.tokens.c.token_id == token_id)).first()
         if row is None:
             raise NotFound(f"token '{token_id}' does not exist (see `pooled token list`)")
         if row.revoked_at is None:
@@ -163,7 +163,7 @@ def revoke_token(engine: Engine, token_id: str, clock: Clock) -> TokenRecord:
                 .where(t.tokens.c.token_id == token_id)
                 .values(revoked_at=format_instant(clock.now()))
             )
-        row = conn.execute(select(t.tokens).where(t.tokens.c.token_id == token_id)).one()
+        row = conn.execute(select(*_RECORD).where(t.tokens.c.token_id == token_id)).one()
     return _record(row)
 
 
@@ -176,10 +176,7 @@ def authenticate(engine: Engine, secret: str) -> TokenRecord | None:
         return authenticate_in(conn, secret)
 
 
-_BY_HASH = (
-    "SELECT token_id, name, role, partner_id, created_at, revoked_at FROM tokens "
-    "WHERE token_hash = ?"
-)
+_BY_HASH = f"SELECT {', '.join(_FIELDS)} FROM tokens WHERE token_hash = ?"  # noqa: S608
 
 
 def authenticate_in(conn: Connection, secret: str) -> TokenRecord | None:
@@ -189,14 +186,6 @@ def authenticate_in(conn: Connection, secret: str) -> TokenRecord | None:
     if not secret or len(secret) > _MAX_SECRET_LEN or not secret.startswith(SECRET_PREFIX):
         return None
     row = run_sql(conn, _BY_HASH, (hash_secret(secret),)).fetchone()
-    if row is None or row[5] is not None:
+    if row is None or row[5] is not None:  # unknown, or revoked
         return None
-    token_id, name, role, partner_id, created_at, revoked_at = row
-    return TokenRecord(
-        token_id=token_id,
-        name=name,
-        role=cast(Role, role),
-        partner_id=partner_id,
-        created_at=created_at,
-        revoked_at=revoked_at,
-    )
+    return _record(row)
