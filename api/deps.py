@@ -7,8 +7,8 @@ HTTP edge in one place:
 - ``ReadablePool``: a pool a read may look at (404 unknown; 403 for a finance officer
   whose partner is not a member);
 - ``PoolReadDep``: the same rules as ``CurrentActor`` and ``ReadablePool``, checked in
-  one read transaction that the route then answers in (one connection, one snapshot,
-  the head read once: the hot reads use it);
+  reads on one connection that the route then answers on (the head read once, with
+  the token: the hot reads use it);
 - ``Writer``: runs a command for the actor with its Idempotency-Key, request id and
   client details. Whether the actor may *write* is a rule of the ledger
   (``ledger.domain.permissions``); its ``Forbidden`` comes back as a 403.
@@ -33,7 +33,8 @@ from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFail
 from ledger.handlers import Idempotency, Ledger, Outcome
 from ledger.settings import Settings
 from ledger.store import tokens
-from ledger.store.eventstore import one_round_trip, run_sql
+from ledger.store.engine import is_sqlite
+from ledger.store.sql import one_round_trip, run_sql
 from projections import queries
 from projections.queries import Reader
 
@@ -101,7 +102,7 @@ def current_actor(
 CurrentActor = Annotated[c.Actor, Depends(current_actor)]
 
 
-# --- one read transaction for a request's checks and its answer -------------------------------
+# --- one connection for a request's checks and its answer ------------------------------------
 
 
 _HEAD_AND_MEMBERS = (
@@ -111,8 +112,14 @@ _HEAD_AND_MEMBERS = (
 
 
 class ReadTx:
-    """A request's read transaction, opened by the first check that needs it. The route
-    closes it when it has answered; ``read_tx`` closes it otherwise (a refused request)."""
+    """A request's reads on one connection, opened by the first check that needs it.
+    The route closes it when it has answered; ``read_tx`` closes it otherwise (a
+    refused request).
+
+    Every read after the head is as at a position at or before it, and a position's
+    rows never change once committed, so the reads need no shared snapshot. On
+    PostgreSQL they run in autocommit (no BEGIN and ROLLBACK round trips); on SQLite in
+    a deferred transaction (which costs no round trip there)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -124,7 +131,10 @@ class ReadTx:
         if self.conn is None:
             conn = self.engine.connect()
             try:
-                conn.begin()
+                if is_sqlite(self.engine):
+                    conn.begin()
+                else:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
             except BaseException:
                 conn.close()
                 raise
@@ -132,9 +142,9 @@ class ReadTx:
         return self.conn
 
     def authenticate(self, secret: str, pool: str | None = None) -> tokens.TokenRecord | None:
-        """The token, read in this transaction with the head (and the members of
-        ``pool`` at the head: one statement, so one snapshot), which then need no
-        statement of their own. On PostgreSQL this is one round trip with BEGIN."""
+        """The token, read with the head (and the members of ``pool`` at the head: one
+        statement, so one snapshot), which then need no statement of their own. On
+        PostgreSQL this is one round trip."""
         conn = self.begin()
         with one_round_trip(conn):
             if pool is None:
@@ -151,7 +161,7 @@ class ReadTx:
     def close(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            conn.close()  # rolls the read transaction back, the connection to the pool
+            conn.close()  # back to the pool (SQLite: the read transaction rolled back)
 
 
 async def read_tx(request: Request) -> AsyncIterator[ReadTx]:
@@ -171,7 +181,7 @@ def read_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tx: ReadTxDep,
 ) -> c.Actor:
-    """``current_actor``, with the token read in the request's read transaction."""
+    """``current_actor``, with the token read on the request's read connection."""
     pool = request.path_params.get("pool")
     return _actor(
         request, credentials, lambda secret: tx.authenticate(secret, pool if pool else None)
@@ -230,7 +240,7 @@ def _check_readable(pool: str, actor: c.Actor, members: list[str]) -> None:
 
 @dataclass
 class PoolRead:
-    """A readable pool (``ReadablePool``'s rules) and the open read transaction the
+    """A readable pool (``ReadablePool``'s rules) and the open read connection the
     check ran in, with the head it read and the pool's members at the head."""
 
     pool: str

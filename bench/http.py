@@ -510,6 +510,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sqlite-only", action="store_true")
+    ap.add_argument("--pg-only", action="store_true", help="only PostgreSQL")
     ap.add_argument("--pg-url", default=cm.DEFAULT_PG_URL)
     ap.add_argument("--only-fixed", action="store_true", help="only the open-loop fixed-rate runs")
     ap.add_argument("--post-rate", type=float, default=200.0, help="POSTs/s (default 200)")
@@ -538,11 +539,12 @@ def main() -> None:
     rows: list[Row] = []
     fixed: list[FixedRow] = []
     try:
-        path = stores.sqlite_path("http")
-        engine = stores.sqlite("http")
-        r, f = scenarios("sqlite", engine, f"sqlite:///{path}", plan)
-        rows += r
-        fixed += f
+        if not args.pg_only:
+            path = stores.sqlite_path("http")
+            engine = stores.sqlite("http")
+            r, f = scenarios("sqlite", engine, f"sqlite:///{path}", plan)
+            rows += r
+            fixed += f
         if not args.sqlite_only:
             problem = cm.pg_reachable(args.pg_url)
             if problem:

@@ -45,6 +45,7 @@ from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
 from ledger.store.serialization import canonical_json
+from ledger.store.sql import driver_sql
 
 AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
 
@@ -518,7 +519,7 @@ class _Batch:
         pool = self._pool(pool_id) if pool_id else None
         if isinstance(command, c.SettleRiskShare) and command.as_at_position is not None:
             latest = self.conn.exec_driver_sql(
-                es.driver_sql(self.conn, "SELECT MAX(position) FROM events WHERE pool_id = ?"),
+                driver_sql(self.conn, "SELECT MAX(position) FROM events WHERE pool_id = ?"),
                 (command.pool_id,),
             ).scalar()
             if latest is not None and int(latest) > command.as_at_position:

@@ -37,11 +37,8 @@ from projections.base import (
     LineSum,
     facts,
     latest_by_key,
-    line_sums,
-    members_at,
     partner_kinds,
-    pool_row,
-    year_facts,
+    year_inputs,
 )
 from projections.views import (
     Balances,
@@ -117,15 +114,20 @@ def year_position(
     already (in the same transaction)."""
     fy = parse_year(year)
     year = fy.label
-    host = pool_row(conn, pool_id, at).host_partner_id
-    yf = year_facts(conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at)
+    got = year_inputs(conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at, members)
+    host, yf, sums, members, kinds = (
+        got.pool.host_partner_id,
+        got.facts,
+        got.sums,
+        got.members,
+        got.kinds,
+    )
     pf = yf.plan
     plan = Plan.model_validate(pf.data["plan"]) if pf else None
-    if members is None:
-        members = members_at(conn, pool_id, at)
     planned = plan.planned_by_partner() if plan else {}
-    kinds = partner_kinds(conn, sorted(set(members) | set(planned) | {host}))
-    sums = line_sums(conn, pool_id, year, at)
+    missing = (set(members) | set(planned) | {host}) - kinds.keys()
+    if missing:  # not a member (the rules allow none), or no such partner
+        kinds = {**kinds, **partner_kinds(conn, sorted(missing))}
 
     recorded = sum(s.amount for s in sums if s.kind == "opening")
     previous = yf.previous_settled

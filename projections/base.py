@@ -23,6 +23,7 @@ from ledger.domain.errors import NotFound
 from ledger.domain.periods import FinancialYear, Month, Period, Quarter
 from ledger.domain.plan import Plan
 from ledger.store import tables as lt
+from ledger.store.sql import Query, read_together
 from projections import tables as t
 
 
@@ -204,22 +205,8 @@ def _year_facts_statement() -> Any:
     )
 
 
-def year_facts(conn: Connection, pool_id: str, year: str, previous: str, at: int) -> YearFacts:
-    """In one statement: what ``plan_fact``, ``settlement`` (for ``year`` and
-    ``previous``), ``facts(..., "period_closed", period=<year>-Q4)`` and
-    ``latest_by_key(..., "forecast_recorded")`` answer for the pool-year."""
-    params = {
-        "pool_id": pool_id,
-        "year": year,
-        "previous": previous,
-        "q4": f"{year}-Q4",
-        "forecast": "forecast_recorded",
-        "at": at,
-    }
-    found = sorted(
-        (_fact(r, at) for r in conn.execute(_year_facts_statement(), params)),
-        key=lambda x: x.position,
-    )
+def _year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
+    found = sorted((_fact(r, at) for r in rows), key=lambda x: x.position)
     plan = settled = previous_settled = q4_close = None
     forecasts = []
     for x in found:  # in position order: the last of each kind wins, the first close
@@ -247,7 +234,12 @@ def _pool_row_statement() -> Select[Any]:
 
 def pool_row(conn: Connection, pool_id: str, at: int) -> PoolRow:
     """The pool as established, or ``NotFound`` if it did not exist as at ``at``."""
-    r = conn.execute(_pool_row_statement(), {"pool_id": pool_id, "at": at}).first()
+    return _pool_row_of(
+        conn.execute(_pool_row_statement(), {"pool_id": pool_id, "at": at}).first(), pool_id, at
+    )
+
+
+def _pool_row_of(r: Any, pool_id: str, at: int) -> PoolRow:
     if r is None:
         raise NotFound(f"pool '{pool_id}' does not exist (as at position {at})")
     return PoolRow(
@@ -355,8 +347,11 @@ def _line_sums_statement() -> Select[Any]:
 def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:
     """The pool-year's lines summed per group as at ``at``: for each group, the running
     total of its last line at or before ``at`` (one index seek per group)."""
-    q = _line_sums_statement()
     params = {"pool_id": pool_id, "year": year, "at": at}
+    return _line_sums_of(conn.execute(_line_sums_statement(), params))
+
+
+def _line_sums_of(rows: Any) -> list[LineSum]:
     return [
         LineSum(
             row.kind,
@@ -367,8 +362,68 @@ def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSu
             row.quarter,
             int(row.amount or 0),
         )
-        for row in conn.execute(q, params)
+        for row in rows
     ]
+
+
+# --- a pool-year's inputs, in one round trip ----------------------------------------
+
+
+@cache
+def _pool_partner_kinds_statement() -> Select[Any]:
+    """The kind of every partner the pool has had as a member (its host and every
+    partner a plan names among them: a plan names members only)."""
+    p = t.rm_partners.c
+    m = t.rm_pool_members.c
+    return select(p.partner_id, p.kind).where(
+        p.partner_id.in_(select(m.partner_id).where(m.pool_id == bindparam("pool_id")))
+    )
+
+
+@dataclass(frozen=True)
+class YearInputs:
+    """What a pool-year's figures (6.1, 6.2) are derived from, as at a position."""
+
+    pool: PoolRow
+    facts: YearFacts
+    sums: list[LineSum]
+    members: list[str]
+    kinds: dict[str, str]  # partner -> kind, for the members and more
+
+
+def year_inputs(
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    previous: str,
+    at: int,
+    members: list[str] | None = None,
+) -> YearInputs:
+    """The pool row, the year's facts (``_year_facts_statement``), its line sums, the
+    partners' kinds and, unless given, the members as at ``at``: one round trip on
+    PostgreSQL (every statement reads as at ``at``, so they need no shared snapshot)."""
+    at_pool = {"pool_id": pool_id, "at": at}
+    in_year = {**at_pool, "year": year}
+    queries: list[Query] = [
+        (_pool_row_statement(), at_pool),
+        (
+            _year_facts_statement(),
+            {**in_year, "previous": previous, "q4": f"{year}-Q4", "forecast": "forecast_recorded"},
+        ),
+        (_line_sums_statement(), in_year),
+        (_pool_partner_kinds_statement(), {"pool_id": pool_id}),
+    ]
+    if members is None:
+        queries.append((_members_statement(), at_pool))
+    found = read_together(conn, queries)
+    pool = _pool_row_of(found[0][0] if found[0] else None, pool_id, at)
+    return YearInputs(
+        pool,
+        _year_facts_of(found[1], year, at),
+        _line_sums_of(found[2]),
+        members if members is not None else [r.partner_id for r in found[4]],
+        {r.partner_id: r.kind for r in found[3]},
+    )
 
 
 @dataclass(frozen=True)

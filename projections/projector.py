@@ -24,8 +24,9 @@ from sqlalchemy import Connection
 
 from ledger.domain import events as ev
 from ledger.domain.periods import FinancialYear, Quarter
-from ledger.store.eventstore import StoredEvent, driver_sql, run_sql
+from ledger.store.eventstore import StoredEvent
 from ledger.store.serialization import canonical_json, upcast
+from ledger.store.sql import driver_sql, run_sql
 
 CHECKPOINT = "main"
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from ledger.store import eventstore as es
 from ledger.store.engine import is_sqlite
+from ledger.store.sql import driver_sql
 from projections import tables as t
 from projections.projector import (
     CHECKPOINT,
@@ -77,7 +78,7 @@ def rebuild_on(
     projector = Projector()
     totals = RunningTotals(complete=True)
     cursor: Any = conn.connection.cursor()  # the DB-API cursor: plain tuples, no row objects
-    sql = es.driver_sql(conn, _READ_BATCH)
+    sql = driver_sql(conn, _READ_BATCH)
     last, done = 0, 0
     try:
         with _bigger_sqlite_cache(conn, sqlite):
@@ -196,11 +197,11 @@ def _bigger_sqlite_cache(conn: Connection, sqlite: bool) -> Iterator[None]:
 
 def _set_checkpoint(conn: Connection, position: int) -> None:
     done = conn.exec_driver_sql(
-        es.driver_sql(conn, "UPDATE rm_checkpoint SET position = ? WHERE name = ?"),
+        driver_sql(conn, "UPDATE rm_checkpoint SET position = ? WHERE name = ?"),
         (position, CHECKPOINT),
     )
     if done.rowcount == 0:
         conn.exec_driver_sql(
-            es.driver_sql(conn, "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?)"),
+            driver_sql(conn, "INSERT INTO rm_checkpoint (name, position) VALUES (?, ?)"),
             (CHECKPOINT, position),
         )

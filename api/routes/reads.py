@@ -96,7 +96,7 @@ def trace_public(
 def _balances(
     read: PoolRead, year: str, as_at: str | None, trace: str | None, reader: Reader
 ) -> BalancesPublic:
-    """6.1 in the request's read transaction (where the pool was checked), which it
+    """6.1 on the request's read connection (where the pool was checked), which it
     closes: the head and the members are read once."""
     try:
         at = read.position(as_at)

@@ -34,6 +34,7 @@ from ledger.store.serialization import (
     encode_payload,
     payload_is_canonical,
 )
+from ledger.store.sql import driver_sql, is_sqlite_conn, one_round_trip, run_sql
 
 EPOCH = "1970-01-01T00:00:00.000000Z"
 
@@ -146,35 +147,9 @@ class PendingEvent:
     envelope: Envelope | None = None  # who asked, when it differs from the batch's
 
 
-_PARAMSTYLE_SQL: dict[tuple[str, str], str] = {}
-
-
-def driver_sql(conn: Connection, sql: str) -> str:
-    """Hot-path SQL written with ``?`` placeholders, in the driver's own paramstyle.
-
-    The append path runs a handful of fixed statements per command; sending them with
-    ``exec_driver_sql`` skips SQLAlchemy's statement construction and compilation,
-    which otherwise costs more than the statements themselves."""
-    key = (conn.dialect.name, sql)
-    found = _PARAMSTYLE_SQL.get(key)
-    if found is None:
-        found = sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-        _PARAMSTYLE_SQL[key] = found
-    return found
-
-
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608 - fixed column names
 )
-
-
-def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
-    """Run a fixed hot-path statement (``?`` placeholders) on the DBAPI cursor of the
-    connection's current transaction and return the cursor. SQLAlchemy's execution
-    context costs more than these statements; the transaction is still SQLAlchemy's."""
-    cur = conn.connection.cursor()
-    cur.execute(driver_sql(conn, sql), params)
-    return cur
 
 
 _POOL_VERSIONS = (
@@ -205,18 +180,6 @@ def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
 
 
 @contextmanager
-def one_round_trip(conn: Connection) -> Iterator[None]:
-    """Statements sent together: a psycopg pipeline on PostgreSQL (nothing waits for a
-    result until one is read, or the block ends), a plain block on SQLite. Read inside
-    it through ``run_sql``: SQLAlchemy sees no result rows in pipeline mode."""
-    if is_sqlite_conn(conn):
-        yield
-    else:
-        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            yield
-
-
-@contextmanager
 def pipelined(conn: Connection) -> Iterator[None]:
     """The writes of an append in one round trip to PostgreSQL (psycopg's pipeline
     mode: statements are sent without waiting; a statement whose result is read, and
@@ -242,10 +205,6 @@ def _refusal(e: Exception) -> Exception:
 def read_head(conn: Connection) -> Head:
     row = conn.execute(select(t.ledger_head).where(t.ledger_head.c.id == 1)).one()
     return Head(int(row.position), row.hash, row.recorded_at)
-
-
-def is_sqlite_conn(conn: Connection) -> bool:
-    return conn.dialect.name == "sqlite"
 
 
 @contextmanager

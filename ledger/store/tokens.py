@@ -23,7 +23,7 @@ from ledger.clock import Clock, format_instant
 from ledger.domain.commands import Actor, Role
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.store import tables as t
-from ledger.store.eventstore import run_sql
+from ledger.store.sql import run_sql
 
 ROLES: tuple[Role, ...] = get_args(Role)
 SECRET_PREFIX = "pooled_"

@@ -35,8 +35,13 @@ def test_the_amber_band_is_exact_for_awkward_decimals() -> None:
 
 @pytest.mark.parametrize(
     ("actual", "lower_is_better", "status"),
-    [("0", True, "green"), ("0.0001", True, "red"), ("0", False, "green"),
-     ("0.0001", False, "green"), ("-0.0001", False, "red")],
+    [
+        ("0", True, "green"),
+        ("0.0001", True, "red"),
+        ("0", False, "green"),
+        ("0.0001", False, "green"),
+        ("-0.0001", False, "red"),
+    ],
 )
 def test_a_zero_target_is_only_ever_green_or_red(
     actual: str, lower_is_better: bool, status: str

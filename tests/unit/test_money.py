@@ -104,8 +104,15 @@ def test_an_amount_over_ten_billion_pounds_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("pence", "text"),
-    [(0, "0.00"), (5, "0.05"), (12345, "123.45"), (-12345, "-123.45"), (-5, "-0.05"),
-     (-100, "-1.00"), (MAX_POSTING_PENCE, "10000000000.00")],
+    [
+        (0, "0.00"),
+        (5, "0.05"),
+        (12345, "123.45"),
+        (-12345, "-123.45"),
+        (-5, "-0.05"),
+        (-100, "-1.00"),
+        (MAX_POSTING_PENCE, "10000000000.00"),
+    ],
 )
 def test_pence_format_as_two_decimal_pounds_with_a_leading_minus(pence: int, text: str) -> None:
     assert format_pence(pence) == text
@@ -188,9 +195,12 @@ def test_round_parts_can_be_told_the_whole_to_reach() -> None:
 totals = st.integers(min_value=-MAX_POSTING_PENCE, max_value=MAX_POSTING_PENCE)
 weight_maps = st.dictionaries(
     st.text(alphabet="abcdefgh", min_size=1, max_size=3),
-    st.one_of(st.integers(min_value=0, max_value=10**9),
-              st.fractions(min_value=0, max_value=1000, max_denominator=10**6)),
-    min_size=1, max_size=8,
+    st.one_of(
+        st.integers(min_value=0, max_value=10**9),
+        st.fractions(min_value=0, max_value=1000, max_denominator=10**6),
+    ),
+    min_size=1,
+    max_size=8,
 ).filter(lambda ws: any(w > 0 for w in ws.values()))
 
 
@@ -206,8 +216,11 @@ def test_allocate_parts_sum_to_the_whole_each_within_a_penny(
 
 
 @given(
-    st.lists(st.fractions(min_value=-(10**12), max_value=10**12, max_denominator=10**4),
-             min_size=1, max_size=10),
+    st.lists(
+        st.fractions(min_value=-(10**12), max_value=10**12, max_denominator=10**4),
+        min_size=1,
+        max_size=10,
+    ),
     st.integers(min_value=-(10**12), max_value=10**12),
 )
 def test_round_parts_sum_to_the_whole_each_within_a_penny(

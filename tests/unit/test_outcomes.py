@@ -44,8 +44,9 @@ def test_an_outcome_not_agreed_is_refused() -> None:
     hours=st.decimals(min_value=0, max_value=10**6, places=2),
     rate=st.integers(0, 10**6),
     base_pct=st.decimals(min_value=0, max_value=100, places=2),
-    outcomes=st.lists(st.text("abcdef", min_size=1, max_size=3), min_size=1, max_size=6,
-                      unique=True),
+    outcomes=st.lists(
+        st.text("abcdef", min_size=1, max_size=3), min_size=1, max_size=6, unique=True
+    ),
     data=st.data(),
 )
 def test_payment_never_exceeds_the_commissioned_value(

@@ -84,8 +84,22 @@ def test_labels_round_trip_for_any_date(day: date) -> None:
 
 @pytest.mark.parametrize(
     "label",
-    ["2025-27", "2025/26", "25-26", "2025-26-Q0", "2025-26-Q5", "2025-26-M13", "2025-26-M00",
-     "2025-26-M7", "2025-26-q1", " 2025-26", "1899-00", "", 2025, None],
+    [
+        "2025-27",
+        "2025/26",
+        "25-26",
+        "2025-26-Q0",
+        "2025-26-Q5",
+        "2025-26-M13",
+        "2025-26-M00",
+        "2025-26-M7",
+        "2025-26-q1",
+        " 2025-26",
+        "1899-00",
+        "",
+        2025,
+        None,
+    ],
 )
 def test_a_bad_period_label_is_refused(label: object) -> None:
     with pytest.raises(ValidationFailed, match="is not a (period|financial year)"):

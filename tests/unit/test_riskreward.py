@@ -59,8 +59,10 @@ pcts = st.dictionaries(ids, st.integers(0, 100).map(Decimal), min_size=1, max_si
 
 @given(money, money, pcts, pcts)
 def test_transfers_sum_to_zero_and_settlements_move_exactly_the_transfers(
-    costs: dict[str, int], savings: dict[str, int],
-    gain: dict[str, Decimal], loss: dict[str, Decimal],
+    costs: dict[str, int],
+    savings: dict[str, int],
+    gain: dict[str, Decimal],
+    loss: dict[str, Decimal],
 ) -> None:
     result = gain_loss_share(costs, savings, gain, loss)
     assert sum(p.outcome for p in result.partners) == result.net_benefit

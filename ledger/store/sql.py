@@ -1,0 +1,108 @@
+"""Sending SQL on the hot paths: fixed statements on the DBAPI cursor, and several
+statements in one round trip to PostgreSQL.
+
+SQLAlchemy's execution context costs more than the small statements the append path
+and the API's reads run, and SQLAlchemy 2 cannot read results in psycopg's pipeline
+mode. So these statements go to the DBAPI cursor of the connection's current
+transaction (which stays SQLAlchemy's), and ``one_round_trip`` sends a group of them
+without waiting for each answer.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql import Executable
+
+_PARAMSTYLE_SQL: dict[tuple[str, str], str] = {}
+
+
+def is_sqlite_conn(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """Hot-path SQL written with ``?`` placeholders, in the driver's own paramstyle.
+
+    The append path runs a handful of fixed statements per command; sending them with
+    ``exec_driver_sql`` skips SQLAlchemy's statement construction and compilation,
+    which otherwise costs more than the statements themselves."""
+    key = (conn.dialect.name, sql)
+    found = _PARAMSTYLE_SQL.get(key)
+    if found is None:
+        found = sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+        _PARAMSTYLE_SQL[key] = found
+    return found
+
+
+def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run a fixed hot-path statement (``?`` placeholders) on the DBAPI cursor of the
+    connection's current transaction and return the cursor."""
+    cur = conn.connection.cursor()
+    cur.execute(driver_sql(conn, sql), params)
+    return cur
+
+
+@contextmanager
+def one_round_trip(conn: Connection) -> Iterator[None]:
+    """Statements sent together: a psycopg pipeline on PostgreSQL (nothing waits for a
+    result until one is read, or the block ends), a plain block on SQLite. Read inside
+    it through ``run_sql`` or ``read_together``: SQLAlchemy sees no result rows in
+    pipeline mode."""
+    if is_sqlite_conn(conn):
+        yield
+    else:
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+
+
+Query = tuple[Executable, Mapping[str, Any]]
+
+# (id of the statement, dialect name) -> (the statement, its SQL, its literal parameters);
+# the statement is kept so that its id is not reused
+_COMPILED: dict[tuple[int, str], tuple[Executable, str, dict[str, Any]]] = {}
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
+def _compiled(conn: Connection, stmt: Executable) -> tuple[str, dict[str, Any]]:
+    key = (id(stmt), conn.dialect.name)
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not stmt:
+        compiled = stmt.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
+        found = (stmt, str(compiled), dict(compiled.params))
+        _COMPILED[key] = found
+    return found[1], found[2]
+
+
+def _row_type(names: tuple[str, ...]) -> Any:
+    found = _ROW_TYPES.get(names)
+    if found is None:
+        found = _ROW_TYPES[names] = namedtuple("Row", names)
+    return found
+
+
+def read_together(conn: Connection, queries: Sequence[Query]) -> list[list[Any]]:
+    """The rows of each of ``queries`` (statements built once and kept, with named
+    parameters), in one round trip to PostgreSQL.
+
+    Rows read by column name as SQLAlchemy's do. On SQLite, where a statement is a
+    function call, they run through SQLAlchemy in turn (and its type processing, which
+    SQLite needs for dates); on PostgreSQL psycopg's own types are SQLAlchemy's."""
+    if is_sqlite_conn(conn):
+        return [list(conn.execute(stmt, params)) for stmt, params in queries]
+    cursors = []
+    with one_round_trip(conn):
+        for stmt, params in queries:
+            sql, literals = _compiled(conn, stmt)
+            cur = conn.connection.cursor()
+            cur.execute(sql, {**literals, **params})
+            cursors.append(cur)
+    out = []
+    for cur in cursors:
+        make = _row_type(tuple(d[0] for d in cur.description))._make
+        out.append([make(r) for r in cur.fetchall()])
+    return out

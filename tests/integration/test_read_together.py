@@ -1,0 +1,84 @@
+"""A pool-year's inputs read together (one round trip on PostgreSQL, through psycopg's
+pipeline and the DBAPI cursor) are what each statement reads through SQLAlchemy on
+its own, on SQLite and PostgreSQL, at the head and as at an earlier position."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+
+from ledger.domain import commands as c
+from ledger.domain.errors import NotFound
+from ledger.handlers import Ledger
+from projections.base import (
+    facts,
+    latest_by_key,
+    line_sums,
+    members_at,
+    partner_kinds,
+    pool_row,
+    settlement,
+    year_inputs,
+)
+from projections.queries import Reader
+from tests.builders import contribution, given_equipment_pool, officer, spend
+
+YEAR = "2025-26"
+
+
+def _given_a_year_with_money_and_forecasts(ledger: Ledger) -> int:
+    """The equipment pool with contributions, spend and a forecast; returns the
+    position before the later postings."""
+    given_equipment_pool(ledger)
+    ledger.execute(contribution("eq", "ncc", "1000.00", date(2025, 5, 1)), officer("ncc"))
+    ledger.execute(spend("eq", "equipment", "250.25", date(2025, 6, 1)), officer("ncc"))
+    before = Reader(ledger.engine).position()
+    ledger.execute(contribution("eq", "city", "400.10", date(2025, 8, 1)), officer("city"))
+    ledger.execute(
+        c.RecordForecast(pool_id="eq", year=YEAR, amount=99_000_00, as_of_date=date(2025, 9, 30)),
+        officer("ncc"),  # the host records forecasts
+    )
+    return before
+
+
+@pytest.mark.parametrize("when", ["head", "earlier"])
+def test_inputs_read_together_equal_each_statement_read_alone(
+    ledger: Ledger, engine: Engine, when: str
+) -> None:
+    # given a pool-year with money and a forecast
+    earlier = _given_a_year_with_money_and_forecasts(ledger)
+    at = Reader(engine).position() if when == "head" else earlier
+    with engine.connect() as conn:
+        # when its inputs are read together
+        got = year_inputs(conn, "eq", YEAR, "2024-25", at)
+        # then each is what its own statement reads
+        assert got.pool == pool_row(conn, "eq", at)
+        assert got.sums == line_sums(conn, "eq", YEAR, at)
+        assert got.members == members_at(conn, "eq", at) == ["city", "icb-a", "ncc"]
+        assert got.kinds == partner_kinds(conn, ["city", "icb-a", "ncc"])
+        plans = facts(conn, "eq", "plan_agreed", at, year=YEAR)
+        assert got.facts.plan == plans[-1]
+        assert got.facts.settled is None and settlement(conn, "eq", YEAR, at) is None
+        assert got.facts.forecasts == latest_by_key(conn, "eq", "forecast_recorded", at, year=YEAR)
+    # and the figures differ as they should between the two positions
+    income = sum(s.amount for s in got.sums if s.kind == "contribution")
+    assert income == (1000_00 if when == "earlier" else 1000_00 + 400_10)
+    assert len(got.facts.forecasts) == (0 if when == "earlier" else 1)
+
+
+def test_inputs_given_the_members_read_no_members(ledger: Ledger, engine: Engine) -> None:
+    given_equipment_pool(ledger)
+    at = Reader(engine).position()
+    with engine.connect() as conn:
+        got = year_inputs(conn, "eq", YEAR, "2024-25", at, members=["as", "given"])
+    assert got.members == ["as", "given"]
+
+
+def test_inputs_of_a_pool_that_did_not_exist_then_are_not_found(
+    ledger: Ledger, engine: Engine
+) -> None:
+    given_equipment_pool(ledger)
+    with engine.connect() as conn, pytest.raises(NotFound, match="as at position 1"):
+        year_inputs(conn, "eq", YEAR, "2024-25", 1)
