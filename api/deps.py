@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -37,6 +37,8 @@ from ledger.store.engine import is_sqlite
 from ledger.store.sql import one_round_trip, run_sql
 from projections import queries
 from projections.queries import Reader
+
+T = TypeVar("T")
 
 # --- the app's collaborators (built by create_app, kept on app.state) -------------------------
 
@@ -262,6 +264,14 @@ class PoolRead:
     def members_at(self, at: int) -> list[str] | None:
         """The members as at ``at`` when already read (at the head), else None."""
         return self.members if at == self.head else None
+
+    def answer(self, as_at: queries.AsAt, question: Callable[[Connection, int], T]) -> T:
+        """``question`` asked on this connection as at ``as_at``; the connection is then
+        closed (before the response is built)."""
+        try:
+            return question(self.conn, self.position(as_at))
+        finally:
+            self.tx.close()
 
 
 def pool_read(

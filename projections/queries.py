@@ -148,23 +148,9 @@ class Reader:
 
     # -- 6.1, 6.2 ----------------------------------------------------------------------
 
-    def balances(
-        self,
-        pool_id: str,
-        year: str,
-        as_at: AsAt = None,
-        *,
-        conn: Connection | None = None,
-        members: list[str] | None = None,
-    ) -> Balances:
-        """``conn``: answer in that open read transaction (an int ``as_at`` is then a
-        position already resolved in it; ``members``: the pool's members as at it, when
-        already read)."""
-        if conn is None:
-            with self.at(as_at) as (c, pos):
-                return balances_at(c, pool_id, year, pos)
-        pos = as_at if isinstance(as_at, int) else resolve(conn, as_at)
-        return balances_at(conn, pool_id, year, pos, members)
+    def balances(self, pool_id: str, year: str, as_at: AsAt = None) -> Balances:
+        with self.at(as_at) as (conn, pos):
+            return balances_at(conn, pool_id, year, pos)
 
     def risk_share(self, pool_id: str, year: str, as_at: AsAt = None) -> RiskShareView:
         with self.at(as_at) as (conn, pos):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from api.deps import AsAt, CurrentActor, ReadablePool, ReaderDep, WriterDep, visible_pools
+from api.deps import AsAt, CurrentActor, PoolReadDep, ReaderDep, WriterDep, visible_pools
 from api.routes import new_router
 from api.schemas import (
     MemberCreate,
@@ -59,11 +59,10 @@ def list_pools(reader: ReaderDep, actor: CurrentActor, as_at: AsAt = None) -> Po
 
 
 @reads.get("/v1/pools/{pool}", summary="A pool's detail (officers: their partner's pools)")
-def get_pool(pool: ReadablePool, reader: ReaderDep, as_at: AsAt = None) -> PoolDetail:
-    with reader.at(as_at) as (conn, at):
-        found = queries.pool_at(conn, pool, at)
+def get_pool(pool: PoolReadDep, as_at: AsAt = None) -> PoolDetail:
+    found, at = pool.answer(as_at, lambda conn, at: (queries.pool_at(conn, pool.pool, at), at))
     if found is None:
-        raise NotFound(f"pool '{pool}' did not exist as at position {at}")
+        raise NotFound(f"pool '{pool.pool}' did not exist as at position {at}")
     return PoolDetail(**pool_public(found).model_dump(), as_at_position=at)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
 
-from api.deps import AsAt, PoolRead, PoolReadDep, ReadablePool, ReaderDep
+from api.deps import AsAt, PoolRead, PoolReadDep, ReaderDep
 from api.routes import new_router
 from api.schemas import (
     BalancesPublic,
@@ -31,6 +31,7 @@ from api.schemas import (
     traced_event,
 )
 from ledger.store import eventstore as es
+from projections import queries
 from projections.queries import Reader
 
 router = new_router(tags=["figures"])
@@ -96,14 +97,14 @@ def trace_public(
 def _balances(
     read: PoolRead, year: str, as_at: str | None, trace: str | None, reader: Reader
 ) -> BalancesPublic:
-    """6.1 on the request's read connection (where the pool was checked), which it
-    closes: the head and the members are read once."""
-    try:
-        at = read.position(as_at)
-        found = reader.balances(read.pool, year, at, conn=read.conn, members=read.members_at(at))
-        out = balances_public(found)
-    finally:
-        read.tx.close()
+    """6.1 on the request's read connection (where the pool was checked): the head and
+    the members are read once."""
+    out = balances_public(
+        read.answer(
+            as_at,
+            lambda conn, at: queries.balances_at(conn, read.pool, year, at, read.members_at(at)),
+        )
+    )
     if trace is not None:
         value = balances_figure(out, trace)
         out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value)
@@ -156,15 +157,17 @@ def balances_csv(
     summary="6.2 the variance, the rule and each partner's risk share (any role)",
 )
 def risk_share(
-    pool: ReadablePool,
+    pool: PoolReadDep,
     year: YearQuery,
     reader: ReaderDep,
     as_at: AsAt = None,
     trace: TraceQuery = None,
 ) -> RiskSharePublic:
-    out = risk_share_public(reader.risk_share(pool, year, as_at))
+    out = risk_share_public(
+        pool.answer(as_at, lambda conn, at: queries.risk_share_at(conn, pool.pool, year, at))
+    )
     if trace is not None:
-        out.trace = trace_public(reader, pool, year, trace, out.as_at_position, None)
+        out.trace = trace_public(reader, pool.pool, year, trace, out.as_at_position, None)
     return out
 
 
@@ -172,20 +175,20 @@ def risk_share(
     "/v1/pools/{pool}/risk-reward",
     summary="6.3 alliance gain/loss shares and settlements for a period (any role)",
 )
-def risk_reward(
-    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
-) -> RiskRewardPublic:
-    return risk_reward_public(reader.risk_reward(pool, period, as_at))
+def risk_reward(pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None) -> RiskRewardPublic:
+    return risk_reward_public(
+        pool.answer(as_at, lambda conn, at: queries.risk_reward_at(conn, pool.pool, period, at))
+    )
 
 
 @router.get(
     "/v1/pools/{pool}/capitation",
     summary="6.4 capitated allocations, annual and per quarter (any role)",
 )
-def capitation(
-    pool: ReadablePool, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
-) -> CapitationPublic:
-    return capitation_public(reader.capitation(pool, year, as_at))
+def capitation(pool: PoolReadDep, year: YearQuery, as_at: AsAt = None) -> CapitationPublic:
+    return capitation_public(
+        pool.answer(as_at, lambda conn, at: queries.capitation_at(conn, pool.pool, year, at))
+    )
 
 
 @router.get(
@@ -193,16 +196,20 @@ def capitation(
     summary="6.5 outcome-based payments per provider for a period (any role)",
 )
 def outcome_payments(
-    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
+    pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None
 ) -> OutcomePaymentsPublic:
-    return outcome_payments_public(reader.outcome_payments(pool, period, as_at))
+    return outcome_payments_public(
+        pool.answer(
+            as_at, lambda conn, at: queries.outcome_payments_at(conn, pool.pool, period, at)
+        )
+    )
 
 
 @router.get(
     "/v1/pools/{pool}/metrics",
     summary="6.6 metrics with their status for a period (any role)",
 )
-def metrics(
-    pool: ReadablePool, period: PeriodQuery, reader: ReaderDep, as_at: AsAt = None
-) -> MetricsPublic:
-    return metrics_public(reader.metrics(pool, period, as_at))
+def metrics(pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None) -> MetricsPublic:
+    return metrics_public(
+        pool.answer(as_at, lambda conn, at: queries.metrics_at(conn, pool.pool, period, at))
+    )
