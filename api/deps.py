@@ -27,7 +27,8 @@ from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import Unauthorized
-from api.schemas import Slug, WriteResult, write_result
+from api.schemas.events import WriteResult, write_result
+from api.schemas.fields import Slug
 from ledger.domain import commands as c
 from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from ledger.handlers import Idempotency, Ledger, Outcome

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AuditorActor, LedgerDep, LogReaderActor
 from api.routes import new_router
-from api.schemas import EventsPage, Health, Slug, VerifyPublic, log_event
+from api.schemas.events import EventsPage, Health, VerifyPublic, log_event
+from api.schemas.fields import Slug
 from ledger.store import eventstore as es
 
 log = logging.getLogger("pooled.api")

@@ -30,7 +30,9 @@ from pydantic import BaseModel, ValidationError
 from api.deps import WriterDep
 from api.errors import MalformedBody, UnsupportedMediaType, field_errors
 from api.routes import new_router
-from api.schemas import ContributionCreate, ExpenditureCreate, ImportResult, Slug, event_public
+from api.schemas.events import ImportResult, event_public
+from api.schemas.fields import Slug
+from api.schemas.postings import ContributionCreate, ExpenditureCreate
 from ledger.domain import commands as c
 from ledger.domain.errors import FieldError, ValidationFailed
 

@@ -8,20 +8,19 @@ from fastapi import Path
 
 from api.deps import AsAt, CurrentActor, PoolReadDep, ReaderDep, WriterDep, visible_pools
 from api.routes import new_router
-from api.schemas import (
+from api.schemas.events import WriteResult
+from api.schemas.fields import Slug, Year
+from api.schemas.parties import (
     MemberCreate,
     PartnerCreate,
     PartnersPublic,
-    PlanPut,
     PoolCreate,
     PoolDetail,
     PoolsPublic,
-    Slug,
-    WriteResult,
-    Year,
     partner_public,
     pool_public,
 )
+from api.schemas.plan import PlanPut
 from ledger.domain.errors import NotFound
 from projections import queries
 

@@ -9,10 +9,11 @@ from fastapi import Path
 
 from api.deps import ReaderDep, WriterDep
 from api.routes import new_router
-from api.schemas import (
+from api.schemas.events import WriteResult
+from api.schemas.fields import EventId, Slug, Year, parse_quarter_label
+from api.schemas.postings import (
     ContributionCreate,
     CreditCreate,
-    EventId,
     ExpenditureCreate,
     ForecastCreate,
     MetricCreate,
@@ -22,11 +23,7 @@ from api.schemas import (
     RefundCreate,
     ReversalCreate,
     RiskRewardResultCreate,
-    Slug,
     TransferCreate,
-    WriteResult,
-    Year,
-    parse_quarter_label,
 )
 from ledger.domain import commands as c
 from ledger.domain.events import PartnerAmount

@@ -10,26 +10,26 @@ from fastapi import Query, Response
 
 from api.deps import AsAt, PoolRead, PoolReadDep, ReaderDep
 from api.routes import new_router
-from api.schemas import (
-    BalancesPublic,
+from api.schemas.alliance import (
     CapitationPublic,
     MetricsPublic,
     OutcomePaymentsPublic,
-    PeriodLabel,
     RiskRewardPublic,
-    RiskSharePublic,
-    TracePublic,
-    Year,
-    balances_csv_rows,
-    balances_figure,
-    balances_public,
     capitation_public,
     metrics_public,
     outcome_payments_public,
     risk_reward_public,
-    risk_share_public,
-    traced_event,
 )
+from api.schemas.balances import (
+    BalancesPublic,
+    RiskSharePublic,
+    balances_csv_rows,
+    balances_figure,
+    balances_public,
+    risk_share_public,
+)
+from api.schemas.fields import PeriodLabel, Year
+from api.schemas.trace import TracePublic, traced_event
 from ledger.store import eventstore as es
 from projections import queries
 from projections.queries import Reader

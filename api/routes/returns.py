@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, LedgerDep, ReadablePool, SettingsDep, WriterDep
 from api.routes import new_router
-from api.schemas import WriteResult, Year, parse_quarter_label
+from api.schemas.events import WriteResult
+from api.schemas.fields import Year, parse_quarter_label
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
 from scheduler.returns import (

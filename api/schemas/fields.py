@@ -1,0 +1,267 @@
+"""Field types checked at the edge (ids, text, dates, periods, amounts) and model configs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from ledger.domain.errors import ValidationFailed
+from ledger.domain.money import parse_amount, parse_decimal
+from ledger.domain.periods import FinancialYear, parse_period, parse_quarter, parse_year
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
+_SLUG = re.compile(SLUG_PATTERN)
+_IDENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+_CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
+FIRST_DAY, LAST_DAY = date(1999, 4, 1), date(2099, 3, 31)
+
+
+def invalid(message: str) -> PydanticCustomError:
+    # the message is the template: braces would be read as placeholders
+    return PydanticCustomError("pooled_invalid", message.replace("{", "(").replace("}", ")"))
+
+
+def _ledger_rule(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A parser of ``ledger.domain`` (which raises ValidationFailed) as a pydantic one."""
+
+    def check(value: Any) -> Any:
+        try:
+            return fn(value)
+        except ValidationFailed as e:
+            raise invalid(e.errors[0].message if e.errors else e.detail) from None
+
+    return check
+
+
+def _amount(*, allow_negative: bool = False, allow_zero: bool = False) -> Callable[[Any], int]:
+    return _ledger_rule(
+        lambda x: parse_amount(x, allow_negative=allow_negative, allow_zero=allow_zero)
+    )
+
+
+def _schema(**extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", **extra})
+
+
+_AMOUNT_DOC = "pounds as a decimal string, at most two decimals, no symbols or separators"
+Amount = Annotated[
+    int,
+    PlainValidator(_amount()),
+    _schema(pattern=AMOUNT_PATTERN, examples=["1234.50"], description=_AMOUNT_DOC + "; > 0"),
+]
+"""A posting: positive, at most £10bn; pence once parsed."""
+AmountOrZero = Annotated[
+    int,
+    PlainValidator(_amount(allow_zero=True)),
+    _schema(pattern=AMOUNT_PATTERN, examples=["0.00"], description=_AMOUNT_DOC + "; >= 0"),
+]
+SignedAmount = Annotated[
+    int,
+    PlainValidator(_amount(allow_negative=True, allow_zero=True)),
+    _schema(pattern=AMOUNT_PATTERN, examples=["-1500.00"], description=_AMOUNT_DOC + "; any sign"),
+]
+
+
+def _slug(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid("must be an id (a string of lower-case letters, digits and hyphens)")
+    if not _SLUG.match(value):
+        raise invalid(
+            f"'{shown(value)}' is not an id: use 2-40 lower-case letters, digits and hyphens"
+        )
+    return value
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """Part of a client's text, safe to quote back (printable, valid UTF-8, short)."""
+    text = value[:limit].encode("utf-8", "replace").decode("utf-8")
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+Slug = Annotated[str, PlainValidator(_slug), _schema(pattern=SLUG_PATTERN, examples=["ncc"])]
+
+
+def _ident(value: Any) -> str:
+    if not isinstance(value, str) or not _IDENT.match(value):
+        raise invalid(
+            "must be an id of at most 60 lower-case letters, digits, hyphens and underscores"
+        )
+    return value
+
+
+Ident = Annotated[
+    str,
+    PlainValidator(_ident),
+    _schema(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$", examples=["minimum_nhs_contribution"]),
+]
+
+
+def _code(value: Any) -> str:
+    if not isinstance(value, str) or not _CODE.match(value):
+        raise invalid("must be an official code of 1-20 letters and digits, such as E10000024")
+    return value
+
+
+Code = Annotated[str, PlainValidator(_code), _schema(pattern=r"^[A-Za-z0-9]{1,20}$")]
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(max_len: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise invalid("must be a string")
+        if not value.strip():
+            raise invalid("must not be empty")
+        if len(value) > max_len:
+            raise invalid(f"must be at most {max_len} characters")
+        if _CONTROL.search(value):
+            raise invalid("must not contain control characters (such as new lines or NUL)")
+        if not _is_utf8(value):
+            raise invalid("must be valid Unicode text (it holds a lone surrogate)")
+        return value
+
+    return check
+
+
+Name = Annotated[
+    str,
+    PlainValidator(_text(200)),
+    _schema(maxLength=200, examples=["Nottinghamshire County Council"]),
+]
+Reference = Annotated[
+    str, PlainValidator(_text(200)), _schema(maxLength=200, examples=["BACS 4471"])
+]
+Note = Annotated[
+    str,
+    PlainValidator(_text(500)),
+    _schema(maxLength=500, examples=["Brought forward from the 2024-25 accounts"]),
+]
+Cohort = Annotated[str, PlainValidator(_text(40)), _schema(maxLength=40, examples=["65-84"])]
+Unit = Annotated[str, PlainValidator(_text(60)), _schema(maxLength=60, examples=["attendances"])]
+
+
+def _day(value: Any) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise invalid('must be a date written YYYY-MM-DD, such as "2025-10-01"')
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise invalid(f"'{value}' is not a real date") from None
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise invalid(f"must fall between {FIRST_DAY} and {LAST_DAY}")
+    return d
+
+
+Day = Annotated[date, PlainValidator(_day), _schema(format="date", examples=["2025-10-01"])]
+
+
+def _check_year_range(label: str, start_year: int, field: str) -> None:
+    if not FIRST_DAY.year <= start_year <= LAST_DAY.year - 1:
+        raise ValidationFailed.field(field, f"'{label}' is outside the years this ledger keeps")
+
+
+def parse_year_label(value: Any, field: str = "year") -> str:
+    fy = parse_year(value, field)
+    _check_year_range(fy.label, fy.start_year, field)
+    return fy.label
+
+
+def parse_quarter_label(value: Any, field: str = "quarter") -> str:
+    q = parse_quarter(value, field)
+    _check_year_range(q.label, q.year.start_year, field)
+    return q.label
+
+
+def parse_period_label(value: Any, field: str = "period") -> str:
+    period = parse_period(value, field)
+    start = period.start_year if isinstance(period, FinancialYear) else period.year.start_year
+    _check_year_range(period.label, start, field)
+    return period.label
+
+
+Year = Annotated[
+    str,
+    PlainValidator(_ledger_rule(parse_year_label)),
+    _schema(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2025-26"]),
+]
+PeriodLabel = Annotated[
+    str,
+    PlainValidator(_ledger_rule(parse_period_label)),
+    _schema(examples=["2025-26-Q2"], description="a year (2025-26), quarter or month"),
+]
+
+
+def _decimal(places: int | None = None) -> Callable[[Any], Decimal]:
+    def check(value: Any) -> Decimal:
+        if isinstance(value, str) and len(value) > 30:
+            raise invalid("must be a decimal string of at most 30 characters")
+        return parse_decimal(value, "value", places=places)
+
+    return _ledger_rule(check)
+
+
+Pct = Annotated[
+    Decimal,
+    PlainValidator(_decimal(6)),
+    _schema(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["33.3333"]),
+]
+DecimalStr = Annotated[
+    Decimal,
+    PlainValidator(_decimal()),
+    _schema(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["2.5"]),
+]
+Hours = Annotated[
+    Decimal,
+    PlainValidator(_decimal(2)),
+    _schema(pattern=r"^[0-9]+(\.[0-9]{1,2})?$", examples=["10000"]),
+]
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid("must be a whole number such as 80000")
+    if value < 0:
+        raise invalid("must not be negative")
+    if value > 1_000_000_000:
+        raise invalid("must be at most 1000000000")
+    return value
+
+
+Count = Annotated[int, PlainValidator(_count), WithJsonSchema({"type": "integer", "minimum": 0})]
+
+
+def _event_id(value: Any) -> str:
+    if not isinstance(value, str) or not re.match(r"^[0-9a-f-]{36}$", value):
+        raise invalid("must be an event id (a UUID such as 3f2b1c9e-...)")
+    return value
+
+
+EventId = Annotated[
+    str,
+    PlainValidator(_event_id),
+    _schema(format="uuid", examples=["0b7a1f66-3c55-4a37-9a4e-2f1d6f0f8a11"]),
+]
+
+
+def request_config(example: Mapping[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [dict(example)]})
+
+
+def response_config(example: Mapping[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [dict(example)]})
