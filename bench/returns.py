@@ -45,9 +45,9 @@ from ledger.store import eventstore as es  # noqa: E402
 from ledger.store.engine import make_engine, normalise_url  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
 from projections.projector import Projector  # noqa: E402
+from scheduler.content.build_return import build_return_content  # noqa: E402
 from scheduler.render import render_csv_zip, render_json, render_xlsx  # noqa: E402
 from scheduler.returns import generate_return  # noqa: E402
-from scheduler.returns_content import build_return_content  # noqa: E402
 
 ADMIN = c.Actor(name="bench admin", role="admin", token_id="tok-admin")
 HOST = c.Actor(name="bench officer", role="finance_officer", partner_id="ncc", token_id="tok-ncc")

@@ -34,16 +34,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ledger.clock import parse_instant
 from ledger.domain.money import format_pence
-from scheduler.returns_content import (
-    Adjustment,
-    Content,
-    MemorandumContent,
-    ReturnContent,
-    SchemeLine,
-    TotalLine,
-    canonical_json,
-    to_json_obj,
-)
+from scheduler.content.canonical import Content, canonical_json, to_json_obj
+from scheduler.content.memorandum_document import MemorandumContent
+from scheduler.content.return_document import Adjustment, ReturnContent, SchemeLine, TotalLine
 
 Format = Literal["json", "csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "xlsx")

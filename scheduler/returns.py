@@ -16,7 +16,7 @@ Rules chosen here (also in docs/DECISIONS.md):
   be filed first, so each return's prior-period adjustments have their baseline.
 - The as-at position, its chain head and its recorded time are those the content was
   computed from (one read transaction); anything recorded between that position and
-  the filing is reported by the next return (see ``scheduler.returns_content``).
+  the filing is reported by the next return (see ``scheduler.content.adjustments``).
 - Reading a return without ``position`` gives the filed bytes, unchanged for ever;
   with ``position`` (or when none is filed yet) a draft rendered as at that position.
 """
@@ -52,12 +52,10 @@ from projections import asat
 from projections.base import facts
 from projections.queries import pool_at, risk_share_at
 from projections.views import PoolView
+from scheduler.content.build_memorandum import build_memorandum_content
+from scheduler.content.build_return import build_return_content
+from scheduler.content.reference import ReferenceSource
 from scheduler.render import EXTENSIONS, FORMATS, MEDIA_TYPES, render, render_all
-from scheduler.returns_content import (
-    ReferenceSource,
-    build_memorandum_content,
-    build_return_content,
-)
 
 QUARTERLY = "bcf_quarterly"
 DEFAULT_DUE_DAYS = 30

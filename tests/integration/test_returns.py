@@ -36,6 +36,8 @@ from ledger.store.engine import make_engine
 from ledger.store.serialization import chain_hash
 from projections.projector import Projector
 from scheduler import returns as returns_service
+from scheduler.content.build_return import build_return_content
+from scheduler.content.canonical import content_hash_of
 from scheduler.render import render_all, render_xlsx
 from scheduler.returns import (
     ReturnRecord,
@@ -48,7 +50,6 @@ from scheduler.returns import (
 from scheduler.returns import (
     verify_filed_returns as verify_returns,
 )
-from scheduler.returns_content import build_return_content, content_hash_of
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
 
 POOL = "bcf"

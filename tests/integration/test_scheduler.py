@@ -26,10 +26,10 @@ from projections.projector import Projector
 from projections.queries import Reader
 from scheduler import jobs
 from scheduler import returns as returns_service
+from scheduler.content.build_return import build_return_content
 from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
 from scheduler.render import render_all
 from scheduler.returns import get_return, list_returns
-from scheduler.returns_content import build_return_content
 from scheduler.service import (
     DAILY_JOB,
     MISFIRE_GRACE_SECONDS,

@@ -1,0 +1,105 @@
+"""The return's totals: of income and expenditure, and of expenditure by scheme type
+and by commissioner.
+
+- **Totals by commissioner** split a joint scheme between ``la`` and ``icb`` by its
+  agreed percentages (largest remainder, per figure), as the national template's
+  summary does; a scheme commissioned by one partner is totalled under that partner.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledger.domain.money import allocate
+from ledger.domain.reference import ReferenceData
+from scheduler.content.lines import commissioner_label
+from scheduler.content.return_document import IncomeLine, SchemeLine, TotalLine, Totals
+
+_INCOME_MONEY = (
+    "planned",
+    "received_in_quarter",
+    "received_year_to_date",
+    "previous_year_to_date",
+    "adjustments",
+)
+_SCHEME_MONEY = (
+    "planned",
+    "actual_in_quarter",
+    "actual_year_to_date",
+    "forecast_outturn",
+    "previous_year_to_date",
+    "adjustments",
+)
+_TOTAL_MONEY = ("planned", "actual_in_quarter", "actual_year_to_date", "forecast_outturn")
+
+
+def totals(income: Sequence[IncomeLine], schemes: Sequence[SchemeLine]) -> Totals:
+    def total(items: Sequence[Any], name: str) -> int:
+        return sum(getattr(x, name) for x in items)
+
+    return Totals(
+        income=IncomeLine(
+            funding_stream="total",
+            name="Total",
+            **{f: total(income, f) for f in _INCOME_MONEY},
+        ),
+        expenditure=SchemeLine(
+            scheme_id="total",
+            name="Total",
+            scheme_type="",
+            commissioner="",
+            commissioner_label="",
+            provider_type="",
+            funding_stream="",
+            funding_stream_name="",
+            **{f: total(schemes, f) for f in _SCHEME_MONEY},
+        ),
+    )
+
+
+def _sum_lines(key: str, label: str, items: Iterable[SchemeLine | TotalLine]) -> TotalLine:
+    items = list(items)
+    return TotalLine(key, label, *(sum(getattr(x, f) for x in items) for f in _TOTAL_MONEY))
+
+
+def by_scheme_type(schemes: Sequence[SchemeLine], ref: ReferenceData) -> tuple[TotalLine, ...]:
+    groups: dict[str, list[SchemeLine]] = defaultdict(list)
+    for s in schemes:
+        groups[s.scheme_type].append(s)
+    order = [t for t in ref.scheme_types if t in groups]
+    order += sorted(set(groups) - set(order))
+    rows = [_sum_lines(t, t or "(no scheme type)", groups[t]) for t in order]
+    return (*rows, _sum_lines("total", "Total", rows))
+
+
+def by_commissioner(
+    schemes: Sequence[SchemeLine],
+    joint: dict[str, tuple[Decimal, Decimal]],
+    names: dict[str, str],
+) -> tuple[TotalLine, ...]:
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_TOTAL_MONEY, 0))
+    for s in schemes:
+        split = joint.get(s.scheme_id) if s.commissioner == "joint" else None
+        for f in _TOTAL_MONEY:
+            amount = getattr(s, f)
+            if split is not None and (split[0] or split[1]):
+                parts = allocate(amount, {"la": split[0], "icb": split[1]}, ["la", "icb"])
+                sums["la"][f] += parts["la"]
+                sums["icb"][f] += parts["icb"]
+            else:
+                sums[s.commissioner][f] += amount
+    first = [k for k in ("la", "icb") if k in sums]
+    last = [k for k in ("joint", "") if k in sums]
+    order = first + sorted(set(sums) - set(first) - set(last)) + last
+    rows = [
+        TotalLine(
+            k,
+            commissioner_label(k, None, names) if k else "(no commissioner)",
+            *(sums[k][f] for f in _TOTAL_MONEY),
+        )
+        for k in order
+    ]
+    return (*rows, _sum_lines("total", "Total", rows))
