@@ -19,8 +19,15 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from api.board import auth, pages
+from api.board import auth
 from api.board.auth import BoardUser, CsrfFailed, SignInRequired
+from api.board.pages.alliance import alliance as alliance_data
+from api.board.pages.events import event_detail, event_log
+from api.board.pages.overview import overview
+from api.board.pages.pool_year import pool_year as pool_year_data
+from api.board.pages.returns_page import returns_page as returns_data
+from api.board.pages.shared import check_year, choose_year
+from api.board.pages.trace import trace as trace_data
 from api.board.web import HERE, AsAt, Links, Page, app_today, chosen_as_at, render, resolve_as_at
 from ledger.domain.errors import LedgerError
 from ledger.domain.periods import parse_year
@@ -281,7 +288,7 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
         page = Page("Pools at a glance", request, user, links, at, route="board_home")
         page.breadcrumbs = [("Pools", None)]
         page.quarter_ends(at.year)
-        data = pages.overview(conn, at, links)
+        data = overview(conn, at, links)
     body, _ = render(page, "overview.html", **data)
     return _html(body, _status(at))
 
@@ -292,7 +299,7 @@ def pool_home(request: Request, user: User, pool_id: str, as_at: AsAtChoice) -> 
         pool = q.pool_at(conn, pool_id, at.position)
         if pool is None:
             raise _Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
-        year = pages.choose_year(pool, at)
+        year = choose_year(pool, at)
         links = Links(request, at)
     if year is None:
         raise _Problem(
@@ -303,10 +310,10 @@ def pool_home(request: Request, user: User, pool_id: str, as_at: AsAtChoice) -> 
 
 @router.get("/pools/{pool_id}/years/{year}", name="board_pool_year")
 def pool_year(request: Request, user: User, pool_id: str, year: str, as_at: AsAtChoice) -> Response:
-    year = pages.check_year(year)
+    year = check_year(year)
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = pages.pool_year(conn, at, links, pool_id, year)
+        data = pool_year_data(conn, at, links, pool_id, year)
         page = Page(
             f"{data.pool.name}, {year}",
             request,
@@ -339,8 +346,8 @@ def alliance(
         pool = q.pool_at(conn, pool_id, at.position)
         if pool is None:
             raise _Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
-        chosen = period or pages.choose_year(pool, at) or at.year.label
-        data = pages.alliance(conn, at, links, pool_id, chosen)
+        chosen = period or choose_year(pool, at) or at.year.label
+        data = alliance_data(conn, at, links, pool_id, chosen)
         page = Page(
             f"Risk and reward, {pool.name}, {data['period']}",
             request,
@@ -365,9 +372,9 @@ def alliance(
 def returns_page(request: Request, user: User, pool_id: str, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = pages.returns_page(conn, at, links, pool_id)
+        data = returns_data(conn, at, links, pool_id)
         pool = data.pool
-        year = pages.choose_year(pool, at)
+        year = choose_year(pool, at)
         page = Page(
             f"Returns, {pool.name}",
             request,
@@ -441,10 +448,10 @@ def trace(
     figure: Annotated[str, Query(max_length=160)] = "",
     quarter: Annotated[str | None, Query(max_length=2)] = None,
 ) -> Response:
-    year = pages.check_year(year)
+    year = check_year(year)
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = pages.trace(conn, at, links, pool_id, year, figure, quarter or None)
+        data = trace_data(conn, at, links, pool_id, year, figure, quarter or None)
         page = Page(
             f"Events behind {data['label']}",
             request,
@@ -474,7 +481,7 @@ def events(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = pages.event_log(conn, at, links, pool_id, after)
+        data = event_log(conn, at, links, pool_id, after)
         pool = data["pool"]
         page = Page(
             f"Event log, {pool.name}",
@@ -485,7 +492,7 @@ def events(
             route="board_events",
             route_params={"pool_id": pool_id},
         )
-        year = pages.choose_year(pool, at)
+        year = choose_year(pool, at)
         page.breadcrumbs = [
             ("Pools", links.to("board_home")),
             (
@@ -502,7 +509,7 @@ def events(
 def event(request: Request, user: User, position: int, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = pages.event_detail(conn, at, links, position)
+        data = event_detail(conn, at, links, position)
         page = Page(
             f"Event at position {position}",
             request,

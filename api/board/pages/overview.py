@@ -1,0 +1,100 @@
+"""The pools overview: each pool's key figures for the year it opens on, and the
+count of its latest quarter's metrics by RAG status."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from api.board.pages.shared import Fig, Tracer, choose_year, names_of
+from api.board.web import AsAt, Links
+from ledger.domain.periods import parse_year
+from projections import queries as q
+from projections.views import MetricView, PoolView
+
+
+@dataclass(frozen=True)
+class RagCount:
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    pool: PoolView
+    host_name: str
+    year: str | None
+    href: str
+    planned: Fig | None = None
+    income: Fig | None = None
+    spend: Fig | None = None
+    balance: Fig | None = None
+    outturn: Fig | None = None
+    basis: str = ""
+    variance: Fig | None = None
+    direction: str = "none"
+    rag: tuple[RagCount, ...] = ()
+    rag_period: str = ""
+
+
+def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
+    pos = at.position
+    names = names_of(conn, pos)
+    rows: list[PoolRow] = []
+    for pool in q.pools_at(conn, pos):
+        year = choose_year(pool, at)
+        if year is None:
+            rows.append(
+                PoolRow(
+                    pool,
+                    names.get(pool.host_partner_id, pool.host_partner_id),
+                    None,
+                    links.to("board_pool", pool_id=pool.pool_id),
+                )
+            )
+            continue
+        b = q.balances_at(conn, pool.pool_id, year, pos)
+        t = Tracer(links, pool.pool_id, year)
+        metrics = latest_metrics(conn, pool.pool_id, year, pos)
+        counts: dict[str, int] = defaultdict(int)
+        for m in metrics:
+            counts[m.status] += 1
+        p = b.pool
+        rows.append(
+            PoolRow(
+                pool=pool,
+                host_name=names.get(pool.host_partner_id, pool.host_partner_id),
+                year=year,
+                href=links.to("board_pool_year", pool_id=pool.pool_id, year=year),
+                planned=t.fig(p.planned, "pool:planned", f"{pool.name} planned"),
+                income=t.fig(p.income, "pool:income", f"{pool.name} income"),
+                spend=t.fig(p.spend, "pool:spend", f"{pool.name} spend"),
+                balance=t.fig(p.balance, "pool:balance", f"{pool.name} balance"),
+                outturn=t.fig(p.outturn, "pool:outturn", f"{pool.name} outturn"),
+                basis=p.outturn_basis,
+                variance=t.fig(p.variance, "pool:variance", f"{pool.name} variance", True),
+                direction=direction_of(p.variance),
+                rag=tuple(
+                    RagCount(s, counts[s]) for s in ("green", "amber", "red") if counts.get(s)
+                ),
+                rag_period=metrics[0].period if metrics else "",
+            )
+        )
+    return {"rows": rows}
+
+
+def direction_of(variance: int) -> str:
+    return "overspend" if variance > 0 else "underspend" if variance < 0 else "none"
+
+
+def latest_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[MetricView]:
+    """The metrics of the latest quarter of ``year`` that has any, as at ``at``."""
+    fy = parse_year(year)
+    for quarter in reversed(fy.quarters):
+        found = q.metrics_at(conn, pool_id, quarter.label, at)
+        if found.metrics:
+            return list(found.metrics)
+    return []

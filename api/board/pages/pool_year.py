@@ -1,0 +1,279 @@
+"""A pool's year: the key figures, each partner's balances, transfers between
+partners, spend by scheme and scheme type, the charts, capitation, outcome payments
+and metrics (the trend, income streams, risk-share chart and rules are built in
+:mod:`api.board.pages.pool_year_sections`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection
+
+from api.board import charts, fmt
+from api.board.pages.pool_year_sections import (
+    funding_stream_names,
+    risk_chart,
+    rule_text,
+    stream_row,
+    trend_chart,
+    trend_row,
+)
+from api.board.pages.shared import QUARTERS, Fig, Tracer, names_of, unit_name
+from api.board.web import AsAt, Links
+from ledger.domain.errors import NotFound
+from ledger.domain.periods import parse_year
+from projections import queries as q
+from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    partner_id: str
+    name: str
+    planned: Fig
+    received: Fig
+    transfers_in: Fig
+    transfers_out: Fig
+    share: Fraction
+    risk_share: Fig
+    net_obligation: Fig
+    outstanding: Fig
+
+
+@dataclass(frozen=True)
+class SchemeRow:
+    scheme: SchemeSpend
+    planned: Fig
+    quarters: tuple[Fig, ...]
+    actual: Fig
+    forecast: Fig
+    variance: Fig  # outturn - planned
+
+
+@dataclass(frozen=True)
+class TypeRow:
+    scheme_type: str
+    planned: int
+    actual: int
+    outturn: int
+
+
+@dataclass
+class PoolYear:
+    pool: PoolView
+    year: str
+    years: tuple[str, ...]
+    names: dict[str, str]
+    balances: Balances
+    risk: RiskShareView
+    key: dict[str, Fig]
+    partners: list[PartnerRow]
+    totals: dict[str, Fig]
+    partner_transfers: list[tuple[str, str, Fig]]
+    schemes: list[SchemeRow]
+    types: list[TypeRow]
+    charts: dict[str, charts.Chart] = field(default_factory=dict)
+    streams: list[dict[str, Any]] = field(default_factory=list)
+    trend: list[dict[str, Any]] = field(default_factory=list)
+    capitation: Any = None
+    capitation_rows: list[dict[str, Any]] = field(default_factory=list)
+    capitation_totals: list[int] = field(default_factory=list)
+    outcome_rows: list[dict[str, Any]] = field(default_factory=list)
+    outcome_totals: dict[str, int] = field(default_factory=dict)
+    metrics: list[MetricView] = field(default_factory=list)
+    has_risk_reward: bool = False
+    overspend_rule: str = ""
+    underspend_rule: str = ""
+    closed: tuple[str, ...] = ()
+
+
+def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
+    pos = at.position
+    pool = q.pool_at(conn, pool_id, pos)
+    if pool is None:
+        raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
+    names = names_of(conn, pos)
+    t = Tracer(links, pool_id, year)
+    b = q.balances_at(conn, pool_id, year, pos)
+    risk = q.risk_share_at(conn, pool_id, year, pos)
+    plan = q.plan_at(conn, pool_id, year, pos)
+    p = b.pool
+    key = {
+        "planned": t.fig(p.planned, "pool:planned", "planned contributions"),
+        "opening": t.fig(p.opening_balance, "pool:opening_balance", "the opening balance"),
+        "income": t.fig(p.income, "pool:income", "income received"),
+        "spend": t.fig(p.spend, "pool:spend", "spend"),
+        "transfers_in": t.fig(p.transfers_in, "pool:transfers_in", "transfers in"),
+        "transfers_out": t.fig(p.transfers_out, "pool:transfers_out", "transfers out"),
+        "balance": t.fig(p.balance, "pool:balance", "the pool balance"),
+        "outturn": t.fig(p.outturn, "pool:outturn", "the outturn"),
+        "variance": t.fig(p.variance, "pool:variance", "the variance", True),
+    }
+    partners = []
+    for r in b.partners:
+        name = names.get(r.partner_id, r.partner_id)
+        f = f"partner:{r.partner_id}:"
+        partners.append(
+            PartnerRow(
+                r.partner_id,
+                name,
+                t.fig(r.planned, f + "planned", f"{name} planned"),
+                t.fig(r.received, f + "received", f"{name} received"),
+                t.fig(r.transfers_in, f + "transfers_in", f"{name} transfers in"),
+                t.fig(r.transfers_out, f + "transfers_out", f"{name} transfers out"),
+                r.share,
+                t.fig(r.risk_share, f + "risk_share", f"{name} risk share", True),
+                t.fig(r.net_obligation, f + "net_obligation", f"{name} net obligation"),
+                t.fig(r.outstanding, f + "outstanding", f"{name} outstanding"),
+            )
+        )
+    totals = {
+        "planned": key["planned"],
+        "received": key["income"],
+        "transfers_in": Fig(sum(r.transfers_in for r in b.partners)),
+        "transfers_out": Fig(sum(r.transfers_out for r in b.partners)),
+        "risk_share": Fig(sum(r.risk_share for r in b.partners), signed=True),
+        "net_obligation": Fig(sum(r.net_obligation for r in b.partners)),
+        "outstanding": Fig(sum(r.outstanding for r in b.partners)),
+    }
+    p2p = [(names.get(a, a), names.get(c, c), Fig(v)) for a, c, v in b.partner_transfers]
+    spend = q.scheme_spend_at(conn, pool_id, year, pos)
+    fy = parse_year(year)
+    qlabels = [qq.label for qq in fy.quarters]
+    schemes = [
+        SchemeRow(
+            s,
+            t.fig(s.planned, f"scheme:{s.scheme_id}:planned", f"{s.name} planned"),
+            tuple(
+                t.fig(
+                    s.actual_by_quarter.get(ql, 0),
+                    f"scheme:{s.scheme_id}:actual",
+                    f"{s.name} {ql[-2:]} spend",
+                    quarter=ql[-2:],
+                )
+                for ql in qlabels
+            ),
+            t.fig(s.actual_year_to_date, f"scheme:{s.scheme_id}:actual", f"{s.name} spend"),
+            t.fig(s.outturn, f"scheme:{s.scheme_id}:outturn", f"{s.name} forecast outturn"),
+            Fig(s.outturn - s.planned, signed=True),
+        )
+        for s in spend
+    ]
+    by_type: dict[str, list[int]] = {}
+    for s in spend:
+        row = by_type.setdefault(s.scheme_type, [0, 0, 0])
+        row[0] += s.planned
+        row[1] += s.actual_year_to_date
+        row[2] += s.outturn
+    types = [TypeRow(k, v[0], v[1], v[2]) for k, v in sorted(by_type.items())]
+    py = PoolYear(
+        pool=pool,
+        year=year,
+        years=pool.years,
+        names=names,
+        balances=b,
+        risk=risk,
+        key=key,
+        partners=partners,
+        totals=totals,
+        partner_transfers=p2p,
+        schemes=schemes,
+        types=types,
+        closed=tuple(c for c in pool.closed_quarters if c.startswith(year)),
+    )
+    rules = plan.risk_share if plan is not None else None
+    if rules is not None:
+        py.overspend_rule = rule_text(rules.overspend.model_dump(mode="json"), names)
+        py.underspend_rule = rule_text(rules.underspend.model_dump(mode="json"), names)
+    if any(v for _, v in risk.allocations):
+        py.charts["risk"] = risk_chart(risk, names, year)
+    if types:
+        py.charts["types"] = charts.bar_chart(
+            "chart-scheme-types",
+            f"Spend against plan by scheme type, {year}",
+            f"For each scheme type, the planned spend for {year}, the actual spend to date "
+            "and the forecast outturn. "
+            + "; ".join(
+                f"{r.scheme_type}: planned {fmt.pounds(r.planned)}, actual "
+                f"{fmt.pounds(r.actual)}, forecast outturn {fmt.pounds(r.outturn)}"
+                for r in types
+            )
+            + ".",
+            [r.scheme_type for r in types],
+            [
+                charts.Series("Planned", tuple(r.planned for r in types), charts.GREY),
+                charts.Series("Actual to date", tuple(r.actual for r in types), charts.BLUE),
+                charts.Series(
+                    "Forecast outturn",
+                    tuple(r.outturn for r in types),
+                    charts.DARK_BLUE,
+                    hatched=True,
+                ),
+            ],
+            caption=f"Spend against plan by scheme type, {year}",
+        )
+    trend = q.quarterly_trend_at(conn, pool_id, year, pos)
+    py.trend = [trend_row(r, t) for r in trend.quarters]
+    if py.trend:
+        py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
+    stream_names = funding_stream_names(year)
+    py.streams = [
+        stream_row(st, t, stream_names)
+        for st in q.income_by_stream_at(conn, pool_id, year, pos).streams
+    ]
+    if plan is not None and plan.capitation is not None:
+        cap = q.capitation_at(conn, pool_id, year, pos)
+        py.capitation = cap
+        py.capitation_rows = [
+            {
+                "unit_id": u.unit_id,
+                "name": unit_name(u.unit_id),
+                "weighted": [u.weighted_population.get(qn) for qn in QUARTERS],
+                "annual": t.fig(
+                    u.annual, f"capitation:{u.unit_id}", f"{unit_name(u.unit_id)} allocation"
+                ),
+                "quarters": [u.quarters.get(qn, 0) for qn in QUARTERS],
+            }
+            for u in cap.units
+        ]
+        py.capitation_totals = [
+            sum(u.quarters.get(qn, 0) for u in cap.units) for qn in QUARTERS
+        ] + [sum(u.annual for u in cap.units)]
+    if plan is not None and plan.commissioned_services:
+        op = q.outcome_payments_at(conn, pool_id, year, pos)
+        py.outcome_rows = [
+            {
+                "provider_id": pr.provider_id,
+                "name": names.get(pr.provider_id, pr.provider_id),
+                "commissioned_value": pr.commissioned_value,
+                "base": pr.base,
+                "released": pr.released,
+                "total": t.fig(
+                    pr.total,
+                    f"outcomes:{pr.provider_id}",
+                    f"{names.get(pr.provider_id, pr.provider_id)} total payable",
+                ),
+                "withheld": pr.commissioned_value - pr.total,
+                "services": pr.services,
+            }
+            for pr in op.providers
+        ]
+        py.outcome_totals = {
+            "commissioned_value": sum(pr.commissioned_value for pr in op.providers),
+            "base": sum(pr.base for pr in op.providers),
+            "released": sum(pr.released for pr in op.providers),
+            "total": sum(pr.total for pr in op.providers),
+            "withheld": sum(pr.commissioned_value - pr.total for pr in op.providers),
+        }
+    py.metrics = year_metrics(conn, pool_id, year, pos)
+    py.has_risk_reward = bool(plan and plan.risk_reward_schemes)
+    return py
+
+
+def year_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[MetricView]:
+    out: list[MetricView] = []
+    for quarter in parse_year(year).quarters:
+        out.extend(q.metrics_at(conn, pool_id, quarter.label, at).metrics)
+    return out

@@ -1,0 +1,125 @@
+"""A pool's returns page: the filed quarterly returns, the ended quarters not filed
+yet, and each plan year's memorandum statement, each with its downloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection
+
+from api.board import fmt
+from api.board.web import AsAt, Links
+from ledger.domain.errors import NotFound
+from ledger.domain.periods import parse_quarter
+from projections import queries as q
+from projections.views import PoolView
+from scheduler import returns
+from scheduler.returns import ReturnRecord
+
+
+@dataclass(frozen=True)
+class Download:
+    code: str  # json | csv | xlsx
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """A filed quarterly return as the ledger knew it at the page's as-at."""
+
+    record: ReturnRecord
+    approved: str | None  # "by NAME, WHEN (note)"
+    submitted: str | None
+    downloads: tuple[Download, ...]
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """An ended quarter with no filed return at the page's as-at: a draft to read."""
+
+    quarter: str
+    due: date
+    overdue: bool
+    downloads: tuple[Download, ...]
+
+
+@dataclass(frozen=True)
+class MemorandumRow:
+    year: str
+    downloads: tuple[Download, ...]
+
+
+DOWNLOAD_FORMATS = (("xlsx", "Excel workbook"), ("csv", "CSV files (zip)"), ("json", "JSON"))
+
+
+def _downloads(
+    links: Links, route: str, position: int | None, **params: str
+) -> tuple[Download, ...]:
+    return tuple(
+        Download(
+            code,
+            label,
+            links.latest(route, {"format": code, "position": position}, **params),
+        )
+        for code, label in DOWNLOAD_FORMATS
+    )
+
+
+@dataclass(frozen=True)
+class ReturnsPage:
+    pool: PoolView
+    filed: list[ReturnRow]
+    due: list[DueRow]
+    memoranda: list[MemorandumRow]
+
+
+def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> ReturnsPage:
+    """The pool's filed returns (with hashes, sign-off and the filed bytes to
+    download), the ended quarters not filed yet (drafts as at the page's position), and
+    each plan year's annual memorandum statement as at that position."""
+    pos = at.position
+    pool = q.pool_at(conn, pool_id, pos)
+    if pool is None:
+        raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
+
+    def said(who: str | None, when: str | None, extra: str | None) -> str:
+        return f"by {who}, {fmt.instant(when)}" + (f" ({extra})" if extra else "")
+
+    records = returns.filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
+    filed = [
+        ReturnRow(
+            rec,
+            said(rec.approved_by, rec.approved_at, rec.approval_note) if rec.approved else None,
+            said(rec.submitted_by, rec.submitted_at, rec.submission_reference)
+            if rec.submitted
+            else None,
+            _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
+        )
+        for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
+    ]
+    due: list[DueRow] = []
+    first = returns.first_quarter(pool) if pool.kind == "bcf" else None
+    quarter = first
+    while quarter is not None and quarter.end < at.on:
+        if quarter.label not in records:
+            when = returns.due_date(quarter)
+            due.append(
+                DueRow(
+                    quarter.label,
+                    when,
+                    when < at.on,
+                    _downloads(
+                        links, "board_return_download", pos, pool_id=pool_id, quarter=quarter.label
+                    ),
+                )
+            )
+        quarter = quarter.next()
+    memoranda = [
+        MemorandumRow(
+            year, _downloads(links, "board_memorandum_download", pos, pool_id=pool_id, year=year)
+        )
+        for year in pool.years
+    ]
+    return ReturnsPage(pool, list(reversed(filed)), due, memoranda)
