@@ -19,6 +19,7 @@ Without Chromium the tests are skipped, saying why.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -245,14 +246,21 @@ def browser(downloads: Path) -> Iterator[WebDriver]:
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail(
-                "axe-core is not installed and npm is missing: run `npm ci` in api/board/vendor"
+    """axe-core's source, installed first if missing. The install is under a file lock:
+    test workers run in parallel, and one must not read the file while another's
+    ``npm ci`` is rewriting ``node_modules``."""
+    with (VENDOR / ".npm-ci.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not AXE.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail(
+                    "axe-core is not installed and npm is missing: run `npm ci` in api/board/vendor"
+                )
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"], cwd=VENDOR, check=True, timeout=300
             )
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=VENDOR, check=True, timeout=300)
-    return AXE.read_text(encoding="utf-8")
+        return AXE.read_text(encoding="utf-8")
 
 
 def shoot(driver: WebDriver, name: str) -> Path:
