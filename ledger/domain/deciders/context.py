@@ -1,0 +1,28 @@
+"""What ``decide`` is given: the command's context, loaded by the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from ledger.domain import commands as c
+from ledger.domain.reference import ReferenceData
+from ledger.domain.state import PartnerInfo, PoolState, TargetEvent
+
+
+class ReferenceSource(Protocol):
+    def for_year(self, year: str) -> ReferenceData | None: ...
+
+
+@dataclass
+class Context:
+    actor: c.Actor
+    today: date
+    reference: ReferenceSource
+    partners: Mapping[str, PartnerInfo]
+    pool: PoolState | None = None
+    target: TargetEvent | None = None
+    recorded_reference: frozenset[str] = frozenset()
+    extra: dict[str, Any] = field(default_factory=dict)

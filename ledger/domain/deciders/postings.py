@@ -1,0 +1,140 @@
+"""Deciders for money postings: the opening balance, contributions and their refunds,
+expenditure and its credits, and transfers."""
+
+from __future__ import annotations
+
+from ledger.domain import commands as c
+from ledger.domain import events as ev
+from ledger.domain.deciders.checks import (
+    check_member,
+    check_open_or_adjustment,
+    check_positive,
+    check_stream,
+    check_text,
+    pool_in_context,
+    scheme_in_plan,
+    year_for,
+)
+from ledger.domain.deciders.context import Context
+from ledger.domain.errors import AlreadyExists, ValidationFailed
+from ledger.domain.periods import FinancialYear, parse_year
+
+
+def decide_opening_balance(cmd: c.RecordOpeningBalance, ctx: Context) -> list[ev.Event]:
+    pool = pool_in_context(ctx, cmd.pool_id)
+    fy = parse_year(cmd.year)
+    first = pool.first_plan_year()
+    if pool.opening_balance is not None:
+        raise AlreadyExists(
+            f"pool '{pool.pool_id}' already has an opening balance; reverse it first"
+        )
+    if first is not None and fy.label > first:
+        raise ValidationFailed.field(
+            "year", f"an opening balance is for the pool's first year ({first})"
+        )
+    if cmd.amount == 0:
+        raise ValidationFailed.field("amount", "an opening balance of zero needs no posting")
+    check_text(cmd.note, "note", required=False)
+    check_open_or_adjustment(pool, fy.start, False, "year")
+    return [
+        ev.OpeningBalanceRecorded(
+            pool_id=pool.pool_id,
+            year=fy.label,
+            amount=cmd.amount,
+            note=cmd.note,
+            effective_date=fy.start,
+        )
+    ]
+
+
+def decide_contribution(
+    cmd: c.PostContribution | c.RefundContribution, ctx: Context
+) -> list[ev.Event]:
+    pool = pool_in_context(ctx, cmd.pool_id)
+    check_positive(cmd.amount)
+    check_text(cmd.reference, "reference", max_len=200)
+    check_member(pool, cmd.partner_id)
+    year = year_for(cmd.effective_date, cmd.year)
+    check_stream(pool, ctx, year, cmd.funding_stream, "funding_stream")
+    check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
+    common = dict(
+        pool_id=pool.pool_id,
+        partner_id=cmd.partner_id,
+        funding_stream=cmd.funding_stream,
+        amount=cmd.amount,
+        effective_date=cmd.effective_date,
+        year=year,
+        reference=cmd.reference,
+        prior_period_adjustment=cmd.prior_period_adjustment,
+    )
+    if isinstance(cmd, c.RefundContribution):
+        return [ev.ContributionRefunded(**common, refunds_event_id=cmd.refunds_event_id)]
+    return [ev.ContributionPosted(**common)]
+
+
+def decide_expenditure(
+    cmd: c.RecordExpenditure | c.CreditExpenditure, ctx: Context
+) -> list[ev.Event]:
+    pool = pool_in_context(ctx, cmd.pool_id)
+    check_positive(cmd.amount)
+    check_text(cmd.reference, "reference", max_len=200)
+    year = FinancialYear.of(cmd.effective_date).label
+    scheme = scheme_in_plan(pool, year, cmd.scheme_id)
+    check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
+    common = dict(
+        pool_id=pool.pool_id,
+        scheme_id=cmd.scheme_id,
+        funding_stream=scheme.funding_stream,
+        amount=cmd.amount,
+        effective_date=cmd.effective_date,
+        year=year,
+        reference=cmd.reference,
+        prior_period_adjustment=cmd.prior_period_adjustment,
+    )
+    if isinstance(cmd, c.CreditExpenditure):
+        return [ev.ExpenditureCredited(**common, credits_event_id=cmd.credits_event_id)]
+    return [ev.ExpenditureRecorded(**common)]
+
+
+def decide_transfer(cmd: c.PostTransfer, ctx: Context) -> list[ev.Event]:
+    pool = pool_in_context(ctx, cmd.pool_id)
+    check_positive(cmd.amount)
+    check_text(cmd.reference, "reference", max_len=200)
+    for side, party in (("from", cmd.from_party), ("to", cmd.to_party)):
+        if (party.partner_id is None) == (party.pool_id is None):
+            raise ValidationFailed.field(side, "name exactly one of partner_id or pool_id")
+        if party.pool_id is not None and party.pool_id != pool.pool_id:
+            raise ValidationFailed.field(
+                f"{side}.pool_id", f"must be this transfer's pool '{pool.pool_id}'"
+            )
+        if party.partner_id is not None:
+            check_member(pool, party.partner_id, f"{side}.partner_id")
+    if cmd.from_party.pool_id and cmd.to_party.pool_id:
+        raise ValidationFailed.field("to", "a transfer between a pool and itself moves nothing")
+    if cmd.from_party == cmd.to_party:
+        raise ValidationFailed.field("to", "a partner cannot transfer to itself")
+    if cmd.purpose == "s256":
+        src = ctx.partners.get(cmd.from_party.partner_id or "")
+        dst = ctx.partners.get(cmd.to_party.partner_id or "")
+        if src is None or src.kind not in ("icb", "nhs_trust"):
+            raise ValidationFailed.field(
+                "from.partner_id", "an s256 transfer comes from an ICB or NHS trust"
+            )
+        if dst is None or dst.kind != "local_authority":
+            raise ValidationFailed.field(
+                "to.partner_id", "an s256 transfer goes to a local authority"
+            )
+    check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
+    return [
+        ev.TransferPosted(
+            pool_id=pool.pool_id,
+            from_party=cmd.from_party,
+            to_party=cmd.to_party,
+            purpose=cmd.purpose,
+            amount=cmd.amount,
+            effective_date=cmd.effective_date,
+            year=FinancialYear.of(cmd.effective_date).label,
+            reference=cmd.reference,
+            prior_period_adjustment=cmd.prior_period_adjustment,
+        )
+    ]
