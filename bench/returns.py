@@ -46,7 +46,9 @@ from ledger.store.engine import make_engine, normalise_url  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
 from projections.projector import Projector  # noqa: E402
 from scheduler.content.build_return import build_return_content  # noqa: E402
-from scheduler.render import render_csv_zip, render_json, render_xlsx  # noqa: E402
+from scheduler.render.csv_zip import render_csv_zip  # noqa: E402
+from scheduler.render.formats import render_json  # noqa: E402
+from scheduler.render.xlsx import render_xlsx  # noqa: E402
 from scheduler.returns import generate_return  # noqa: E402
 
 ADMIN = c.Actor(name="bench admin", role="admin", token_id="tok-admin")

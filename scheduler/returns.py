@@ -55,7 +55,7 @@ from projections.views import PoolView
 from scheduler.content.build_memorandum import build_memorandum_content
 from scheduler.content.build_return import build_return_content
 from scheduler.content.reference import ReferenceSource
-from scheduler.render import EXTENSIONS, FORMATS, MEDIA_TYPES, render, render_all
+from scheduler.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render, render_all
 
 QUARTERLY = "bcf_quarterly"
 DEFAULT_DUE_DAYS = 30

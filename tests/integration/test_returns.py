@@ -38,7 +38,8 @@ from projections.projector import Projector
 from scheduler import returns as returns_service
 from scheduler.content.build_return import build_return_content
 from scheduler.content.canonical import content_hash_of
-from scheduler.render import render_all, render_xlsx
+from scheduler.render.formats import render_all
+from scheduler.render.xlsx import render_xlsx
 from scheduler.returns import (
     ReturnRecord,
     fetch_return,

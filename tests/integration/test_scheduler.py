@@ -28,7 +28,7 @@ from scheduler import jobs
 from scheduler import returns as returns_service
 from scheduler.content.build_return import build_return_content
 from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
-from scheduler.render import render_all
+from scheduler.render.formats import render_all
 from scheduler.returns import get_return, list_returns
 from scheduler.service import (
     DAILY_JOB,

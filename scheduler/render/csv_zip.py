@@ -1,0 +1,25 @@
+"""The CSV format: a zip holding one CSV per sheet (``cover.csv``, ``income.csv``,
+...), in the workbook's sheet order; UTF-8 with a byte-order mark (so Excel reads the
+£ in the headers), CRLF line ends, money as decimal strings."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from scheduler.content.canonical import Content
+from scheduler.render.archive import open_zip
+from scheduler.render.sheets import sheets_of
+from scheduler.render.table import cell_text
+
+
+def render_csv_zip(content: Content) -> bytes:
+    buf, archive = open_zip(content)
+    with archive:
+        for sheet in sheets_of(content):
+            text = io.StringIO()
+            w = csv.writer(text, lineterminator="\r\n")
+            w.writerow(sheet.columns)
+            w.writerows([cell_text(c) for c in row] for row in sheet.rows)
+            archive.writestr(f"{sheet.key}.csv", text.getvalue().encode("utf-8-sig"))
+    return buf.getvalue()
