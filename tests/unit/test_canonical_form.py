@@ -17,7 +17,7 @@ from ledger.store.serialization import (
     chain_hash,
     chain_hash_of,
 )
-from projections.projector import _loads
+from projections.rows import load_payload
 
 # what events and rows hold: text (any code point but lone surrogates), integers within
 # 64 bits, booleans, null, lists and objects; never floats (decimals are strings)
@@ -56,6 +56,6 @@ def test_the_write_path_hash_is_the_chain_hash(
 @given(json_values | st.integers(min_value=-(10**40), max_value=10**40))
 def test_the_projector_reads_a_payload_exactly_as_json_does(value: Any) -> None:
     text = canonical_json({"v": value})
-    parsed = _loads(text)
+    parsed = load_payload(text)
     assert parsed == json.loads(text)
     assert repr(parsed) == repr(json.loads(text))  # an int stays an int, however long
