@@ -32,14 +32,8 @@ from sqlalchemy import Connection
 from ledger.domain.calc.riskshare import SchemeVariance, allocate_risk_share
 from ledger.domain.periods import FinancialYear, parse_year
 from ledger.domain.plan import Plan, Scheme
-from projections.base import (
-    Fact,
-    LineSum,
-    facts,
-    latest_by_key,
-    partner_kinds,
-    year_inputs,
-)
+from projections.base import Fact, facts, latest_by_key, partner_kinds
+from projections.money_lines import LineSum
 from projections.views import (
     Balances,
     Basis,
@@ -48,6 +42,7 @@ from projections.views import (
     RiskShareView,
     SchemeSpend,
 )
+from projections.year_inputs import year_inputs
 
 SPEND_KINDS = ("expenditure", "credit")
 INCOME_KINDS = ("contribution", "refund")

@@ -1,5 +1,5 @@
-"""The building blocks of every as-at query: facts in force, the plan, members, pools,
-line sums (from the running totals) and the lines themselves (for tracing).
+"""The building blocks of every as-at query: facts in force, the plan, members, pools
+and partners (money lines: ``projections.money_lines``).
 
 Every function takes an open connection and a position ``at``; nothing here reads
 past ``at``, so an answer as at P never changes once P is in the ledger.
@@ -22,8 +22,6 @@ from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, u
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import FinancialYear, Month, Period, Quarter
 from ledger.domain.plan import Plan
-from ledger.store import tables as lt
-from ledger.store.sql import Query, read_together
 from projections import tables as t
 
 
@@ -185,7 +183,7 @@ class YearFacts:
 
 
 @cache
-def _year_facts_statement() -> Any:
+def year_facts_statement() -> Any:
     f = t.rm_facts.c
     pool = f.pool_id == bindparam("pool_id")
     return union_all(
@@ -205,7 +203,7 @@ def _year_facts_statement() -> Any:
     )
 
 
-def _year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
+def year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
     found = sorted((_fact(r, at) for r in rows), key=lambda x: x.position)
     plan = settled = previous_settled = q4_close = None
     forecasts = []
@@ -225,7 +223,7 @@ def _year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
 
 
 @cache
-def _pool_row_statement() -> Select[Any]:
+def pool_row_statement() -> Select[Any]:
     p = t.rm_pools.c
     return select(t.rm_pools).where(
         p.pool_id == bindparam("pool_id"), p.position <= bindparam("at")
@@ -234,12 +232,12 @@ def _pool_row_statement() -> Select[Any]:
 
 def pool_row(conn: Connection, pool_id: str, at: int) -> PoolRow:
     """The pool as established, or ``NotFound`` if it did not exist as at ``at``."""
-    return _pool_row_of(
-        conn.execute(_pool_row_statement(), {"pool_id": pool_id, "at": at}).first(), pool_id, at
+    return pool_row_of(
+        conn.execute(pool_row_statement(), {"pool_id": pool_id, "at": at}).first(), pool_id, at
     )
 
 
-def _pool_row_of(r: Any, pool_id: str, at: int) -> PoolRow:
+def pool_row_of(r: Any, pool_id: str, at: int) -> PoolRow:
     if r is None:
         raise NotFound(f"pool '{pool_id}' does not exist (as at position {at})")
     return PoolRow(
@@ -263,7 +261,7 @@ def closed_quarters(conn: Connection, pool_id: str, at: int) -> list[str]:
 
 
 @cache
-def _members_statement() -> Select[Any]:
+def members_statement() -> Select[Any]:
     m = t.rm_pool_members.c
     return (
         select(m.partner_id)
@@ -273,7 +271,7 @@ def _members_statement() -> Select[Any]:
 
 
 def members_at(conn: Connection, pool_id: str, at: int) -> list[str]:
-    return list(conn.execute(_members_statement(), {"pool_id": pool_id, "at": at}).scalars())
+    return list(conn.execute(members_statement(), {"pool_id": pool_id, "at": at}).scalars())
 
 
 @cache
@@ -304,246 +302,3 @@ def periods_within(period: Period) -> frozenset[str]:
         return frozenset({period.label, *(m.label for m in period.months)})
     assert isinstance(period, Month)
     return frozenset({period.label})
-
-
-# --- money lines ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LineSum:
-    kind: str
-    partner_id: str | None
-    counterparty_id: str | None
-    scheme_id: str | None
-    funding_stream: str | None
-    quarter: str
-    amount: int
-
-
-@cache
-def _line_sums_statement() -> Select[Any]:
-    g = t.rm_groups.c
-    r = t.rm_lines.c
-    at: Any = bindparam("at")
-    latest = (
-        select(r.total)
-        .where(r.group_id == g.group_id, r.position <= at)
-        .order_by(r.position.desc())
-        .limit(1)
-        .correlate(t.rm_groups)
-        .scalar_subquery()
-    )
-    return select(
-        g.kind,
-        g.partner_id,
-        g.counterparty_id,
-        g.scheme_id,
-        g.funding_stream,
-        g.quarter,
-        latest.label("amount"),
-    ).where(g.pool_id == bindparam("pool_id"), g.year == bindparam("year"), g.position <= at)
-
-
-def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:
-    """The pool-year's lines summed per group as at ``at``: for each group, the running
-    total of its last line at or before ``at`` (one index seek per group)."""
-    params = {"pool_id": pool_id, "year": year, "at": at}
-    return _line_sums_of(conn.execute(_line_sums_statement(), params))
-
-
-def _line_sums_of(rows: Any) -> list[LineSum]:
-    return [
-        LineSum(
-            row.kind,
-            row.partner_id,
-            row.counterparty_id,
-            row.scheme_id,
-            row.funding_stream,
-            row.quarter,
-            int(row.amount or 0),
-        )
-        for row in rows
-    ]
-
-
-# --- a pool-year's inputs, in one round trip ----------------------------------------
-
-
-@cache
-def _pool_partner_kinds_statement() -> Select[Any]:
-    """The kind of every partner the pool has had as a member (its host and every
-    partner a plan names among them: a plan names members only)."""
-    p = t.rm_partners.c
-    m = t.rm_pool_members.c
-    return select(p.partner_id, p.kind).where(
-        p.partner_id.in_(select(m.partner_id).where(m.pool_id == bindparam("pool_id")))
-    )
-
-
-@dataclass(frozen=True)
-class YearInputs:
-    """What a pool-year's figures (6.1, 6.2) are derived from, as at a position."""
-
-    pool: PoolRow
-    facts: YearFacts
-    sums: list[LineSum]
-    members: list[str]
-    kinds: dict[str, str]  # partner -> kind, for the members and more
-
-
-def year_inputs(
-    conn: Connection,
-    pool_id: str,
-    year: str,
-    previous: str,
-    at: int,
-    members: list[str] | None = None,
-) -> YearInputs:
-    """The pool row, the year's facts (``_year_facts_statement``), its line sums, the
-    partners' kinds and, unless given, the members as at ``at``: one round trip on
-    PostgreSQL (every statement reads as at ``at``, so they need no shared snapshot)."""
-    at_pool = {"pool_id": pool_id, "at": at}
-    in_year = {**at_pool, "year": year}
-    queries: list[Query] = [
-        (_pool_row_statement(), at_pool),
-        (
-            _year_facts_statement(),
-            {**in_year, "previous": previous, "q4": f"{year}-Q4", "forecast": "forecast_recorded"},
-        ),
-        (_line_sums_statement(), in_year),
-        (_pool_partner_kinds_statement(), {"pool_id": pool_id}),
-    ]
-    if members is None:
-        queries.append((_members_statement(), at_pool))
-    found = read_together(conn, queries)
-    pool = _pool_row_of(found[0][0] if found[0] else None, pool_id, at)
-    return YearInputs(
-        pool,
-        _year_facts_of(found[1], year, at),
-        _line_sums_of(found[2]),
-        members if members is not None else [r.partner_id for r in found[4]],
-        {r.partner_id: r.kind for r in found[3]},
-    )
-
-
-@dataclass(frozen=True)
-class Line:
-    position: int  # the event's (a reversal's line: the reversal's)
-    event_id: str
-    recorded_at: str
-    effective_date: date | None  # a reversal's line: its target's date
-    year: str
-    quarter: str
-    kind: str
-    partner_id: str | None
-    counterparty_id: str | None
-    scheme_id: str | None
-    funding_stream: str | None
-    amount: int
-    prior_period_adjustment: bool
-    reversal: bool
-
-
-def line_filter(
-    pool_id: str,
-    year: str,
-    kinds: tuple[str, ...] | None = None,
-    *,
-    partner: str | None = None,
-    counterparty: str | None = None,
-    scheme: str | None = None,
-    stream: str | None = None,
-    quarter: str | None = None,
-) -> list[Any]:
-    """Conditions on ``rm_groups`` choosing the groups of a figure."""
-    g = t.rm_groups.c
-    out: list[Any] = [g.pool_id == pool_id, g.year == year]
-    if kinds is not None:
-        out.append(g.kind.in_(kinds))
-    for col, value in (
-        (g.partner_id, partner),
-        (g.counterparty_id, counterparty),
-        (g.scheme_id, scheme),
-        (g.funding_stream, stream),
-        (g.quarter, quarter),
-    ):
-        if value is not None:
-            out.append(col == value)
-    return out
-
-
-def line_positions(conn: Connection, at: int, conditions: list[Any]) -> set[int]:
-    """The positions of the lines (as at ``at``) of the groups ``conditions`` choose."""
-    g, r = t.rm_groups.c, t.rm_lines.c
-    q = (
-        select(r.position)
-        .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
-        .where(*conditions, r.position <= at)
-    )
-    return {int(p) for p in conn.execute(q).scalars()}
-
-
-def lines(
-    conn: Connection,
-    pool_id: str,
-    year: str,
-    at: int,
-    *,
-    kinds: tuple[str, ...] | None = None,
-    adjustments_only: bool = False,
-    after: int | None = None,
-    quarters: tuple[str, ...] | None = None,
-) -> list[Line]:
-    """The pool-year's money lines as at ``at`` (reversals' negated lines included),
-    with their events' ids, recorded times and effective dates, in position order.
-    ``quarters`` selects those quarters' line groups first, so reading the lines of a
-    few quarters recorded after a position stays proportional to what is found."""
-    if quarters is not None and not quarters:
-        return []
-    g, r, e = t.rm_groups.c, t.rm_lines.c, lt.events.c
-    q = (
-        select(
-            r.position,
-            e.event_id,
-            e.recorded_at,
-            e.effective_date,
-            g.year,
-            g.quarter,
-            g.kind,
-            g.partner_id,
-            g.counterparty_id,
-            g.scheme_id,
-            g.funding_stream,
-            r.amount,
-            r.prior_period_adjustment,
-            r.reversal,
-        )
-        .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
-        .join(lt.events, e.position == r.position)
-        .where(*line_filter(pool_id, year, kinds), r.position <= at)
-    )
-    if adjustments_only:
-        q = q.where(r.prior_period_adjustment)  # as the partial index reads it
-    if after is not None:
-        q = q.where(r.position > after)
-    if quarters is not None:
-        q = q.where(g.quarter.in_(quarters))
-    return [
-        Line(
-            int(x.position),
-            x.event_id,
-            x.recorded_at,
-            x.effective_date,
-            x.year,
-            x.quarter,
-            x.kind,
-            x.partner_id,
-            x.counterparty_id,
-            x.scheme_id,
-            x.funding_stream,
-            int(x.amount),
-            bool(x.prior_period_adjustment),
-            bool(x.reversal),
-        )
-        for x in conn.execute(q.order_by(r.position))
-    ]

@@ -34,15 +34,9 @@ from projections.balances import (
 )
 from projections.base import (
     Fact,
-    Line,
-    LineSum,
     closed_quarters,
     facts,
     in_force,
-    line_filter,
-    line_positions,
-    line_sums,
-    lines,
     members_at,
     partner_kinds,
     periods_within,
@@ -52,6 +46,7 @@ from projections.base import (
     settlement,
 )
 from projections.metrics import definitions_at, metrics_at
+from projections.money_lines import Line, LineSum, line_filter, line_positions, line_sums, lines
 from projections.parties import partners_at, pool_at, pools_at, pools_of_partner
 from projections.returns_data import (
     income_by_stream_at,

@@ -12,7 +12,8 @@ from sqlalchemy import Connection
 from ledger.domain import events as ev
 from ledger.domain.periods import Quarter, parse_year
 from projections.balances import INCOME_KINDS, SPEND_KINDS, signed, year_position
-from projections.base import facts, lines, pool_row
+from projections.base import facts, pool_row
+from projections.money_lines import lines
 from projections.projector import LINE_TYPES
 from projections.views import (
     IncomeByStreamView,

@@ -55,7 +55,7 @@ from sqlalchemy import Connection
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import parse_year
 from projections.balances import INCOME_KINDS, SPEND_KINDS, YearPosition, year_position
-from projections.base import line_filter, line_positions
+from projections.money_lines import line_filter, line_positions
 
 _FIGURE = re.compile(
     r"^(?:(?P<subject>partner|scheme|stream|quarter):(?P<id>[A-Za-z0-9_-]{1,60})|pool)"

@@ -27,7 +27,8 @@ from sqlalchemy import Connection
 
 from ledger.domain.periods import FinancialYear, Quarter, parse_year
 from ledger.store import eventstore as es
-from projections.base import Line, facts, lines
+from projections.base import facts
+from projections.money_lines import Line, lines
 from projections.queries import prior_period_adjustments_at
 from projections.views import PoolView
 from scheduler.content.return_document import Adjustment

@@ -12,17 +12,10 @@ from sqlalchemy import Engine
 from ledger.domain import commands as c
 from ledger.domain.errors import NotFound
 from ledger.handlers import Ledger
-from projections.base import (
-    facts,
-    latest_by_key,
-    line_sums,
-    members_at,
-    partner_kinds,
-    pool_row,
-    settlement,
-    year_inputs,
-)
+from projections.base import facts, latest_by_key, members_at, partner_kinds, pool_row, settlement
+from projections.money_lines import line_sums
 from projections.queries import Reader
+from projections.year_inputs import year_inputs
 from tests.builders import contribution, given_equipment_pool, officer, spend
 
 YEAR = "2025-26"
