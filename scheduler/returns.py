@@ -1,5 +1,7 @@
-"""Quarterly BCF returns and the annual memorandum: generate (file), read, list,
-approve, submit, settle a year, and check filed returns against the chain.
+"""Quarterly BCF returns: generate (file), approve, submit, and settle a year. The
+records, due dates and listing are in ``scheduler.records``; reading returns and the
+annual memorandum, and checking filed returns against the chain, in
+``scheduler.documents`` (both importable from here).
 
 The first return generated for a pool-quarter is the filed one (domain.md 6.7): its
 content is computed as at the ledger head of the moment, rendered in the three
@@ -24,203 +26,67 @@ Rules chosen here (also in docs/DECISIONS.md):
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
-
-from sqlalchemy import Connection, Engine, select
 
 from ledger.clock import london_today
 from ledger.domain import commands as c
-from ledger.domain.errors import (
-    AlreadyExists,
-    Forbidden,
-    NotFound,
-    RuleViolation,
-    ValidationFailed,
-)
+from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
 from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
 from ledger.handlers import Ledger, Outcome
-from ledger.refdata import default_catalogue
-from ledger.store import eventstore as es
-from ledger.store import tables as lt
-from projections import asat
-from projections.base import facts
-from projections.queries import pool_at, risk_share_at
+from projections.queries import risk_share_at
 from projections.views import PoolView
-from scheduler.content.build_memorandum import build_memorandum_content
 from scheduler.content.build_return import build_return_content
-from scheduler.content.reference import ReferenceSource
-from scheduler.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render, render_all
+from scheduler.documents import (
+    Document,
+    ReturnsCheck,
+    fetch_memorandum,
+    fetch_return,
+    get_return,
+    verify_filed_returns,
+)
+from scheduler.records import (
+    DEFAULT_DUE_DAYS,
+    QUARTERLY,
+    ReturnRecord,
+    due_date,
+    filed_record,
+    filed_records,
+    first_quarter,
+    list_returns,
+    read_at,
+    require_bcf_pool,
+    require_pool,
+)
+from scheduler.render.formats import FORMATS, render_all
 
-QUARTERLY = "bcf_quarterly"
-DEFAULT_DUE_DAYS = 30
-
-
-@dataclass(frozen=True)
-class ReturnRecord:
-    """A pool-quarter's return: filed (with its event, hashes and sign-off) or, when
-    not filed yet, a draft placeholder (``filed`` false) saying when it is due."""
-
-    pool_id: str
-    quarter: str
-    filed: bool
-    due_date: str | None = None
-    position: int | None = None  # of the return_generated event
-    event_id: str | None = None
-    as_at_position: int | None = None
-    data_as_at: str | None = None
-    chain_head: str | None = None
-    content_hash: str | None = None
-    documents: dict[str, str] = field(default_factory=dict)  # format -> sha256
-    generated_at: str | None = None
-    generated_by: str | None = None
-    quarter_closed: bool = False
-    approved: bool = False
-    approved_by: str | None = None
-    approved_at: str | None = None
-    approval_note: str | None = None
-    submitted: bool = False
-    submitted_by: str | None = None
-    submitted_at: str | None = None
-    submission_reference: str | None = None
-
-    @property
-    def status(self) -> Literal["draft", "filed", "approved", "submitted"]:
-        if not self.filed:
-            return "draft"
-        return "submitted" if self.submitted else "approved" if self.approved else "filed"
-
-
-@dataclass(frozen=True)
-class Document:
-    """A rendered return or memorandum and what it is."""
-
-    content: bytes
-    media_type: str
-    filename: str
-    filed: bool
-    as_at_position: int
-    content_hash: str | None
-
-
-# --- helpers -----------------------------------------------------------------------------
+__all__ = [
+    "DEFAULT_DUE_DAYS",
+    "QUARTERLY",
+    "Document",
+    "ReturnRecord",
+    "ReturnsCheck",
+    "approve_return",
+    "due_date",
+    "fetch_memorandum",
+    "fetch_return",
+    "filed_record",
+    "filed_records",
+    "first_quarter",
+    "generate_or_get",
+    "generate_return",
+    "get_return",
+    "list_returns",
+    "read_at",
+    "settle_year",
+    "submit_return",
+    "verify_filed_returns",
+]
 
 
 def _require_admin(actor: c.Actor, what: str) -> None:
     if actor.role != "admin":
         raise Forbidden(f"only an admin may {what}; the {actor.role} role may not")
-
-
-def _format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ValidationFailed.field("format", f"'{fmt}' is not one of: {', '.join(FORMATS)}")
-    return fmt
-
-
-@contextmanager
-def read_at(engine: Engine, position: int | None = None) -> Iterator[tuple[Connection, int]]:
-    """One read transaction and the position it answers as at (the head by default)."""
-    with engine.connect() as conn, conn.begin():
-        yield conn, asat.resolve(conn, position, "position")
-
-
-def _pool(conn: Connection, pool_id: str, at: int) -> PoolView:
-    pool = pool_at(conn, pool_id, at)
-    if pool is None:
-        raise NotFound(f"pool '{pool_id}' does not exist")
-    return pool
-
-
-def _bcf(conn: Connection, pool_id: str, at: int) -> PoolView:
-    pool = _pool(conn, pool_id, at)
-    if pool.kind != "bcf":
-        raise RuleViolation(
-            f"pool '{pool_id}' is a {pool.kind} pool; quarterly returns are for BCF pools "
-            "(see its annual memorandum statement instead)"
-        )
-    return pool
-
-
-def due_date(
-    quarter: Quarter, reference: ReferenceSource | None = None, due_days: int | None = None
-) -> date:
-    """When ``quarter``'s return is due: ``due_days`` after the quarter ends when given
-    (settings), else the year's reporting calendar, else 30 days after."""
-    if due_days is not None:
-        return quarter.end + timedelta(days=due_days)
-    ref = (reference or default_catalogue()).for_year(quarter.year.label)
-    if ref is None:
-        return quarter.end + timedelta(days=DEFAULT_DUE_DAYS)
-    return ref.due_date(quarter)
-
-
-def first_quarter(pool: PoolView) -> Quarter | None:
-    """The first quarter a pool reports: Q1 of its first plan year."""
-    if not pool.years:
-        return None
-    return parse_year(min(pool.years)).quarters[0]
-
-
-def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRecord]:
-    """The pool's filed quarterly returns as at ``at``, by quarter."""
-    out: dict[str, ReturnRecord] = {}
-    closed = {f.period for f in facts(conn, pool_id, "period_closed", at)}
-    for f in facts(conn, pool_id, "return_generated", at):
-        d = f.data
-        if d.get("kind", QUARTERLY) != QUARTERLY or d["quarter"] in out:
-            continue
-        out[d["quarter"]] = ReturnRecord(
-            pool_id=pool_id,
-            quarter=d["quarter"],
-            filed=True,
-            position=f.position,
-            event_id=f.event_id,
-            as_at_position=int(d["as_at_position"]),
-            data_as_at=d["data_as_at"],
-            chain_head=d["chain_head"],
-            content_hash=d["content_hash"],
-            documents={fmt: sha for fmt, sha in d["documents"]},
-            generated_at=f.recorded_at,
-            generated_by=f.actor,
-            quarter_closed=d["quarter"] in closed,
-        )
-    for f in facts(conn, pool_id, ("return_approved", "return_submitted"), at):
-        rec = out.get(f.data["quarter"])
-        if rec is None:
-            continue
-        if f.type == "return_approved":
-            out[rec.quarter] = _replace(
-                rec,
-                approved=True,
-                approved_by=f.data["approved_by"],
-                approved_at=f.recorded_at,
-                approval_note=f.data.get("note") or None,
-            )
-        else:
-            out[rec.quarter] = _replace(
-                rec,
-                submitted=True,
-                submitted_by=f.data["submitted_by"],
-                submitted_at=f.recorded_at,
-                submission_reference=f.data.get("reference") or None,
-            )
-    return out
-
-
-def _replace(rec: ReturnRecord, **changes: object) -> ReturnRecord:
-    return replace(rec, **changes)  # type: ignore[arg-type]
-
-
-def filed_record(engine: Engine, pool_id: str, quarter: str) -> ReturnRecord | None:
-    """The filed return of ``quarter``, if there is one."""
-    q = parse_quarter(quarter)
-    with read_at(engine) as (conn, head):
-        return filed_records(conn, pool_id, head).get(q.label)
 
 
 # --- generating (filing) ----------------------------------------------------------------
@@ -242,7 +108,7 @@ def generate_or_get(
     q = parse_quarter(quarter)
     today = today or london_today(ledger.clock)
     with read_at(ledger.engine) as (conn, at):
-        pool = _bcf(conn, pool_id, at)
+        pool = require_bcf_pool(conn, pool_id, at)
         filed = filed_records(conn, pool_id, at)
         if q.label in filed:
             return filed[q.label], False
@@ -297,89 +163,6 @@ def _check_fileable(
         )
 
 
-# --- reading -----------------------------------------------------------------------------
-
-
-def fetch_return(
-    engine: Engine,
-    pool_id: str,
-    quarter: str,
-    fmt: str,
-    position: int | None = None,
-    *,
-    reference: ReferenceSource | None = None,
-) -> Document:
-    """The filed return's bytes (``position`` None), or a draft as at ``position``
-    (the head when none is filed yet)."""
-    fmt = _format(fmt)
-    q = parse_quarter(quarter)
-    with read_at(engine, position) as (conn, at):
-        _bcf(conn, pool_id, at)
-        filename = f"{pool_id}-{q.label}.{EXTENSIONS[fmt]}"
-        if position is None:
-            rec = filed_records(conn, pool_id, at).get(q.label)
-            row = conn.execute(
-                select(lt.filed_documents.c.content).where(
-                    lt.filed_documents.c.pool_id == pool_id,
-                    lt.filed_documents.c.period == q.label,
-                    lt.filed_documents.c.format == fmt,
-                )
-            ).first()
-            if rec is not None and row is not None:
-                assert rec.as_at_position is not None
-                return Document(
-                    bytes(row.content),
-                    MEDIA_TYPES[fmt],
-                    filename,
-                    True,
-                    rec.as_at_position,
-                    rec.content_hash,
-                )
-        content = build_return_content(conn, pool_id, q.label, at, reference=reference)
-    return Document(
-        render(content, fmt),
-        MEDIA_TYPES[fmt],
-        f"{pool_id}-{q.label}-draft-at-{at}.{EXTENSIONS[fmt]}",
-        False,
-        at,
-        content.content_hash,
-    )
-
-
-def get_return(
-    engine: Engine, pool_id: str, quarter: str, fmt: str, position: int | None = None
-) -> tuple[bytes, str]:
-    """``(bytes, media type)`` of the filed return, or of a draft as at ``position``."""
-    doc = fetch_return(engine, pool_id, quarter, fmt, position)
-    return doc.content, doc.media_type
-
-
-def list_returns(
-    engine: Engine,
-    pool_id: str,
-    *,
-    today: date | None = None,
-    reference: ReferenceSource | None = None,
-    due_days: int | None = None,
-) -> list[ReturnRecord]:
-    """The pool's filed returns in quarter order; with ``today``, also each ended
-    quarter from the first plan year that is not filed yet (``filed`` false)."""
-    with read_at(engine) as (conn, head):
-        pool = _pool(conn, pool_id, head)
-        records = filed_records(conn, pool_id, head)
-    if pool.kind == "bcf" and today is not None:
-        q = first_quarter(pool)
-        while q is not None and q.end < today:
-            records.setdefault(q.label, ReturnRecord(pool_id=pool_id, quarter=q.label, filed=False))
-            q = q.next()
-    out = []
-    for label in sorted(records, key=lambda x: parse_quarter(x)):
-        rec = records[label]
-        due = due_date(parse_quarter(label), reference, due_days).isoformat()
-        out.append(_replace(rec, due_date=due))
-    return out
-
-
 # --- sign-off ------------------------------------------------------------------------------
 
 
@@ -403,34 +186,7 @@ def submit_return(
     return rec
 
 
-# --- the annual memorandum and the year's settlement ----------------------------------------
-
-
-def fetch_memorandum(
-    engine: Engine, pool_id: str, year: str, fmt: str, position: int | None = None
-) -> Document:
-    fmt = _format(fmt)
-    fy = parse_year(year)
-    with read_at(engine, position) as (conn, at):
-        _pool(conn, pool_id, at)
-        content = build_memorandum_content(conn, pool_id, fy.label, at)
-    return Document(
-        render(content, fmt),
-        MEDIA_TYPES[fmt],
-        f"{pool_id}-memorandum-{fy.label}-at-{at}.{EXTENSIONS[fmt]}",
-        False,
-        at,
-        content.content_hash,
-    )
-
-
-def annual_memorandum(
-    engine: Engine, pool_id: str, year: str, fmt: str, position: int | None = None
-) -> tuple[bytes, str]:
-    """The annual memorandum statement of a pool-year as at ``position`` (the head by
-    default): ``(bytes, media type)``."""
-    doc = fetch_memorandum(engine, pool_id, year, fmt, position)
-    return doc.content, doc.media_type
+# --- the year's settlement -----------------------------------------------------------------
 
 
 def settle_year(ledger: Ledger, pool_id: str, year: str, actor: c.Actor) -> Outcome:
@@ -439,7 +195,7 @@ def settle_year(ledger: Ledger, pool_id: str, year: str, actor: c.Actor) -> Outc
     _require_admin(actor, "settle a year's risk share")
     fy: FinancialYear = parse_year(year)
     with read_at(ledger.engine) as (conn, at):
-        _pool(conn, pool_id, at)
+        require_pool(conn, pool_id, at)
         rs = risk_share_at(conn, pool_id, fy.label, at)
     if rs.settled:
         raise AlreadyExists(f"{fy.label} is already settled for pool '{pool_id}'")
@@ -458,62 +214,3 @@ def settle_year(ledger: Ledger, pool_id: str, year: str, actor: c.Actor) -> Outc
         ),
         actor,
     )
-
-
-# --- checking filed returns against the chain ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReturnsCheck:
-    ok: bool
-    documents_checked: int
-    problems: tuple[str, ...]
-
-
-def verify_filed_returns(engine: Engine) -> ReturnsCheck:
-    """Check every filed document against the ledger: its bytes still hash to what
-    its ``return_generated`` event recorded, that event is still in the chain, and the
-    chain still has the head the return recorded at its as-at position. Events removed
-    from the end (even with the head row rewritten) leave filed documents that name
-    positions and hashes the chain no longer has."""
-    problems: list[str] = []
-    checked = 0
-    d = lt.filed_documents.c
-    with engine.connect() as conn:
-        head = es.read_head(conn)
-        rows = conn.execute(
-            select(d.pool_id, d.period, d.format, d.position, d.sha256, d.content).order_by(
-                d.position, d.format
-            )
-        ).all()
-        events = {
-            e.position: e for e in es.get_by_positions(conn, sorted({r.position for r in rows}))
-        }
-        for r in rows:
-            checked += 1
-            where = f"the {r.format} of the {r.period} return of pool '{r.pool_id}'"
-            data = bytes(r.content)
-            if hashlib.sha256(data).hexdigest() != r.sha256:
-                problems.append(f"{where} no longer matches its recorded SHA-256")
-            if r.format == "json":
-                cover = json.loads(data)["cover"]
-                at, chain_head = int(cover["as_at_position"]), str(cover["chain_head"])
-                if es.hash_at(conn, at) != chain_head:
-                    problems.append(
-                        f"{where} recorded chain head {chain_head[:12]}… at position {at}, "
-                        "which the chain no longer has"
-                    )
-            if r.position > head.position:
-                problems.append(
-                    f"{where} was filed at position {r.position}, beyond the ledger head "
-                    f"({head.position}): events were removed from the end"
-                )
-                continue
-            e = events.get(r.position)
-            if e is None or e.type != "return_generated":
-                problems.append(f"{where} names position {r.position}, which is not its event")
-                continue
-            recorded = dict(json.loads(e.payload)["documents"])
-            if recorded.get(r.format) != r.sha256:
-                problems.append(f"{where} is not the document its event recorded")
-    return ReturnsCheck(not problems, checked, tuple(problems))

@@ -1,5 +1,6 @@
-"""The event store: append under the head lock, read by stream, position or instant,
-and verify the hash chain.
+"""The event store's append: envelopes, pending events, building the chained rows, and
+the append under the head lock (stored events and the reads: ``ledger.store.reads``;
+chain verification: ``ledger.store.verify``; both importable from here).
 
 Appends run inside a write transaction that holds the single ``ledger_head`` row
 (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so positions
@@ -13,40 +14,67 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from ledger.domain import events as ev
 from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
 from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
-from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
-from ledger.store.serialization import (
-    ZERO_HASH,
-    chain_hash,
-    chain_hash_of,
-    decode_event,
-    encode_payload,
-    payload_is_canonical,
+from ledger.store.reads import (
+    COLUMNS,
+    EPOCH,
+    Head,
+    StoredEvent,
+    get_by_positions,
+    get_event,
+    hash_at,
+    is_reversed,
+    iter_events,
+    position_at,
+    read_head,
+    read_range,
+    read_stream,
+    recorded_at_of,
+    row_to_stored,
 )
+from ledger.store.serialization import chain_hash_of, encode_payload
 from ledger.store.sql import driver_sql, is_sqlite_conn, one_round_trip, run_sql
+from ledger.store.verify import VerifyResult, verify
 
-EPOCH = "1970-01-01T00:00:00.000000Z"
-
-
-@dataclass(frozen=True)
-class Head:
-    position: int
-    hash: str
-    recorded_at: str
-    # pool -> (state row version, stream version), or None for no such pool: read under
-    # the lock for the pools asked for
-    pools: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
+__all__ = [
+    "COLUMNS",
+    "EPOCH",
+    "Envelope",
+    "Head",
+    "PendingEvent",
+    "StoredEvent",
+    "VerifyResult",
+    "build_rows",
+    "get_by_positions",
+    "get_event",
+    "hash_at",
+    "index_columns",
+    "insert_rows",
+    "is_reversed",
+    "iter_events",
+    "lock_head",
+    "new_event_id",
+    "pipelined",
+    "pool_versions",
+    "position_at",
+    "read_head",
+    "read_range",
+    "read_stream",
+    "recorded_at_of",
+    "row_to_stored",
+    "verify",
+    "write_transaction",
+]
 
 
 @dataclass(frozen=True)
@@ -61,51 +89,8 @@ class Envelope:
     request_meta: dict[str, Any] | None = None
 
 
-class StoredEvent(NamedTuple):
-    """A stored event: its columns, in the table's order (a tuple, cheap to build)."""
-
-    position: int
-    event_id: str
-    stream_id: str
-    stream_version: int
-    type: str
-    schema_version: int
-    payload: str
-    effective_date: date | None
-    recorded_at: str
-    actor: str
-    actor_role: str
-    actor_partner_id: str | None
-    token_id: str | None
-    request_id: str | None
-    request_meta: str | None
-    pool_id: str | None
-    partner_id: str | None
-    counterparty_id: str | None
-    scheme_id: str | None
-    funding_stream: str | None
-    year: str | None
-    period: str | None
-    reverses_event_id: str | None
-    hash: str
-
-    @property
-    def event(self) -> ev.Event:
-        return decode_event(self.type, self.schema_version, self.payload)
-
-    def as_row(self) -> dict[str, Any]:
-        return self._asdict()
-
-
-COLUMNS = tuple(c.name for c in t.events.columns)
-assert StoredEvent._fields == COLUMNS, "StoredEvent must list the events table's columns"
 _EFFECTIVE = COLUMNS.index("effective_date")
 _make_stored = StoredEvent._make
-
-
-def row_to_stored(row: Any) -> StoredEvent:
-    m = row._mapping
-    return StoredEvent._make(m[c] for c in COLUMNS)
 
 
 def index_columns(event: ev.Event) -> dict[str, Any]:
@@ -200,11 +185,6 @@ def _refusal(e: Exception) -> Exception:
     if "stream" in msg:
         return ConcurrencyError("the stream changed while this request was decided; retry it")
     return AlreadyExists("that fact is already recorded (a unique key refused it)")
-
-
-def read_head(conn: Connection) -> Head:
-    row = conn.execute(select(t.ledger_head).where(t.ledger_head.c.id == 1)).one()
-    return Head(int(row.position), row.hash, row.recorded_at)
 
 
 @contextmanager
@@ -309,184 +289,3 @@ def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
         ),
         (last.position, last.hash, last.recorded_at),
     )
-
-
-# --- reads -------------------------------------------------------------------------
-
-
-def read_range(
-    conn: Connection,
-    after: int = 0,
-    limit: int | None = None,
-    *,
-    pool_id: str | None = None,
-    upto: int | None = None,
-) -> list[StoredEvent]:
-    q = select(t.events).where(t.events.c.position > after).order_by(t.events.c.position)
-    if pool_id is not None:
-        q = q.where(t.events.c.pool_id == pool_id)
-    if upto is not None:
-        q = q.where(t.events.c.position <= upto)
-    if limit is not None:
-        q = q.limit(limit)
-    return [row_to_stored(r) for r in conn.execute(q)]
-
-
-def iter_events(
-    engine: Engine, after: int = 0, upto: int | None = None, batch: int = 5000
-) -> Iterator[StoredEvent]:
-    """Stream events in position order in bounded batches (memory stays flat)."""
-    last = after
-    while True:
-        with engine.connect() as conn:
-            rows = read_range(conn, last, batch, upto=upto)
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].position
-
-
-def read_stream(conn: Connection, stream_id: str) -> list[StoredEvent]:
-    q = (
-        select(t.events)
-        .where(t.events.c.stream_id == stream_id)
-        .order_by(t.events.c.stream_version)
-    )
-    return [row_to_stored(r) for r in conn.execute(q)]
-
-
-def get_event(conn: Connection, event_id: str) -> StoredEvent | None:
-    row = conn.execute(select(t.events).where(t.events.c.event_id == event_id)).first()
-    return row_to_stored(row) if row else None
-
-
-def get_by_positions(conn: Connection, positions: Sequence[int]) -> list[StoredEvent]:
-    q = (
-        select(t.events)
-        .where(t.events.c.position.in_(list(positions)))
-        .order_by(t.events.c.position)
-    )
-    return [row_to_stored(r) for r in conn.execute(q)]
-
-
-def is_reversed(conn: Connection, event_id: str, upto: int | None = None) -> bool:
-    q = select(t.events.c.position).where(t.events.c.reverses_event_id == event_id)
-    if upto is not None:
-        q = q.where(t.events.c.position <= upto)
-    return conn.execute(q).first() is not None
-
-
-def position_at(conn: Connection, instant: str) -> int:
-    """The last position recorded at or before ``instant`` (0 if none)."""
-    v = conn.execute(
-        select(func.max(t.events.c.position)).where(t.events.c.recorded_at <= instant)
-    ).scalar()
-    return int(v or 0)
-
-
-def recorded_at_of(conn: Connection, position: int) -> str | None:
-    return conn.execute(
-        select(t.events.c.recorded_at).where(t.events.c.position == position)
-    ).scalar()
-
-
-def hash_at(conn: Connection, position: int) -> str:
-    if position == 0:
-        return ZERO_HASH
-    v = conn.execute(select(t.events.c.hash).where(t.events.c.position == position)).scalar()
-    return str(v) if v else ZERO_HASH
-
-
-# --- verification --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    events_checked: int
-    head_hash: str
-    head_position: int
-    first_bad_position: int | None = None
-    problem: str | None = None
-
-
-def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
-    """Recompute the chain from position 1 and name the first bad event.
-
-    Checks: positions gap-free from 1; each payload in canonical form; each stored
-    hash equals SHA-256(previous || canonical row); the head row matches the last
-    event; and every filed return's recorded chain head is still in the chain (so
-    removing events from the end is detected)."""
-    prev, expected, checked = ZERO_HASH, 1, 0
-    heads: list[tuple[int, str, int]] = []  # (as_at_position, chain_head, return's position)
-    for e in iter_events(engine, batch=batch):
-        row = e.as_row()
-        if e.position != expected:
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                expected,
-                f"position {expected} is missing (found {e.position})",
-            )
-        if not payload_is_canonical(e.payload):
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                e.position,
-                f"event at position {e.position} has a payload that is not as stored",
-            )
-        if chain_hash(prev, row) != e.hash:
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                e.position,
-                f"event at position {e.position} does not match its hash",
-            )
-        if e.type == ev.ReturnGenerated.type:
-            data = json.loads(e.payload)
-            heads.append((int(data["as_at_position"]), str(data["chain_head"]), e.position))
-        prev, expected, checked = e.hash, expected + 1, checked + 1
-    with engine.connect() as conn:
-        head = read_head(conn)
-        if head.position != checked or head.hash != prev:
-            return _bad(
-                checked,
-                prev,
-                checked,
-                checked + 1 if head.position > checked else checked,
-                f"the ledger head says position {head.position} but the chain ends at {checked}",
-            )
-        # the stored bytes of each filed return name their event: if the events were cut
-        # from the end (and the head row rewritten), the documents still point past it
-        beyond = conn.execute(
-            select(func.min(t.filed_documents.c.position)).where(
-                t.filed_documents.c.position > checked
-            )
-        ).scalar()
-        if beyond is not None:
-            return _bad(
-                checked,
-                prev,
-                checked,
-                int(beyond),
-                f"a filed return's documents name position {beyond}, beyond the chain's end "
-                f"at {checked}: events were removed from the end",
-            )
-        for as_at, chain_head, pos in heads:
-            if hash_at(conn, as_at) != chain_head:
-                return _bad(
-                    checked,
-                    prev,
-                    checked,
-                    as_at,
-                    f"the return filed at position {pos} recorded chain head "
-                    f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
-                )
-    return VerifyResult(True, checked, prev, checked)
-
-
-def _bad(checked: int, prev: str, head_pos: int, pos: int, why: str) -> VerifyResult:
-    return VerifyResult(False, checked, prev, head_pos, pos, why)
