@@ -26,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import Unauthorized
+from api.problems import Unauthorized
 from api.schemas.events import WriteResult, write_result
 from api.schemas.fields import Slug
 from ledger.domain import commands as c

@@ -1,4 +1,4 @@
-"""Every error the API answers, as RFC 9457 ``application/problem+json``, in one place.
+"""Every error the API answers, as RFC 9457 ``application/problem+json``, and its handler.
 
     the ledger's tree (``ledger.domain.errors``)   status from the class: 422, 404, 403, 409
     HttpProblem                                    the HTTP edge's own refusals
@@ -15,151 +15,40 @@
 Every problem carries ``type``, ``title``, ``status``, ``detail``, ``instance`` (the
 path), ``request_id`` and, for validation, ``errors: [{field, message, line?}]``.
 Pydantic's own internals (its error urls, input echoes, contexts) never reach a client.
+
+The tree and the problem body: :mod:`api.problems`; pydantic's errors as named fields:
+:mod:`api.field_errors`. Here: the handlers that answer each error, and the checks on a
+body's size and type.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.field_errors import dedupe, field_errors, summarise
+from api.problems import (
+    PROBLEM_JSON,
+    HttpProblem,
+    MalformedBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    problem_body,
+    problem_response,
+    request_id_of,
+)
 from ledger.domain.errors import FieldError, LedgerError
 
 log = logging.getLogger("pooled.api")
-
-PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "urn:pooled:problem:"
-
-
-class HttpProblem(Exception):
-    """A refusal made at the HTTP edge (not a rule of the ledger)."""
-
-    status = 400
-    title = "Bad request"
-    code = "bad-request"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        errors: Sequence[FieldError] = (),
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = tuple(errors)
-        self.headers = dict(headers or {})
-
-
-class Unauthorized(HttpProblem):
-    status = 401
-    title = "Unauthorized"
-    code = "unauthorized"
-
-    def __init__(self, detail: str, *, error: str = "invalid_token") -> None:
-        super().__init__(
-            detail,
-            errors=(FieldError("Authorization", detail),),
-            headers={"WWW-Authenticate": f'Bearer realm="pooled", error="{error}"'},
-        )
-
-
-class MalformedBody(HttpProblem):
-    status = 400
-    title = "Malformed request body"
-    code = "malformed-body"
-
-
-class PayloadTooLarge(HttpProblem):
-    status = 413
-    title = "Request body too large"
-    code = "payload-too-large"
-
-
-class UnsupportedMediaType(HttpProblem):
-    status = 415
-    title = "Unsupported media type"
-    code = "unsupported-media-type"
-
-
-# --- the response -------------------------------------------------------------------
-
-
-def problem_body(
-    *,
-    status: int,
-    title: str,
-    code: str,
-    detail: str,
-    instance: str | None = None,
-    request_id: str | None = None,
-    errors: Iterable[FieldError] = (),
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if request_id:
-        body["request_id"] = request_id
-    errs = [_field_json(e) for e in errors]
-    if errs:
-        body["errors"] = errs
-    return body
-
-
-def _field_json(e: FieldError) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "field": e.field or ("row" if e.line is not None else "body"),
-        "message": e.message,
-    }
-    if e.line is not None:
-        out["line"] = e.line
-    return out
-
-
-def problem_response(
-    request: Request | None,
-    *,
-    status: int,
-    title: str,
-    code: str,
-    detail: str,
-    errors: Iterable[FieldError] = (),
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    rid = request_id_of(request.scope) if request is not None else None
-    body = problem_body(
-        status=status,
-        title=title,
-        code=code,
-        detail=detail,
-        instance=request.url.path if request is not None else None,
-        request_id=rid,
-        errors=errors,
-    )
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
-    )
-
-
-def request_id_of(scope: Scope) -> str | None:
-    state = scope.get("state")
-    if isinstance(state, dict):
-        rid = state.get("request_id")
-        return rid if isinstance(rid, str) else None
-    return None
 
 
 # --- handlers -----------------------------------------------------------------------
@@ -204,7 +93,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             detail=f"the request body is not valid JSON ({why})",
             errors=(FieldError("body", f"is not valid JSON: {why}"),),
         )
-    fields = _dedupe(field_errors(raw))
+    fields = dedupe(field_errors(raw))
     return problem_response(
         request,
         status=422,
@@ -274,110 +163,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_http)
     app.add_exception_handler(Exception, _unexpected)
-
-
-# --- pydantic's errors to named fields ------------------------------------------------
-
-_LOCATIONS = {"body", "query", "path", "header", "cookie"}
-
-
-def field_path(loc: Sequence[Any]) -> str:
-    """``("body", "from", "partner_id")`` -> ``from.partner_id``;
-    ``("body", "members", 0)`` -> ``members[0]``; header names as sent."""
-    parts = list(loc)
-    where = None
-    if parts and parts[0] in _LOCATIONS:
-        where = parts.pop(0)
-    out = ""
-    for p in parts:
-        if p == "[key]":
-            continue
-        if isinstance(p, int):
-            out += f"[{p}]"
-        elif isinstance(p, str) and ("[" in p or "(" in p):
-            continue  # a validator's own name inside a union: not a field
-        else:
-            out += ("." if out else "") + str(p)
-    if where == "header":
-        return "-".join(w.capitalize() for w in out.replace("_", "-").split("-"))
-    return out or (where or "body")
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    typ = str(err.get("type", ""))
-    ctx = err.get("ctx") or {}
-    if typ.startswith("pooled_"):
-        return str(err.get("msg", "is not valid"))
-    simple = {
-        "missing": "is required",
-        "extra_forbidden": "is not a field of this request",
-        "string_type": "must be a string",
-        "bool_type": "must be true or false",
-        "bool_parsing": "must be true or false",
-        "int_type": "must be a whole number",
-        "int_parsing": "must be a whole number",
-        "int_from_float": "must be a whole number",
-        "dict_type": "must be a JSON object",
-        "model_type": "must be a JSON object",
-        "model_attributes_type": "must be a JSON object",
-        "list_type": "must be a list",
-        "tuple_type": "must be a list",
-        "none_required": "must be null",
-        "string_unicode": "must be text",
-    }
-    if typ in simple:
-        return simple[typ]
-    if typ == "literal_error":
-        return f"must be one of {ctx.get('expected', 'the listed values')}"
-    if typ == "enum":
-        return f"must be one of {ctx.get('expected', 'the listed values')}"
-    if typ == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
-    if typ == "string_too_short":
-        n = ctx.get("min_length")
-        return "must not be empty" if n in (None, 1) else f"must be at least {n} characters"
-    if typ in ("too_long",):
-        return f"must have at most {ctx.get('max_length')} items"
-    if typ in ("too_short",):
-        return f"must have at least {ctx.get('min_length')} items"
-    if typ == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
-    if typ == "greater_than":
-        return f"must be more than {ctx.get('gt')}"
-    if typ == "less_than_equal":
-        return f"must be at most {ctx.get('le')}"
-    if typ == "less_than":
-        return f"must be less than {ctx.get('lt')}"
-    if typ == "string_pattern_mismatch":
-        return "is not in the expected form"
-    if typ in ("value_error", "assertion_error"):
-        msg = str(err.get("msg", ""))
-        for prefix in ("Value error, ", "Assertion failed, "):
-            msg = msg.removeprefix(prefix)
-        return msg or "is not valid"
-    return "is not valid"
-
-
-def field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
-    return [FieldError(field_path(e.get("loc", ())), _message(e)) for e in raw]
-
-
-def _dedupe(errs: Sequence[FieldError]) -> list[FieldError]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for e in errs:
-        if (e.field, e.message) not in seen:
-            seen.add((e.field, e.message))
-            out.append(e)
-    return out
-
-
-def summarise(errs: Sequence[FieldError]) -> str:
-    if not errs:
-        return "the request is not valid"
-    parts = [f"{e.field}: {e.message}" for e in errs[:3]]
-    more = f" (and {len(errs) - 3} more)" if len(errs) > 3 else ""
-    return "; ".join(parts) + more
 
 
 # --- the body's size and type ---------------------------------------------------------

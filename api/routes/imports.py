@@ -28,7 +28,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 
 from api.deps import WriterDep
-from api.errors import MalformedBody, UnsupportedMediaType, field_errors
+from api.field_errors import field_errors
+from api.problems import MalformedBody, UnsupportedMediaType
 from api.routes import new_router
 from api.schemas.events import ImportResult, event_public
 from api.schemas.fields import Slug
