@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from scheduler.content.memorandum_document import MemorandumContent
-from scheduler.render.table import COVER_DEFAULTS, SHARE_FORMAT, Cell, Number, Sheet, money, table
+from scheduler.render.table import (
+    COVER_DEFAULTS,
+    SHARE_FORMAT,
+    Cell,
+    Number,
+    Sheet,
+    money,
+    pool_figure_rows,
+    table,
+)
 
 
 def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
@@ -27,18 +36,7 @@ def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
         ("Content Hash (SHA-256)", v.content_hash),
         ("Q4 Closed", v.q4_closed),
         ("Risk Share Settled", v.settled),
-        ("Opening Balance (£)", money(p.opening_balance)),
-        ("Planned Contributions (£)", money(p.planned)),
-        ("Income Received (£)", money(p.income)),
-        ("Expenditure (£)", money(p.spend)),
-        ("Transfers In (£)", money(p.transfers_in)),
-        ("Transfers Out (£)", money(p.transfers_out)),
-        ("Pool Balance (£)", money(p.balance)),
-        ("Outturn (£)", money(p.outturn)),
-        ("Outturn Basis", p.outturn_basis),
-        ("Variance (£)", money(p.variance)),
-        ("Risk Share Direction", rs.direction),
-        ("Risk Share Method", rs.method),
+        *pool_figure_rows(p, rs),
         ("Carried Forward (£)", money(rs.carried_forward)),
     ]
 

@@ -16,6 +16,7 @@ from scheduler.render.table import (
     Rag,
     Sheet,
     money,
+    pool_figure_rows,
     table,
 )
 
@@ -54,18 +55,7 @@ def _cover_rows(c: ReturnContent) -> list[tuple[Cell, ...]]:
         ("Reference Data Hash (SHA-256)", v.reference_data_hash or ""),
         ("Previous Return", v.previous_return_quarter or ""),
         ("Previous Return As-At Position", v.previous_return_position),
-        ("Opening Balance (£)", money(p.opening_balance)),
-        ("Planned Contributions (£)", money(p.planned)),
-        ("Income Received (£)", money(p.income)),
-        ("Expenditure (£)", money(p.spend)),
-        ("Transfers In (£)", money(p.transfers_in)),
-        ("Transfers Out (£)", money(p.transfers_out)),
-        ("Pool Balance (£)", money(p.balance)),
-        ("Outturn (£)", money(p.outturn)),
-        ("Outturn Basis", p.outturn_basis),
-        ("Variance (£)", money(p.variance)),
-        ("Risk Share Direction", rs.direction),
-        ("Risk Share Method", rs.method),
+        *pool_figure_rows(p, rs),
         ("Risk Share Settled", rs.settled),
     ]
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ledger.domain.money import format_pence
+from scheduler.content.shared import PoolFigures, RiskShareSummary
 
 SHARE_FORMAT = "0.00%"
 
@@ -94,3 +95,22 @@ def money(value: int) -> Money:
 
 
 COVER_DEFAULTS = ("Item", "Value")
+
+
+def pool_figure_rows(p: PoolFigures, rs: RiskShareSummary) -> list[tuple[str, Cell]]:
+    """The pool's figures as cover rows, in the order the return and the memorandum
+    both show them."""
+    return [
+        ("Opening Balance (£)", money(p.opening_balance)),
+        ("Planned Contributions (£)", money(p.planned)),
+        ("Income Received (£)", money(p.income)),
+        ("Expenditure (£)", money(p.spend)),
+        ("Transfers In (£)", money(p.transfers_in)),
+        ("Transfers Out (£)", money(p.transfers_out)),
+        ("Pool Balance (£)", money(p.balance)),
+        ("Outturn (£)", money(p.outturn)),
+        ("Outturn Basis", p.outturn_basis),
+        ("Variance (£)", money(p.variance)),
+        ("Risk Share Direction", rs.direction),
+        ("Risk Share Method", rs.method),
+    ]
