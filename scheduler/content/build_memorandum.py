@@ -9,7 +9,6 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
-from ledger.domain.money import format_fraction
 from ledger.domain.periods import parse_year
 from ledger.store import eventstore as es
 from projections.balances import year_position
@@ -29,7 +28,7 @@ from scheduler.content.memorandum_document import (
     SchemeOutturnLine,
     TransferLine,
 )
-from scheduler.content.pool import pool_as_at, pool_figures, risk_share_summary
+from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
 
 
 def build_memorandum_content(
@@ -114,20 +113,7 @@ def build_memorandum_content(
         pool=pool_figures(bal.pool),
         risk_share=risk_share_summary(rs),
         partners=tuple(
-            PartnerRiskLine(
-                partner_id=p.partner_id,
-                name=names.get(p.partner_id, p.partner_id),
-                share=format_fraction(p.share, 10),
-                status=status,
-                planned=p.planned,
-                received=p.received,
-                transfers_in=p.transfers_in,
-                transfers_out=p.transfers_out,
-                risk_share=p.risk_share,
-                net_obligation=p.net_obligation,
-                outstanding=p.outstanding,
-            )
-            for p in bal.partners
+            PartnerRiskLine(**partner_figures(p, names), status=status) for p in bal.partners
         ),
     )
     return sealed(content)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from ledger.domain.errors import RuleViolation
-from ledger.domain.money import format_fraction
 from ledger.domain.periods import parse_quarter
 from ledger.store import eventstore as es
 from projections.base import plan_fact
@@ -21,7 +20,7 @@ from projections.queries import (
 from scheduler.content.adjustments import baseline_of, prior_period_adjustments
 from scheduler.content.canonical import sealed
 from scheduler.content.lines import income_lines, joint_splits, scheme_line
-from scheduler.content.pool import pool_as_at, pool_figures, risk_share_summary
+from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
 from scheduler.content.reference import ReferenceSource, reference_at, return_layout
 from scheduler.content.return_document import Cover, MetricLine, PartnerLine, ReturnContent
 from scheduler.content.totals import by_commissioner, by_scheme_type, totals
@@ -111,21 +110,7 @@ def build_return_content(
         totals=totals(income, schemes),
         by_scheme_type=by_scheme_type(schemes, ref),
         by_commissioner=by_commissioner(schemes, joint, names),
-        partners=tuple(
-            PartnerLine(
-                partner_id=p.partner_id,
-                name=names.get(p.partner_id, p.partner_id),
-                share=format_fraction(p.share, 10),
-                planned=p.planned,
-                received=p.received,
-                transfers_in=p.transfers_in,
-                transfers_out=p.transfers_out,
-                risk_share=p.risk_share,
-                net_obligation=p.net_obligation,
-                outstanding=p.outstanding,
-            )
-            for p in bal.partners
-        ),
+        partners=tuple(PartnerLine(**partner_figures(p, names)) for p in bal.partners),
         pool=pool_figures(bal.pool),
         risk_share=risk_share_summary(rs),
         metrics=tuple(

@@ -1,15 +1,17 @@
 """The pool-level parts both documents read alike: the pool as at a position (or
-``NotFound``), its figures and the risk-share summary."""
+``NotFound``), its figures, each partner's figures and the risk-share summary."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ledger.domain.errors import NotFound
+from ledger.domain.money import format_fraction
 from projections.queries import pool_at
-from projections.views import PoolView, RiskShareView
+from projections.views import PartnerBalance, PoolPosition, PoolView, RiskShareView
 from scheduler.content.shared import PoolFigures, RiskShareSummary
 
 
@@ -20,7 +22,7 @@ def pool_as_at(conn: Connection, pool_id: str, at: int) -> PoolView:
     return pool
 
 
-def pool_figures(p: Any) -> PoolFigures:
+def pool_figures(p: PoolPosition) -> PoolFigures:
     return PoolFigures(
         outturn_basis=p.outturn_basis,
         opening_balance=p.opening_balance,
@@ -44,3 +46,20 @@ def risk_share_summary(rs: RiskShareView) -> RiskShareSummary:
         variance=rs.variance,
         carried_forward=rs.carried_forward,
     )
+
+
+def partner_figures(p: PartnerBalance, names: Mapping[str, str]) -> dict[str, Any]:
+    """A partner's line of either document, as keyword arguments: its name, its share
+    of the planned contributions (10 decimals) and its balances."""
+    return {
+        "partner_id": p.partner_id,
+        "name": names.get(p.partner_id, p.partner_id),
+        "share": format_fraction(p.share, 10),
+        "planned": p.planned,
+        "received": p.received,
+        "transfers_in": p.transfers_in,
+        "transfers_out": p.transfers_out,
+        "risk_share": p.risk_share,
+        "net_obligation": p.net_obligation,
+        "outstanding": p.outstanding,
+    }
