@@ -34,8 +34,7 @@ from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFail
 from ledger.handlers import Idempotency, Ledger, Outcome
 from ledger.settings import Settings
 from ledger.store import tokens
-from ledger.store.engine import is_sqlite
-from ledger.store.sql import one_round_trip, run_sql
+from ledger.store.sql import one_round_trip, run_sql, without_transaction
 from projections import queries
 from projections.queries import Reader
 
@@ -134,10 +133,8 @@ class ReadTx:
         if self.conn is None:
             conn = self.engine.connect()
             try:
-                if is_sqlite(self.engine):
+                if not without_transaction(conn):
                     conn.begin()
-                else:
-                    conn.execution_options(isolation_level="AUTOCOMMIT")
             except BaseException:
                 conn.close()
                 raise

@@ -24,19 +24,19 @@ from ledger.store.sql import driver_sql
 AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
 
 
-class _Owner(Protocol):
+class Owner(Protocol):
     """What a batch uses of the ``Ledger`` that runs it (``ledger.handlers``)."""
 
     clock: Clock
     reference: ReferenceSource
     hooks: list[AppendHook]
-    _partners: dict[str, PartnerInfo]
+    partner_cache: dict[str, PartnerInfo]
 
-    def _load(
+    def load_pool_state(
         self, conn: Connection, pool_id: str, locked: es.Head | None
     ) -> tuple[PoolState, int] | None: ...
 
-    def _recorded_reference(self, conn: Connection) -> frozenset[str]: ...
+    def recorded_reference_ids(self, conn: Connection) -> frozenset[str]: ...
 
 
 class _Partners(Mapping[str, PartnerInfo]):
@@ -70,7 +70,7 @@ class _Partners(Mapping[str, PartnerInfo]):
 class Batch:
     """Commands decided one after another against evolving state, appended together."""
 
-    def __init__(self, ledger: _Owner, conn: Connection, head: es.Head, actor: c.Actor) -> None:
+    def __init__(self, ledger: Owner, conn: Connection, head: es.Head, actor: c.Actor) -> None:
         self.ledger, self.conn, self.head, self.actor = ledger, conn, head, actor
         self.pending: list[es.PendingEvent] = []
         self.pools: dict[str, PoolState | None] = {}
@@ -81,12 +81,13 @@ class Batch:
         self.recorded_reference: frozenset[str] | None = None
         self.reversed_here: set[str] = set()
         self.cache_updates: dict[str, PoolState] = {}
-        self.written: dict[str, int] = {}  # each pool's state row version (see Ledger._load)
-        self.partners = _Partners(conn, ledger._partners, self.new_partners)
+        # each pool's state row version (see Ledger.load_pool_state)
+        self.written: dict[str, int] = {}
+        self.partners = _Partners(conn, ledger.partner_cache, self.new_partners)
 
     def _pool(self, pool_id: str) -> PoolState | None:
         if pool_id not in self.pools:
-            loaded = self.ledger._load(self.conn, pool_id, self.head)
+            loaded = self.ledger.load_pool_state(self.conn, pool_id, self.head)
             state = None
             if loaded is not None:
                 state, self.written[pool_id] = loaded
@@ -130,7 +131,7 @@ class Batch:
                     "where the settlement figures were read; settle again"
                 )
         if isinstance(command, c.AgreePlan) and self.recorded_reference is None:
-            self.recorded_reference = self.ledger._recorded_reference(self.conn)
+            self.recorded_reference = self.ledger.recorded_reference_ids(self.conn)
         ctx = Context(
             actor=actor or self.actor,
             today=self.today,
@@ -247,7 +248,7 @@ class Batch:
                 )
                 self.written[pid] = state.version
             elif same_but_version(state, before):
-                pass  # only the version moved: the events hold it (see Ledger._load)
+                pass  # only the version moved: the events hold it (see Ledger.load_pool_state)
             else:
                 self.conn.execute(
                     update(t.ws_pools)

@@ -76,7 +76,7 @@ class Ledger:
         self._on_commit: list[Callable[[int, int], None]] = [
             f for f in (getattr(o, "committed", None) for o in owners) if callable(f)
         ]
-        self._partners: dict[str, PartnerInfo] = {}
+        self.partner_cache: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
         self._written: dict[str, int] = {}  # the state row's version each cached state is
         # The head position at which every cached pool state is known current: while the
@@ -228,7 +228,7 @@ class Ledger:
             self._pools.clear()
             self._written.clear()
             self._cache_head = -1
-        self._partners.clear()
+        self.partner_cache.clear()
         self._reference_hashes.clear()
 
     # -- idempotency -------------------------------------------------------------------
@@ -262,7 +262,7 @@ class Ledger:
 
     def load_pool(self, conn: Connection, pool_id: str) -> PoolState | None:
         """A pool's write-side state as the current transaction sees it."""
-        loaded = self._load(conn, pool_id, None)
+        loaded = self.load_pool_state(conn, pool_id, None)
         return loaded[0] if loaded else None
 
     def _prefetch(self, commands: Iterable[c.Command]) -> list[str]:
@@ -272,7 +272,7 @@ class Ledger:
             return []
         return sorted({p for p in (getattr(x, "pool_id", None) for x in commands) if p})
 
-    def _load(
+    def load_pool_state(
         self, conn: Connection, pool_id: str, locked: es.Head | None
     ) -> tuple[PoolState, int] | None:
         """(state, the version its state row was written at). ``locked``: the head the
@@ -328,7 +328,7 @@ class Ledger:
             for committed in self._on_commit:
                 committed(h0, h1)
 
-    def _recorded_reference(self, conn: Connection) -> frozenset[str]:
+    def recorded_reference_ids(self, conn: Connection) -> frozenset[str]:
         rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()
         self._reference_hashes = set(rows)
         return frozenset(self._reference_hashes)

@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 from ledger.domain.calc.riskshare import SchemeVariance, allocate_risk_share
 from ledger.domain.periods import FinancialYear, parse_year
 from ledger.domain.plan import Plan, Scheme
-from projections.base import Fact, facts, latest_by_key, partner_kinds
+from projections.base import Fact, facts, latest_by_key
 from projections.money_lines import LineSum
 from projections.views import (
     Balances,
@@ -110,19 +110,9 @@ def year_position(
     fy = parse_year(year)
     year = fy.label
     got = year_inputs(conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at, members)
-    host, yf, sums, members, kinds = (
-        got.pool.host_partner_id,
-        got.facts,
-        got.sums,
-        got.members,
-        got.kinds,
-    )
+    yf, sums = got.facts, got.sums
     pf = yf.plan
     plan = Plan.model_validate(pf.data["plan"]) if pf else None
-    planned = plan.planned_by_partner() if plan else {}
-    missing = (set(members) | set(planned) | {host}) - kinds.keys()
-    if missing:  # not a member (the rules allow none), or no such partner
-        kinds = {**kinds, **partner_kinds(conn, sorted(missing))}
 
     recorded = sum(s.amount for s in sums if s.kind == "opening")
     previous = yf.previous_settled
@@ -163,9 +153,9 @@ def year_position(
     planned_total = plan.planned_total if plan else 0
     return YearPosition(
         plan=plan,
-        members=members,
-        kinds=kinds,
-        host=host,
+        members=got.members,
+        kinds=got.kinds,
+        host=got.pool.host_partner_id,
         sums=sums,
         opening=opening,
         spend=spend,

@@ -274,18 +274,6 @@ def members_at(conn: Connection, pool_id: str, at: int) -> list[str]:
     return list(conn.execute(members_statement(), {"pool_id": pool_id, "at": at}).scalars())
 
 
-@cache
-def _partner_kinds_statement() -> Select[Any]:
-    p = t.rm_partners.c
-    return select(p.partner_id, p.kind).where(p.partner_id.in_(bindparam("ids", expanding=True)))
-
-
-def partner_kinds(conn: Connection, ids: list[str]) -> dict[str, str]:
-    return {
-        r.partner_id: r.kind for r in conn.execute(_partner_kinds_statement(), {"ids": list(ids)})
-    }
-
-
 def settlement(conn: Connection, pool_id: str, year: str, at: int) -> Fact | None:
     found = facts(conn, pool_id, "risk_share_settled", at, year=year)
     return found[-1] if found else None

@@ -47,6 +47,17 @@ def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     return cur
 
 
+def without_transaction(conn: Connection) -> bool:
+    """Put a fresh connection in autocommit on PostgreSQL, for reads that need no shared
+    snapshot (a single statement, or statements that each read as at a position): no
+    BEGIN and ROLLBACK round trips. SQLite's deferred transaction costs no round trip,
+    so it is kept there; returns whether the connection is in autocommit."""
+    if is_sqlite_conn(conn):
+        return False
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    return True
+
+
 @contextmanager
 def one_round_trip(conn: Connection) -> Iterator[None]:
     """Statements sent together: a psycopg pipeline on PostgreSQL (nothing waits for a
@@ -62,20 +73,19 @@ def one_round_trip(conn: Connection) -> Iterator[None]:
 
 Query = tuple[Executable, Mapping[str, Any]]
 
-# (id of the statement, dialect name) -> (the statement, its SQL, its literal parameters);
-# the statement is kept so that its id is not reused
-_COMPILED: dict[tuple[int, str], tuple[Executable, str, dict[str, Any]]] = {}
+# (statement, dialect name) -> (its SQL, its literal parameters); the statements are
+# built once and kept (a statement hashes by identity)
+_COMPILED: dict[tuple[Executable, str], tuple[str, dict[str, Any]]] = {}
 _ROW_TYPES: dict[tuple[str, ...], Any] = {}
 
 
 def _compiled(conn: Connection, stmt: Executable) -> tuple[str, dict[str, Any]]:
-    key = (id(stmt), conn.dialect.name)
+    key = (stmt, conn.dialect.name)
     found = _COMPILED.get(key)
-    if found is None or found[0] is not stmt:
+    if found is None:
         compiled = stmt.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
-        found = (stmt, str(compiled), dict(compiled.params))
-        _COMPILED[key] = found
-    return found[1], found[2]
+        found = _COMPILED[key] = (str(compiled), dict(compiled.params))
+    return found
 
 
 def _row_type(names: tuple[str, ...]) -> Any:

@@ -23,7 +23,7 @@ from ledger.clock import Clock, format_instant
 from ledger.domain.commands import Actor, Role
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.store import tables as t
-from ledger.store.sql import run_sql
+from ledger.store.sql import run_sql, without_transaction
 
 ROLES: tuple[Role, ...] = get_args(Role)
 SECRET_PREFIX = "pooled_"
@@ -170,9 +170,7 @@ def revoke_token(engine: Engine, token_id: str, clock: Clock) -> TokenRecord:
 def authenticate(engine: Engine, secret: str) -> TokenRecord | None:
     """The live token whose secret this is, or None (unknown, malformed or revoked)."""
     with engine.connect() as conn:
-        if engine.dialect.name != "sqlite":
-            # one SELECT needs no transaction: no BEGIN and ROLLBACK round trips
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+        without_transaction(conn)  # one SELECT needs none
         return authenticate_in(conn, secret)
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from ledger.domain import commands as c
 from ledger.domain.errors import NotFound
 from ledger.handlers import Ledger
-from projections.base import facts, latest_by_key, members_at, partner_kinds, pool_row, settlement
+from projections.base import facts, latest_by_key, members_at, pool_row, settlement
 from projections.money_lines import line_sums
 from projections.queries import Reader
 from projections.year_inputs import year_inputs
-from tests.builders import contribution, given_equipment_pool, officer, spend
+from tests.builders import contribution, given_equipment_pool, officer, register_partners, spend
 
 YEAR = "2025-26"
 
@@ -25,6 +25,7 @@ def _given_a_year_with_money_and_forecasts(ledger: Ledger) -> int:
     """The equipment pool with contributions, spend and a forecast; returns the
     position before the later postings."""
     given_equipment_pool(ledger)
+    register_partners(ledger, ["trust"])
     ledger.execute(contribution("eq", "ncc", "1000.00", date(2025, 5, 1)), officer("ncc"))
     ledger.execute(spend("eq", "equipment", "250.25", date(2025, 6, 1)), officer("ncc"))
     before = Reader(ledger.engine).position()
@@ -50,7 +51,8 @@ def test_inputs_read_together_equal_each_statement_read_alone(
         assert got.pool == pool_row(conn, "eq", at)
         assert got.sums == line_sums(conn, "eq", YEAR, at)
         assert got.members == members_at(conn, "eq", at) == ["city", "icb-a", "ncc"]
-        assert got.kinds == partner_kinds(conn, ["city", "icb-a", "ncc"])
+        # the kinds of the pool's partners only (the trust is registered, not a member)
+        assert got.kinds == {"ncc": "local_authority", "city": "local_authority", "icb-a": "icb"}
         plans = facts(conn, "eq", "plan_agreed", at, year=YEAR)
         assert got.facts.plan == plans[-1]
         assert got.facts.settled is None and settlement(conn, "eq", YEAR, at) is None
@@ -61,7 +63,7 @@ def test_inputs_read_together_equal_each_statement_read_alone(
     assert len(got.facts.forecasts) == (0 if when == "earlier" else 1)
 
 
-def test_inputs_given_the_members_read_no_members(ledger: Ledger, engine: Engine) -> None:
+def test_inputs_keep_the_members_the_caller_read(ledger: Ledger, engine: Engine) -> None:
     given_equipment_pool(ledger)
     at = Reader(engine).position()
     with engine.connect() as conn:
