@@ -61,17 +61,12 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def build_ledger(settings: Settings) -> Ledger:
-    """The write side with its engine, clock, reference data and append hooks (the
-    projector keeps the read models in the append transaction, when installed)."""
+    """The write side with its engine, clock, reference data and append hook (the
+    projector keeps the read models in the append transaction)."""
     from ledger.refdata import default_catalogue
+    from projections.projector import Projector
 
-    hooks: list[AppendHook] = []
-    try:
-        from projections.projector import Projector
-    except ImportError:  # the read side is optional for the write path
-        pass
-    else:
-        hooks.append(Projector().apply)
+    hooks: list[AppendHook] = [Projector().apply]
     return Ledger(engine_for(settings), SystemClock(), default_catalogue(), hooks=hooks)
 
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from ledger.clock import FixedClock
+from ledger.handlers import Ledger
 from ledger.store.engine import make_engine, normalise_url
 from ledger.store.migrate import upgrade
 
@@ -131,20 +132,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def ledger(engine: Engine, clock: FixedClock) -> Ledger:
-    """The write side over a fresh database, with the read models kept in step when
-    the projections package provides its projector."""
-    from ledger.handlers import Ledger
+    """The write side over a fresh database, with the read models kept in step by the
+    projector."""
     from ledger.refdata import default_catalogue
+    from projections.projector import Projector
 
-    hooks = []
-    try:
-        from projections.projector import Projector
-    except ImportError:  # pragma: no cover - before the read side exists
-        pass
-    else:
-        hooks.append(Projector().apply)
-    return Ledger(engine, clock, default_catalogue(), hooks=hooks)
-
-
-if True:  # for the annotation above without importing at collection time
-    from ledger.handlers import Ledger
+    return Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
