@@ -31,10 +31,13 @@ class Actor(Frozen):
 
 
 class Command(Frozen):
-    pass
+    """Something an actor asks the ledger to do; ``decide`` checks it against the rules
+    and, if it is allowed, turns it into events."""
 
 
 class RegisterPartner(Command):
+    """Register a partner organisation (admin)."""
+
     partner_id: str
     name: str
     kind: PartnerKind
@@ -43,6 +46,8 @@ class RegisterPartner(Command):
 
 
 class EstablishPool(Command):
+    """Set up a pooled fund with its host and members (admin)."""
+
     pool_id: str
     name: str
     kind: PoolKind
@@ -52,17 +57,23 @@ class EstablishPool(Command):
 
 
 class JoinPool(Command):
+    """Add a partner to a pool's members (admin)."""
+
     pool_id: str
     partner_id: str
 
 
 class AgreePlan(Command):
+    """Record a pool's agreed plan for a year, replacing any earlier one as a whole (admin)."""
+
     pool_id: str
     year: str
     plan: Plan
 
 
 class RecordOpeningBalance(Command):
+    """Record the balance the pool brought in from before the ledger (admin; first plan year)."""
+
     pool_id: str
     year: str
     amount: int
@@ -70,6 +81,8 @@ class RecordOpeningBalance(Command):
 
 
 class PostContribution(Command):
+    """Post money a partner paid into the pool (its own partner's officer, or the host's)."""
+
     pool_id: str
     partner_id: str
     funding_stream: str
@@ -81,6 +94,8 @@ class PostContribution(Command):
 
 
 class RefundContribution(Command):
+    """Pay money back from the pool to a partner (the host's officer)."""
+
     pool_id: str
     partner_id: str
     funding_stream: str
@@ -93,6 +108,8 @@ class RefundContribution(Command):
 
 
 class RecordExpenditure(Command):
+    """Record spend from the pool against a scheme (the host's finance officer)."""
+
     pool_id: str
     scheme_id: str
     amount: int
@@ -102,6 +119,8 @@ class RecordExpenditure(Command):
 
 
 class CreditExpenditure(Command):
+    """Record a credit note or refund received against a scheme's spend (the host's officer)."""
+
     pool_id: str
     scheme_id: str
     amount: int
@@ -112,6 +131,8 @@ class CreditExpenditure(Command):
 
 
 class PostTransfer(Command):
+    """Move money between partners, or between a partner and the pool."""
+
     pool_id: str
     from_party: Party
     to_party: Party
@@ -123,6 +144,8 @@ class PostTransfer(Command):
 
 
 class RecordForecast(Command):
+    """Record the forecast outturn for a year, for the pool or one scheme (the host)."""
+
     pool_id: str
     year: str
     amount: int
@@ -131,6 +154,8 @@ class RecordForecast(Command):
 
 
 class RecordRiskRewardResult(Command):
+    """Record a risk/reward scheme's costs and savings per partner for a period (the host)."""
+
     pool_id: str
     scheme_id: str
     period: str
@@ -140,6 +165,8 @@ class RecordRiskRewardResult(Command):
 
 
 class RecordPopulation(Command):
+    """Record a unit's population in a cohort, in force from a date (the host's officer)."""
+
     pool_id: str
     unit_id: str
     cohort: str
@@ -149,6 +176,8 @@ class RecordPopulation(Command):
 
 
 class AssessOutcome(Command):
+    """Record whether a commissioned service's outcome was met in a period (the host)."""
+
     pool_id: str
     service_id: str
     outcome_id: str
@@ -159,6 +188,8 @@ class AssessOutcome(Command):
 
 
 class RecordMetric(Command):
+    """Record a metric's target and actual for a period (the host's finance officer)."""
+
     pool_id: str
     metric_id: str
     period: str
@@ -168,12 +199,17 @@ class RecordMetric(Command):
 
 
 class ReverseEvent(Command):
+    """Undo a mistaken fact: it stops counting from now on, with a reason (the officer whose
+    partner posted it, or an admin)."""
+
     event_id: str
     reason: str
     prior_period_adjustment: bool = False
 
 
 class ClosePeriod(Command):
+    """Close the next quarter of a pool once it has ended (admin)."""
+
     pool_id: str
     quarter: str
     automatic: bool = False
@@ -194,6 +230,8 @@ class SettleRiskShare(Command):
 
 
 class GenerateReturn(Command):
+    """File a return (admin or scheduler): the first for a pool and quarter is kept for ever."""
+
     pool_id: str
     quarter: str
     kind: Literal["bcf_quarterly", "s75_memorandum"] = "bcf_quarterly"
@@ -206,12 +244,16 @@ class GenerateReturn(Command):
 
 
 class ApproveReturn(Command):
+    """Sign off a filed return (admin)."""
+
     pool_id: str
     quarter: str
     note: str = ""
 
 
 class SubmitReturn(Command):
+    """Record that a filed return was sent (admin)."""
+
     pool_id: str
     quarter: str
     reference: str = ""

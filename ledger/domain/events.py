@@ -58,6 +58,8 @@ class Party(Frozen):
 
 
 class PartnerRegistered(Event):
+    """A partner organisation (council, ICB, NHS trust, provider) was registered with the ledger."""
+
     type: ClassVar[str] = "partner_registered"
     partner_id: str
     name: str
@@ -67,6 +69,9 @@ class PartnerRegistered(Event):
 
 
 class PoolEstablished(Event):
+    """A pooled fund was set up: its host (the lead commissioner who keeps the books), its
+    first members and, for a BCF pool, its Health and Wellbeing Board area."""
+
     type: ClassVar[str] = "pool_established"
     pool_id: str
     name: str
@@ -77,12 +82,18 @@ class PoolEstablished(Event):
 
 
 class PartnerJoined(Event):
+    """A partner joined an existing pool as a member."""
+
     type: ClassVar[str] = "partner_joined"
     pool_id: str
     partner_id: str
 
 
 class PlanAgreed(Event):
+    """The partners agreed a pool's plan for a financial year: planned contributions,
+    schemes, risk-share rules and the alliance parts, all in one fact. A later plan for
+    the same year replaces it as a whole; reversing it restores the one before."""
+
     type: ClassVar[str] = "plan_agreed"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -92,6 +103,10 @@ class PlanAgreed(Event):
 
 
 class ReferenceDataRecorded(Event):
+    """The ledger first used a version of a year's reference lists (funding streams,
+    scheme types, metrics, calendar); its content and hash are kept so later changes to
+    the shipped files never change a past answer."""
+
     type: ClassVar[str] = "reference_data_recorded"
     year: str
     content_hash: str
@@ -102,6 +117,9 @@ class ReferenceDataRecorded(Event):
 
 
 class OpeningBalanceRecorded(Event):
+    """The balance a pool brought in from before the ledger (its first plan year only;
+    may be negative)."""
+
     type: ClassVar[str] = "opening_balance_recorded"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -122,12 +140,18 @@ class _Posting(Event):
 
 
 class ContributionPosted(_Posting):
+    """Money received into the pool from a partner, for a financial year and funding
+    stream."""
+
     type: ClassVar[str] = "contribution_posted"
     partner_id: str
     funding_stream: str
 
 
 class ContributionRefunded(_Posting):
+    """Money paid back from the pool to a partner, with its own date (a real movement,
+    not a correction), optionally naming the contribution it refunds."""
+
     type: ClassVar[str] = "contribution_refunded"
     partner_id: str
     funding_stream: str
@@ -135,12 +159,16 @@ class ContributionRefunded(_Posting):
 
 
 class ExpenditureRecorded(_Posting):
+    """Money spent from the pool against a scheme (an invoice or payment)."""
+
     type: ClassVar[str] = "expenditure_recorded"
     scheme_id: str
     funding_stream: str  # the scheme's, as planned when recorded
 
 
 class ExpenditureCredited(_Posting):
+    """A credit note or refund received against a scheme's spend, with its own date."""
+
     type: ClassVar[str] = "expenditure_credited"
     scheme_id: str
     funding_stream: str
@@ -148,6 +176,9 @@ class ExpenditureCredited(_Posting):
 
 
 class TransferPosted(_Posting):
+    """Money moved between two partners, or between a partner and the pool (s.256,
+    s.75 or other purpose), recorded in the pool it belongs to."""
+
     type: ClassVar[str] = "transfer_posted"
     from_party: Party
     to_party: Party
@@ -155,6 +186,9 @@ class TransferPosted(_Posting):
 
 
 class ForecastRecorded(Event):
+    """The pool manager's forecast outturn for the year, for the whole pool or one
+    scheme, as of a date."""
+
     type: ClassVar[str] = "forecast_recorded"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -168,6 +202,9 @@ class ForecastRecorded(Event):
 
 
 class RiskRewardResultRecorded(Event):
+    """An alliance risk/reward scheme's extra costs and savings for each partner in a
+    period, from which the gain or loss share is worked out."""
+
     type: ClassVar[str] = "risk_reward_result_recorded"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -180,6 +217,9 @@ class RiskRewardResultRecorded(Event):
 
 
 class PopulationRecorded(Event):
+    """A provider's or locality's population in one age cohort, in force from a date
+    (the basis of capitated budgets)."""
+
     type: ClassVar[str] = "population_recorded"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -191,6 +231,9 @@ class PopulationRecorded(Event):
 
 
 class OutcomeAssessed(Event):
+    """Whether an agreed outcome of a commissioned service was met in a period (a met
+    outcome releases its withheld part of the price)."""
+
     type: ClassVar[str] = "outcome_assessed"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -204,6 +247,8 @@ class OutcomeAssessed(Event):
 
 
 class MetricRecorded(Event):
+    """A performance metric's target and actual for a period."""
+
     type: ClassVar[str] = "metric_recorded"
     reversible: ClassVar[bool] = True
     pool_id: str
@@ -219,6 +264,9 @@ class MetricRecorded(Event):
 
 
 class EventReversed(Event):
+    """A correction: the named fact no longer counts from this point on (as-at answers
+    before it still show it). Post the right fact again afterwards."""
+
     type: ClassVar[str] = "event_reversed"
     reversed_event_id: str
     reversed_type: str
@@ -230,6 +278,9 @@ class EventReversed(Event):
 
 
 class PeriodClosed(Event):
+    """A quarter was closed for a pool: later postings dated in it must be marked as
+    prior-period adjustments."""
+
     type: ClassVar[str] = "period_closed"
     pool_id: str
     quarter: str
@@ -237,6 +288,9 @@ class PeriodClosed(Event):
 
 
 class RiskShareSettled(Event):
+    """After Q4 closed, each partner's final share of the year's overspend or underspend
+    was fixed."""
+
     type: ClassVar[str] = "risk_share_settled"
     pool_id: str
     year: str
@@ -248,6 +302,10 @@ class RiskShareSettled(Event):
 
 
 class ReturnGenerated(Event):
+    """A return (the quarterly BCF return or the annual Section 75 memorandum) was
+    filed: its content hash, the position it was built as at, the chain head then, and
+    the hash of each document's bytes."""
+
     type: ClassVar[str] = "return_generated"
     pool_id: str
     quarter: str  # a quarter label, or a year label for the annual memorandum
@@ -260,6 +318,8 @@ class ReturnGenerated(Event):
 
 
 class ReturnApproved(Event):
+    """A filed return was signed off."""
+
     type: ClassVar[str] = "return_approved"
     pool_id: str
     quarter: str
@@ -268,6 +328,8 @@ class ReturnApproved(Event):
 
 
 class ReturnSubmitted(Event):
+    """A filed return was sent (for a BCF return, to NHS England)."""
+
     type: ClassVar[str] = "return_submitted"
     pool_id: str
     quarter: str
