@@ -224,12 +224,23 @@ def test_hand_checked_ices_figures(loaded: Loaded) -> None:
     # the year's outturn is an overspend; the tiered rule gives the first £100,000 to
     # the host and caps NHS Bassetlaw at £4,000, the rest of its share falling to the host
     spend = loaded.net(ICES, "2025-26", "expenditure_recorded", "expenditure_credited")
+    assert spend == pounds("5593194.41")
     variance = spend - plan.planned_total - pounds("48210.37")
-    assert variance > pounds("100000")
+    assert variance == pounds("184861.04")
+    # by hand: ncc bears the first £100,000.00; the other £84,861.04 splits 35/15/34/11/5:
+    # ncc 29,701.364, city 12,729.156, notts-county 28,852.7536, nottm-city 9,334.7144,
+    # bassetlaw 4,243.052 capped at £4,000.00 (its £243.052 falls to the host), so exactly
+    # ncc 129,944.416 and city 12,729.156 (remainders .6: a penny each), county 28,852.7536
+    # and nottm-city 9,334.7144 (rounded down): they sum to £184,861.04
     result = _risk_share(loaded, ICES, "2025-26", plan, variance)
-    assert result.direction == "overspend" and sum(result.allocations.values()) == variance
-    assert result.allocations["bassetlaw-ccg"] == pounds("4000.00")
-    assert result.allocations["ncc"] > pounds("100000")
+    assert result.direction == "overspend"
+    assert result.allocations == {
+        "ncc": pounds("129944.42"),
+        "nottm-city": pounds("12729.16"),
+        "nhs-notts-county": pounds("28852.75"),
+        "nhs-nottm-city": pounds("9334.71"),
+        "bassetlaw-ccg": pounds("4000.00"),
+    }
 
 
 def test_hand_checked_bcf_figures(loaded: Loaded) -> None:
