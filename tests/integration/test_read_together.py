@@ -57,10 +57,23 @@ def test_inputs_read_together_equal_each_statement_read_alone(
         assert got.facts.plan == plans[-1]
         assert got.facts.settled is None and settlement(conn, "eq", YEAR, at) is None
         assert got.facts.forecasts == latest_by_key(conn, "eq", "forecast_recorded", at, year=YEAR)
-    # and the figures differ as they should between the two positions
-    income = sum(s.amount for s in got.sums if s.kind == "contribution")
-    assert income == (1000_00 if when == "earlier" else 1000_00 + 400_10)
-    assert len(got.facts.forecasts) == (0 if when == "earlier" else 1)
+    # and, independently of any statement, the values are the ones posted by hand:
+    # ncc's £1,000.00 (Q1) and £250.25 of equipment spend (Q1); then city's £400.10 (Q2)
+    by_line = sorted(
+        (s.kind, s.partner_id, s.scheme_id, s.quarter, s.amount) for s in got.sums if s.amount
+    )
+    expected = [
+        ("contribution", "ncc", None, "2025-26-Q1", 1000_00),
+        ("expenditure", None, "equipment", "2025-26-Q1", 250_25),
+    ]
+    if when == "head":
+        expected.append(("contribution", "city", None, "2025-26-Q2", 400_10))
+    assert by_line == sorted(expected)
+    assert got.pool.host_partner_id == "ncc"
+    assert got.facts.plan is not None and got.facts.settled is None
+    assert [f.data["amount"] for f in got.facts.forecasts] == (
+        [] if when == "earlier" else [99_000_00]
+    )
 
 
 def test_inputs_keep_the_members_the_caller_read(ledger: Ledger, engine: Engine) -> None:
