@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -178,6 +178,14 @@ def poster(
             acked.append((r.json()["event_id"], amount))
 
 
+def wait_until(done: Callable[[], bool], *, seconds: float, what: str) -> None:
+    """Poll ``done`` until it holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, f"not seen within {seconds}s: {what}"
+        time.sleep(0.02)
+
+
 def run_posters(
     targets: list[tuple[str, str]], *, max_posts: int, seconds: float, stop: threading.Event
 ) -> tuple[list[threading.Thread], list[tuple[str, Decimal]]]:
@@ -224,7 +232,7 @@ def test_acknowledged_writes_survive_a_sigkill(
                 stop=stop,
             )
             try:
-                time.sleep(3.0)
+                wait_until(lambda: len(acked) >= 50, seconds=8.0, what="50 posts acknowledged")
                 assert all(th.is_alive() for th in threads), "the load ended before the kill"
                 server.kill()  # SIGKILL, mid-load
             finally:

@@ -415,12 +415,7 @@ def test_a_board_member_signs_in_changes_the_date_drills_down_and_downloads(
     for f in downloads.glob("*"):
         f.unlink()
     row.find_element(By.PARTIAL_LINK_TEXT, "JSON").click()
-    deadline = time.monotonic() + 30
-    while not [f for f in downloads.glob("*.json")]:
-        assert time.monotonic() < deadline, "the return did not download"
-        time.sleep(0.2)
-    (got,) = downloads.glob("*.json")
-    time.sleep(0.5)  # let the browser finish writing
+    got = _downloaded(downloads, ".json")
     content = json.loads(got.read_text(encoding="utf-8"))
     text = json.dumps(content)
     assert server.return_quarter in text and "mid-notts-bcf" in text
@@ -509,3 +504,20 @@ def test_the_demo_was_recorded_day_by_day(server: Server) -> None:
     # the loader's clock followed the story: the ledger knew less on 30 September 2025
     early = server.reader.position("2025-09-30")
     assert 0 < early < server.reader.position()
+
+
+def _downloaded(downloads: Path, suffix: str) -> Path:
+    """The one file the browser downloaded, once it is whole: Chromium writes to a
+    ``.crdownload`` file and renames it when done, so poll for the final name with no
+    partial file beside it and a size that has stopped changing."""
+    deadline = time.monotonic() + 30
+    last = -1
+    while True:
+        done = list(downloads.glob(f"*{suffix}"))
+        if len(done) == 1 and not list(downloads.glob("*.crdownload")):
+            size = done[0].stat().st_size
+            if size and size == last:
+                return done[0]
+            last = size
+        assert time.monotonic() < deadline, "the download did not finish"
+        time.sleep(0.1)
