@@ -4,10 +4,12 @@ mended by ``pooled ledger rebuild-state`` or by migration 0003."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -141,33 +143,29 @@ OPS = st.one_of(
 )
 
 
-def _commands(op: tuple[object, ...], pool: str, accepted: list[str]) -> list[c.Command]:
+def _commands(op: tuple[Any, ...], pool: str, accepted: list[str]) -> list[c.Command]:
     kind = op[0]
     if kind == "contribution":
         _, partner, amount, day = op
-        return [contribution(pool, str(partner), f"{int(amount) / 100:.2f}", day)]  # type: ignore[arg-type, call-overload]
+        return [contribution(pool, partner, f"{amount / 100:.2f}", day)]
     if kind == "spend":
         _, amount, day = op
-        return [spend(pool, "equipment", f"{int(amount) / 100:.2f}", day)]  # type: ignore[arg-type, call-overload]
+        return [spend(pool, "equipment", f"{amount / 100:.2f}", day)]
     if kind == "opening":
-        return [c.RecordOpeningBalance(pool_id=pool, year="2025-26", amount=op[1], note="b/f")]  # type: ignore[arg-type]
+        return [c.RecordOpeningBalance(pool_id=pool, year="2025-26", amount=op[1], note="b/f")]
     if kind == "plan":
         return [c.AgreePlan(pool_id=pool, year="2025-26", plan=equipment_plan())]
     if kind == "close":
         return [c.ClosePeriod(pool_id=pool, quarter=q) for q in ("2025-26-Q1", "2025-26-Q2")]
     if kind == "forecast":
-        return [
-            c.RecordForecast(pool_id=pool, year="2025-26", amount=op[1], as_of_date=date(2025, 9, 30))  # type: ignore[arg-type]
-        ]
+        on = date(2025, 9, 30)
+        return [c.RecordForecast(pool_id=pool, year="2025-26", amount=op[1], as_of_date=on)]
     if kind == "reverse":
         if not accepted:
             return []
-        return [c.ReverseEvent(event_id=accepted[int(op[1]) % len(accepted)], reason="mistake")]  # type: ignore[call-overload]
+        return [c.ReverseEvent(event_id=accepted[op[1] % len(accepted)], reason="mistake")]
     _, amounts, day = op
-    return [
-        contribution(pool, "city", f"{a / 100:.2f}", day)  # type: ignore[arg-type]
-        for a in amounts  # type: ignore[attr-defined]
-    ]
+    return [contribution(pool, "city", f"{a / 100:.2f}", day) for a in amounts]
 
 
 def _as_whom(cmd: c.Command) -> c.Actor:
@@ -180,12 +178,10 @@ def _as_whom(cmd: c.Command) -> c.Actor:
 
 @given(st.lists(OPS, min_size=1, max_size=14))
 def test_after_any_accepted_commands_every_snapshot_equals_a_replay(
-    ledger: Ledger, ops: list[tuple[object, ...]]
+    ledger: Ledger, ops: list[tuple[Any, ...]]
 ) -> None:
-    try:
-        register_partners(ledger)
-    except AlreadyExists:
-        pass  # the database is shared by the examples: each takes a pool of its own
+    with contextlib.suppress(AlreadyExists):  # the examples share the database
+        register_partners(ledger)  # and each takes a pool of its own
     pool = f"p{uuid.uuid4().hex[:10]}"
     ledger.execute(
         c.EstablishPool(
