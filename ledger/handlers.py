@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ledger.batch import AppendHook, Batch
 from ledger.clock import Clock, format_instant
@@ -341,16 +342,19 @@ class Ledger:
     def _remember(
         self, conn: Connection, idem: Idempotency, stored: Sequence[es.StoredEvent]
     ) -> None:
-        conn.execute(
-            insert(t.idempotency_keys).values(
-                scope=idem.scope,
-                request_hash=idem.request_hash,
-                request=idem.request_json,
-                positions=json.dumps([e.position for e in stored]),
-                status=201,
-                created_at=format_instant(self.clock.now()),
+        try:
+            conn.execute(
+                insert(t.idempotency_keys).values(
+                    scope=idem.scope,
+                    request_hash=idem.request_hash,
+                    request=idem.request_json,
+                    positions=json.dumps([e.position for e in stored]),
+                    status=201,
+                    created_at=format_instant(self.clock.now()),
+                )
             )
-        )
+        except IntegrityError as e:
+            es.raise_refusal(e)
 
     # -- state -------------------------------------------------------------------------
 

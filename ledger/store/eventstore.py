@@ -17,13 +17,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import events as ev
-from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
 from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
+from ledger.store.constraints import refusal
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import (
     COLUMNS,
@@ -69,6 +70,7 @@ __all__ = [
     "pipelined",
     "pool_versions",
     "position_at",
+    "raise_refusal",
     "read_head",
     "read_range",
     "read_stream",
@@ -214,17 +216,17 @@ def pipelined(conn: Connection) -> Iterator[None]:
     try:
         with one_round_trip(conn):
             yield
-    except conn.dialect.loaded_dbapi.IntegrityError as e:
-        raise _refusal(e) from e
+    except (conn.dialect.loaded_dbapi.IntegrityError, IntegrityError) as e:
+        raise_refusal(e)
 
 
-def _refusal(e: Exception) -> Exception:
-    msg = str(e).lower()
-    if "reverses_event_id" in msg:
-        return AlreadyReversed("that event is already reversed")
-    if "stream" in msg:
-        return ConcurrencyError("the stream changed while this request was decided; retry it")
-    return AlreadyExists("that fact is already recorded (a unique key refused it)")
+def raise_refusal(e: Exception) -> NoReturn:
+    """Raise what a unique key's refusal means, by the constraint's name
+    (``ledger.store.constraints``); a key that is none of the ledger's is re-raised."""
+    mapped = refusal(e)
+    if mapped is None:
+        raise e
+    raise mapped from e
 
 
 @contextmanager
@@ -311,7 +313,7 @@ def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
         else:
             cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
     except conn.dialect.loaded_dbapi.IntegrityError as e:
-        raise _refusal(e) from e
+        raise_refusal(e)
     last = rows[-1]
     cur.execute(
         driver_sql(
