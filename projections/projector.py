@@ -80,8 +80,10 @@ class Projector:
     called by the ledger after each commit (see ``Ledger``'s hooks).
 
     Between appends it remembers each line group's number and running total, as they
-    stood after the last position it projected. An append that starts right after
-    that position (nobody else wrote since) uses them instead of asking the database;
+    stood after the last position it projected, keyed on that position and its chain
+    hash. An append that starts right after that head (nobody else wrote since: its
+    first event chains onto the remembered hash) uses them instead of asking the
+    database; ``forget`` drops them (the ledger calls it after a rebuild or a restore);
     any other append asks, and what it read becomes what is remembered. What an append
     projected is remembered only once the ledger says it committed."""
 
