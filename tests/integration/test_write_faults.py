@@ -161,6 +161,20 @@ def test_one_request_failing_after_commit_is_answered_with_its_event(
     assert len(out.events) == 1 and posted(engine) == 1
 
 
+def test_a_batch_failing_after_commit_is_answered_with_its_events(
+    engine: Engine, clock: FixedClock
+) -> None:
+    ledger, fault = faulty_ledger(engine, clock, "after")
+    given_equipment_pool(ledger)
+    fault.armed = True
+    out = ledger.execute_many(
+        [contribution("eq", "city", f"{d}.00", date(2025, 5, d)) for d in (1, 2)],
+        officer("city"),
+    )
+    assert fault.fired
+    assert len(out.events) == 2 and posted(engine) == 2
+
+
 # --- caches and a restored database -------------------------------------------------------
 
 TABLES = [
