@@ -271,3 +271,20 @@ def test_a_rebuild_of_the_read_models_makes_the_live_projector_forget_its_totals
     # then the live process's next append does not carry the wrong total on
     live.execute(contribution("eq", "city", "4.00", date(2025, 5, 3)), officer("city"))
     assert compare_with_rebuild(engine) == []
+
+
+def test_a_process_alone_keeps_its_caches_warm_across_its_appends(
+    engine: Engine, clock: FixedClock
+) -> None:
+    # the keys are not so strict that nothing is ever reused: alone, a process's pool
+    # cache and its projector's totals stand at the head after each of its appends
+    projector = Projector()
+    ledger = Ledger(engine, clock, default_catalogue(), hooks=[projector.apply])
+    given_equipment_pool(ledger)
+    for day in (1, 2):
+        ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, day)), officer("city"))
+        with engine.connect() as conn:
+            head = es.read_head(conn)
+        assert ledger._cache_key == (head.position, head.hash, head.generation)
+        assert (projector._position, projector._hash) == (head.position, head.hash)
+        assert projector._groups  # the totals it wrote, remembered
