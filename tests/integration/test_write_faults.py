@@ -6,11 +6,13 @@ position, or read models rebuilt under them."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.store import eventstore as es
 from ledger.store import tables as lt
+from ledger.store.engine import make_engine
 from ledger.store.sql import run_sql
 from projections import tables as pt
 from projections.projector import Projector
@@ -288,3 +291,32 @@ def test_a_process_alone_keeps_its_caches_warm_across_its_appends(
         assert ledger._cache_key == (head.position, head.hash, head.generation)
         assert (projector._position, projector._hash) == (head.position, head.hash)
         assert projector._groups  # the totals it wrote, remembered
+
+
+def test_when_the_database_cannot_say_whether_a_group_landed_nothing_is_retried(
+    tmp_path: Path, sqlite_template: Path, clock: FixedClock
+) -> None:
+    # given a SQLite ledger whose file goes away right after a group's COMMIT, and the
+    # failure is seen only then (so the events' fate must be asked, and cannot be)
+    path = tmp_path / "pooled.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        ledger, fault = faulty_ledger(engine, clock, "after")
+        given_equipment_pool(ledger)
+
+        def lose_the_file(h0: int, h1: int) -> None:
+            engine.dispose()
+            path.rename(path.with_suffix(".away"))
+            raise RuntimeError("the database went away after COMMIT")
+
+        fault.armed = True
+        ledger._on_commit[-1] = lose_the_file
+        reqs = together(ledger, *TWO)
+        # then each request is answered with the failure and none was run again
+        assert [type(r.error) for r in reqs] == [RuntimeError, RuntimeError]
+        engine.dispose()
+        path.with_suffix(".away").replace(path)
+        assert posted(engine) == 2  # kept once: a retry with its Idempotency-Key replays
+    finally:
+        engine.dispose()
