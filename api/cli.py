@@ -5,6 +5,7 @@
     pooled token list | token revoke TOKEN_ID
     pooled demo load                        load the demo partnership into an empty ledger
     pooled verify                           recompute the hash chain (exit 1 if broken)
+    pooled ledger check | ledger rebuild-state   state vs a replay (exit 1 if it drifted)
     pooled events [--pool P] [--after N] [--limit N]
     pooled serve [--demo] [--host H] [--port N] [--no-scheduler]
 
@@ -47,6 +48,8 @@ demo_app = typer.Typer(help="The demo partnership (Nottinghamshire examples).")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token", no_args_is_help=True)
 app.add_typer(demo_app, name="demo", no_args_is_help=True)
+ledger_app = typer.Typer(help="The write-side state, checked against the events.")
+app.add_typer(ledger_app, name="ledger", no_args_is_help=True)
 app.add_typer(projections_cli.app, name="projections")
 app.add_typer(scheduler_cli.app)  # `returns ...` and `scheduler ...`
 
@@ -227,6 +230,41 @@ def verify() -> None:
     typer.echo(f"BROKEN: {result.problem}", err=True)
     typer.echo(f"first bad position: {result.first_bad_position}", err=True)
     raise typer.Exit(1)
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """Replay every stream and compare it with its stored state; exit 1 naming each
+    stream's first difference."""
+    from ledger.snapshots import check
+
+    settings = Settings()
+    with _engine(settings) as engine:
+        result = check(engine)
+    if result.ok:
+        typer.echo(
+            f"OK: {result.streams_checked} streams replayed from {result.events_replayed} "
+            "events equal their stored state"
+        )
+        return
+    for problem in result.problems:
+        typer.echo(f"DRIFT: {problem}", err=True)
+    typer.echo("run `pooled ledger rebuild-state` to rewrite the state from the events", err=True)
+    raise typer.Exit(1)
+
+
+@ledger_app.command("rebuild-state")
+def ledger_rebuild_state() -> None:
+    """Rewrite the stored write-side state from the events (appends wait for it)."""
+    from ledger.snapshots import rebuild_state
+
+    settings = Settings()
+    with _engine(settings) as engine:
+        r = rebuild_state(engine)
+    typer.echo(
+        f"Rebuilt the state of {r.pools} pools, {r.partners} partners and {r.reference} "
+        f"reference data sets from {r.events_replayed} events."
+    )
 
 
 @app.command()

@@ -149,7 +149,10 @@ class Batch:
                 self.documents.append((command.pool_id, command.quarter, fmt, data))
 
     def _stage(self, event: ev.Event, pool_id: str | None, envelope: es.Envelope | None) -> None:
+        """Give the event its id, then evolve the state with it: the one evolve path, so
+        the state saved is the state a replay of the stream gives (``ledger.snapshots``)."""
         reverses = None
+        event_id = es.new_event_id()
         if isinstance(event, ev.PartnerRegistered):
             stream, version = f"partner:{event.partner_id}", 1
             self.new_partners[event.partner_id] = PartnerInfo(
@@ -167,11 +170,11 @@ class Batch:
                 reverses = event.reversed_event_id
                 self.reversed_here.add(reverses)
             before = self.pools.get(pid)
-            after = evolve(before, event)
+            after = evolve(before, event, event_id=event_id)
             self.pools[pid] = after
             self.original.setdefault(pid, None)
             stream, version = f"pool:{pid}", after.version if after else 1
-        self.pending.append(es.PendingEvent(event, stream, version, reverses, envelope))
+        self.pending.append(es.PendingEvent(event, stream, version, reverses, envelope, event_id))
 
     def commit(
         self, request_id: str | None, request_meta: dict[str, Any] | None
@@ -214,15 +217,6 @@ class Batch:
             hook(self.conn, stored)
 
     def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:
-        # plans are keyed by their event id (known only now): re-evolve those pools
-        plan_pools = {s.pool_id for s in stored if s.type == ev.PlanAgreed.type}
-        for pid in plan_pools:
-            assert pid is not None
-            state = self.original.get(pid)
-            for s in stored:
-                if s.pool_id == pid or (s.type == ev.PoolEstablished.type and s.pool_id == pid):
-                    state = evolve(state, s.event, event_id=s.event_id)
-            self.pools[pid] = state
         for p in self.new_partners.values():
             self.conn.execute(
                 insert(t.ws_partners).values(partner_id=p.partner_id, name=p.name, kind=p.kind)

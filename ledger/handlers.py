@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ledger.batch import AppendHook, Batch
 from ledger.clock import Clock, format_instant
@@ -41,6 +44,12 @@ from ledger.store.engine import is_sqlite
 
 __all__ = ["AppendHook", "Idempotency", "Ledger", "Outcome"]
 
+HeadKey = tuple[int, str, int]  # (position, chain hash, generation)
+
+
+def head_key(head: es.Head) -> HeadKey:
+    return head.position, head.hash, head.generation
+
 
 _SERIOUSNESS = (Forbidden, NotFound, Conflict, RuleViolation, ValidationFailed)
 
@@ -52,6 +61,15 @@ def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerErro
         )
 
     return a if rank(a) <= rank(b) else b
+
+
+@dataclass
+class _Attempt:
+    """How far a write transaction got: its events, and whether its body had finished
+    (so a failure came at or after COMMIT)."""
+
+    stored: list[es.StoredEvent] = field(default_factory=list)
+    committing: bool = False
 
 
 class Ledger:
@@ -72,17 +90,23 @@ class Ledger:
         self.hooks = list(hooks)
         # a hook that is a method of an object with ``committed(h0, h1)`` (the projector)
         # is told of each commit, so it may remember what it wrote only once it is kept
-        owners = (getattr(h, "__self__", None) for h in self.hooks)
+        owners = [getattr(h, "__self__", None) for h in self.hooks]
         self._on_commit: list[Callable[[int, int], None]] = [
             f for f in (getattr(o, "committed", None) for o in owners) if callable(f)
+        ]
+        # and one with ``forget()`` is told when what it remembers may be of another history
+        self._on_forget: list[Callable[[], None]] = [
+            f for f in (getattr(o, "forget", None) for o in owners) if callable(f)
         ]
         self.partner_cache: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
         self._written: dict[str, int] = {}  # the state row's version each cached state is
-        # The head position at which every cached pool state is known current: while the
-        # head is still there when this process next takes the lock, nobody else has
-        # written and the cache is used without asking the database (see _committed).
-        self._cache_head = -1
+        # The head (position, chain hash, generation) at which every cached pool state is
+        # known current: while the head is still that when this process next takes the
+        # lock, nobody else has written and the cache is used without asking the
+        # database (see _committed). The hash tells a head restored from an earlier copy
+        # and written back to the same position apart; the generation, a rebuild.
+        self._cache_key: HeadKey | None = None
         self._cache_lock = threading.Lock()
         # whether another process wrote before this one's last append: then the pools'
         # versions are read with the lock (one round trip on PostgreSQL), not after it
@@ -120,13 +144,18 @@ class Ledger:
 
     def _run_group(self, reqs: list[CommitRequest]) -> None:
         """Decide and append a group of requests in one transaction; a refused request
-        is answered with its error and writes nothing. If the transaction itself fails,
-        each request is retried alone so one bad request cannot sink the others."""
+        is answered with its error and writes nothing.
+
+        If the transaction fails, only what provably did not commit is retried: a
+        failure before COMMIT wrote nothing, so each request of a group is retried
+        alone (one bad request cannot sink the others); a failure at or after COMMIT
+        may have come after the events were kept, so the group's event ids are looked
+        up first: found, the requests are answered from them; not found, they are
+        retried alone; unknown (the database cannot be asked), each request that wrote
+        is answered with the failure and none is retried (docs/DECISIONS.md)."""
+        attempt = _Attempt()
         try:
-            with es.write_transaction(self.engine, self._prefetch(r.command for r in reqs)) as (
-                conn,
-                head,
-            ):
+            with self._transaction(r.command for r in reqs) as (conn, head):
                 batch = Batch(self, conn, head, reqs[0].actor)
                 first_by_scope: dict[str, CommitRequest] = {}
                 for r in reqs:
@@ -149,25 +178,20 @@ class Ledger:
                         r.error = e
                         continue
                     r.span = (mark, len(batch.pending))
-                stored = batch.commit(reqs[0].request_id, reqs[0].request_meta)
-                h0, h1 = head.position, stored[-1].position if stored else head.position
+                attempt.stored = batch.commit(reqs[0].request_id, reqs[0].request_meta)
                 for r in reqs:
                     if r.span is not None:
-                        mine = stored[r.span[0] : r.span[1]]
+                        mine = attempt.stored[r.span[0] : r.span[1]]
                         r.outcome = Outcome(tuple(mine))
                         if r.idempotency is not None:
                             self._remember(conn, r.idempotency, mine)
-            self._committed(h0, h1, batch)  # only once committed
+                attempt.committing = True  # what fails from here fails at or after COMMIT
+            self._committed(head, attempt.stored, batch)  # only once committed
         except Exception as e:
-            for r in reqs:
-                r.outcome, r.span, r.same_as = None, None, None
-            if len(reqs) == 1:
-                reqs[0].error = e
+            landed = self._landed(attempt.stored) if attempt.committing else False
+            if landed is not True:
+                self._not_kept(reqs, e, retry=landed is False)
                 return
-            for r in reqs:
-                r.error = None
-                self._run_group([r])
-            return
         for r in reqs:
             if r.same_as is not None:
                 first = r.same_as
@@ -181,6 +205,66 @@ class Ledger:
                 elif first.outcome is not None:
                     r.outcome = Outcome(first.outcome.events, replayed=True)
 
+    def _not_kept(self, reqs: list[CommitRequest], e: Exception, *, retry: bool) -> None:
+        """Answer a group whose transaction failed and whose events are not kept
+        (``retry``: provably; else perhaps)."""
+        if not retry:  # unknown: answer each request that wrote with the failure
+            for r in reqs:
+                if r.span is not None or r.same_as is not None:
+                    r.outcome, r.error = None, e
+            return
+        for r in reqs:
+            r.outcome, r.span, r.same_as = None, None, None
+        if len(reqs) == 1:
+            reqs[0].error = e
+            return
+        for r in reqs:
+            r.error = None
+            self._run_group([r])
+
+    def _landed(self, stored: Sequence[es.StoredEvent]) -> bool | None:
+        """Whether a transaction whose COMMIT failed kept its events, asked by their ids
+        on a new connection (None: the database cannot say). Every cache is dropped:
+        what was remembered of the append may or may not be so."""
+        self.forget_caches()
+        if not stored:
+            return False  # it wrote no event, so nothing of it can be written twice
+        try:
+            with self.engine.connect() as conn:
+                found = es.count_event_ids(conn, [e.event_id for e in stored])
+        except Exception:
+            return None
+        return True if found == len(stored) else False if found == 0 else None
+
+    @contextmanager
+    def _transaction(self, commands: Iterable[c.Command]) -> Iterator[tuple[Connection, es.Head]]:
+        """``es.write_transaction``, with the caches checked against the head first."""
+        check_at = self._cache_key[0] if self._contended and self._cache_key else None
+        pools = self._prefetch(commands)
+        with es.write_transaction(self.engine, pools, check_at if pools else None) as (
+            conn,
+            head,
+        ):
+            self._check_history(conn, head)
+            yield conn, head
+
+    def _check_history(self, conn: Connection, head: es.Head) -> None:
+        """With the lock held: keep the caches only if the head extends the history they
+        were made in (the hash at their position is still theirs, and no rebuild moved
+        the generation on); a database restored from an earlier copy and written on
+        past it is not that history, even at the same position."""
+        key = self._cache_key
+        if key is None or head_key(head) == key:
+            return
+        if head.generation == key[2] and head.position >= key[0]:
+            if head.hash_then is not None and head.hash_then[0] == key[0]:
+                then = head.hash_then[1]
+            else:
+                then = es.hash_at(conn, key[0])
+            if then == key[1]:
+                return
+        self.forget_caches()
+
     def execute_many(
         self,
         commands: Sequence[c.Command],
@@ -192,44 +276,55 @@ class Ledger:
         lines: Sequence[int] | None = None,
     ) -> Outcome:
         """The batched path: all commands in one transaction, all or nothing. Every
-        refused command is reported (with its line, for CSV imports) in one error."""
-        with es.write_transaction(self.engine, self._prefetch(commands)) as (conn, head):
-            if idempotency is not None:
-                first = self._replay(conn, idempotency)
-                if first is not None:
-                    return first
-            batch = Batch(self, conn, head, actor)
-            problems: list[FieldError] = []
-            worst: type[LedgerError] = ValidationFailed
-            for i, cmd in enumerate(commands):
-                line = lines[i] if lines is not None else i + 1
-                try:
-                    batch.add(cmd)
-                except LedgerError as e:
-                    errs = e.errors or (FieldError("", e.detail),)
-                    problems += [FieldError(f.field, f.message, line) for f in errs]
-                    worst = _more_serious(worst, type(e))
-            if problems:
-                # every refused line is reported; the status is the most serious cause
-                # (an officer importing another partner's money is refused as 403)
-                raise worst(
-                    f"{len({p.line for p in problems})} of {len(commands)} lines were refused; "
-                    "nothing was written",
-                    errors=tuple(problems),
-                )
-            stored = batch.commit(request_id, request_meta)
-            if idempotency is not None:
-                self._remember(conn, idempotency, stored)
-        self._committed(head.position, stored[-1].position if stored else head.position, batch)
-        return Outcome(tuple(stored))
+        refused command is reported (with its line, for CSV imports) in one error. A
+        failure at or after COMMIT is answered from the events if they were kept."""
+        attempt = _Attempt()
+        try:
+            with self._transaction(commands) as (conn, head):
+                if idempotency is not None:
+                    first = self._replay(conn, idempotency)
+                    if first is not None:
+                        return first
+                batch = Batch(self, conn, head, actor)
+                problems: list[FieldError] = []
+                worst: type[LedgerError] = ValidationFailed
+                for i, cmd in enumerate(commands):
+                    line = lines[i] if lines is not None else i + 1
+                    try:
+                        batch.add(cmd)
+                    except LedgerError as e:
+                        errs = e.errors or (FieldError("", e.detail),)
+                        problems += [FieldError(f.field, f.message, line) for f in errs]
+                        worst = _more_serious(worst, type(e))
+                if problems:
+                    # every refused line is reported; the status is the most serious cause
+                    # (an officer importing another partner's money is refused as 403)
+                    raise worst(
+                        f"{len({p.line for p in problems})} of {len(commands)} lines were "
+                        "refused; nothing was written",
+                        errors=tuple(problems),
+                    )
+                attempt.stored = batch.commit(request_id, request_meta)
+                if idempotency is not None:
+                    self._remember(conn, idempotency, attempt.stored)
+                attempt.committing = True
+            self._committed(head, attempt.stored, batch)
+        except Exception:
+            if not attempt.committing or self._landed(attempt.stored) is not True:
+                raise
+        return Outcome(tuple(attempt.stored))
 
     def forget_caches(self) -> None:
+        """Drop what this process remembers of the ledger (and its hooks' memories)."""
         with self._cache_lock:
             self._pools.clear()
             self._written.clear()
-            self._cache_head = -1
+            self._cache_key = None
+            self._contended = False
         self.partner_cache.clear()
         self._reference_hashes.clear()
+        for forget in self._on_forget:
+            forget()
 
     # -- idempotency -------------------------------------------------------------------
 
@@ -247,16 +342,19 @@ class Ledger:
     def _remember(
         self, conn: Connection, idem: Idempotency, stored: Sequence[es.StoredEvent]
     ) -> None:
-        conn.execute(
-            insert(t.idempotency_keys).values(
-                scope=idem.scope,
-                request_hash=idem.request_hash,
-                request=idem.request_json,
-                positions=json.dumps([e.position for e in stored]),
-                status=201,
-                created_at=format_instant(self.clock.now()),
+        try:
+            conn.execute(
+                insert(t.idempotency_keys).values(
+                    scope=idem.scope,
+                    request_hash=idem.request_hash,
+                    request=idem.request_json,
+                    positions=json.dumps([e.position for e in stored]),
+                    status=201,
+                    created_at=format_instant(self.clock.now()),
+                )
             )
-        )
+        except IntegrityError as e:
+            es.raise_refusal(e)
 
     # -- state -------------------------------------------------------------------------
 
@@ -279,7 +377,7 @@ class Ledger:
         caller holds the lock at; if this process wrote it, the cache is current."""
         if locked is not None:
             with self._cache_lock:
-                if locked.position == self._cache_head and pool_id in self._pools:
+                if head_key(locked) == self._cache_key and pool_id in self._pools:
                     return self._pools[pool_id], self._written[pool_id]
         # The stream's version is its newest event's (the unique key's last entry). The
         # state row is rewritten only when more than the version changes (a posting
@@ -301,32 +399,35 @@ class Ledger:
         ).scalar_one()
         return at_version(PoolState.model_validate_json(text), version), written
 
-    def _committed(self, h0: int, h1: int, batch: Batch) -> None:
-        """Bring the pool cache forward after a commit that moved the head h0 -> h1.
+    def _committed(self, head: es.Head, stored: Sequence[es.StoredEvent], batch: Batch) -> None:
+        """Bring the pool cache forward after a commit that moved the head from ``head``
+        (key k0) to k1.
 
-        If the cache was current at h0, it is current at h1 with this batch's states. If
+        If the cache was current at k0, it is current at k1 with this batch's states. If
         not (another process wrote, or the cache is new), the pools this batch read were
-        read under the lock at h0 and are current at h1 with the batch's updates: they
+        read under the lock at k0 and are current at k1 with the batch's updates: they
         become the whole cache. A batch that committed before a later one had already
         moved the cache on changes nothing."""
+        k0 = head_key(head)
+        k1 = (stored[-1].position, stored[-1].hash, head.generation) if stored else k0
         with self._cache_lock:
-            self._contended = h0 != self._cache_head
-            if h0 == self._cache_head:
+            self._contended = k0 != self._cache_key
+            if k0 == self._cache_key:
                 for pid, st in batch.original.items():
                     if st is not None and pid not in self._pools:
                         self._pools[pid], self._written[pid] = st, batch.written[pid]
                 self._pools.update(batch.cache_updates)
                 self._written.update(batch.written)
-                self._cache_head = h1
-            elif h1 > self._cache_head:
+                self._cache_key = k1
+            elif self._cache_key is None or k1[0] > self._cache_key[0]:
                 fresh = {pid: st for pid, st in batch.original.items() if st is not None}
                 fresh.update(batch.cache_updates)
                 self._pools = fresh
                 self._written = {pid: batch.written[pid] for pid in fresh}
-                self._cache_head = h1
-        if h1 > h0:
+                self._cache_key = k1
+        if k1[0] > k0[0]:
             for committed in self._on_commit:
-                committed(h0, h1)
+                committed(k0[0], k1[0])
 
     def recorded_reference_ids(self, conn: Connection) -> frozenset[str]:
         rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from ledger.domain import events as ev
 from ledger.store.eventstore import StoredEvent
-from ledger.store.serialization import canonical_json, upcast
+from ledger.store.serialization import canonical_json, chain_hash, upcast
 from ledger.store.sql import run_sql
 from projections.rows import (
     CURRENT_VERSION,
@@ -80,8 +80,10 @@ class Projector:
     called by the ledger after each commit (see ``Ledger``'s hooks).
 
     Between appends it remembers each line group's number and running total, as they
-    stood after the last position it projected. An append that starts right after
-    that position (nobody else wrote since) uses them instead of asking the database;
+    stood after the last position it projected, keyed on that position and its chain
+    hash. An append that starts right after that head (nobody else wrote since: its
+    first event chains onto the remembered hash) uses them instead of asking the
+    database; ``forget`` drops them (the ledger calls it after a rebuild or a restore);
     any other append asks, and what it read becomes what is remembered. What an append
     projected is remembered only once the ledger says it committed."""
 
@@ -91,6 +93,7 @@ class Projector:
         self._ids: dict[tuple[Any, ...], int] = {}  # group numbers (committed; never change)
         self._last_group: int | None = None
         self._position = -1  # the position the remembered totals stand after
+        self._hash: str | None = None  # and the chain hash there
         self._staged = threading.local()  # this thread's uncommitted append
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
@@ -98,13 +101,27 @@ class Projector:
             return
         h0, h1 = events[0].position - 1, events[-1].position
         with self._lock:
-            warm = h0 == self._position
-            base, last_group = (self._groups, self._last_group) if warm else (None, None)
+            remembered = self._hash if h0 == self._position else None
             ids = self._ids
+        # keyed on (position, chain hash): the first event chains onto the hash this
+        # projector remembers only if the head it follows is the one it projected (a
+        # database restored and written back to the same position is not)
+        warm = (
+            remembered is not None and chain_hash(remembered, events[0].as_row()) == events[0].hash
+        )
+        with self._lock:
+            base, last_group = (self._groups, self._last_group) if warm else (None, None)
         totals = RunningTotals(complete=False, base=base, last_group=last_group, ids=ids)
         self._staged.pending = None
         self._project_live(conn, events, totals)
-        self._staged.pending = (h0, h1, totals)
+        self._staged.pending = (h0, h1, totals, events[-1].hash)
+
+    def forget(self) -> None:
+        """Forget every remembered total and group number (the ledger calls it when the
+        history it wrote in may not be the database's, or the read models were rebuilt)."""
+        with self._lock:
+            self._groups, self._ids, self._last_group = {}, {}, None
+            self._position, self._hash = -1, None
 
     def committed(self, h0: int, h1: int) -> None:
         """The append that moved the head from ``h0`` to ``h1`` committed."""
@@ -125,7 +142,7 @@ class Projector:
                 self._groups = summed  # read under the lock at h0: current
             else:
                 return  # a later append has already moved on
-            self._position = h1
+            self._position, self._hash = h1, staged[3]
             self._last_group = totals.last_group
 
     def _project_live(

@@ -60,9 +60,12 @@ class RebuildResult:
 
 
 def rebuild(engine: Engine, progress: Progress | None = None, batch: int = 10_000) -> RebuildResult:
-    """Replace every read-model row by projecting the whole log again."""
+    """Replace every read-model row by projecting the whole log again. The head's
+    generation moves on, so every process's projector forgets its remembered totals."""
     with es.write_transaction(engine) as (conn, head):
-        return rebuild_on(conn, head.position, progress=progress, batch=batch)
+        result = rebuild_on(conn, head.position, progress=progress, batch=batch)
+        es.new_generation(conn)
+        return result
 
 
 def rebuild_on(

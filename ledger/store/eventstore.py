@@ -16,14 +16,15 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import events as ev
-from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
 from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
+from ledger.store.constraints import refusal
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import (
     COLUMNS,
@@ -55,6 +56,7 @@ __all__ = [
     "StoredEvent",
     "VerifyResult",
     "build_rows",
+    "count_event_ids",
     "get_by_positions",
     "get_event",
     "hash_at",
@@ -64,9 +66,11 @@ __all__ = [
     "iter_events",
     "lock_head",
     "new_event_id",
+    "new_generation",
     "pipelined",
     "pool_versions",
     "position_at",
+    "raise_refusal",
     "read_head",
     "read_range",
     "read_stream",
@@ -123,13 +127,28 @@ def index_columns(event: ev.Event) -> dict[str, Any]:
     return d
 
 
+def new_event_id() -> str:
+    """A UUID version 7 (RFC 9562): milliseconds since the epoch, then random bits. New
+    ids sort after older ones, so the unique index on event ids grows at one end
+    instead of taking each insert at a random page."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @dataclass
 class PendingEvent:
+    """An event decided but not yet stored. Its id is made with it, before the
+    write-side state is evolved, so the state and the stored event name the same id."""
+
     event: ev.Event
     stream_id: str
     stream_version: int
     reverses_event_id: str | None = None
     envelope: Envelope | None = None  # who asked, when it differs from the batch's
+    event_id: str = field(default_factory=new_event_id)
 
 
 _INSERT_EVENT = (
@@ -152,16 +171,39 @@ def pool_versions(conn: Connection, pools: Sequence[str]) -> dict[str, tuple[int
     return versions
 
 
-def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
+def lock_head(conn: Connection, pools: Sequence[str] = (), check_at: int | None = None) -> Head:
     """Take the append lock and read the head; with ``pools``, also their versions as
-    they stand under the lock (on PostgreSQL in the same round trip as ``BEGIN`` and
-    the lock)."""
-    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
+    they stand under the lock, and with ``check_at`` the hash of the event at that
+    position (on PostgreSQL in the same round trip as ``BEGIN`` and the lock)."""
+    sql = "SELECT position, hash, recorded_at, generation FROM ledger_head WHERE id = 1"
+    then = None
     with one_round_trip(conn):
         head = run_sql(conn, sql if is_sqlite_conn(conn) else sql + " FOR UPDATE")
         versions = pool_versions(conn, pools) if pools else {}
+        if check_at is not None:
+            then = run_sql(conn, "SELECT hash FROM events WHERE position = ?", (check_at,))
         row = head.fetchone()
-    return Head(int(row[0]), row[1], row[2], versions)
+    hash_then = None
+    if then is not None and check_at is not None:
+        found = then.fetchone()
+        hash_then = (check_at, found[0] if found else None)
+    return Head(int(row[0]), row[1], row[2], int(row[3]), hash_then=hash_then, pools=versions)
+
+
+def count_event_ids(conn: Connection, event_ids: Sequence[str]) -> int:
+    """How many of these event ids are stored (is a transaction's append kept?)."""
+    n = 0
+    for i in range(0, len(event_ids), 500):
+        chunk = event_ids[i : i + 500]
+        sql = f"SELECT COUNT(*) FROM events WHERE event_id IN ({', '.join('?' for _ in chunk)})"  # noqa: S608
+        n += int(run_sql(conn, sql, chunk).fetchone()[0])
+    return n
+
+
+def new_generation(conn: Connection) -> None:
+    """Move the head's generation on (after rebuilding state or read models), so every
+    process's caches, keyed on it, are dropped at its next append."""
+    run_sql(conn, "UPDATE ledger_head SET generation = generation + 1 WHERE id = 1")
 
 
 @contextmanager
@@ -174,41 +216,31 @@ def pipelined(conn: Connection) -> Iterator[None]:
     try:
         with one_round_trip(conn):
             yield
-    except conn.dialect.loaded_dbapi.IntegrityError as e:
-        raise _refusal(e) from e
+    except (conn.dialect.loaded_dbapi.IntegrityError, IntegrityError) as e:
+        raise_refusal(e)
 
 
-def _refusal(e: Exception) -> Exception:
-    msg = str(e).lower()
-    if "reverses_event_id" in msg:
-        return AlreadyReversed("that event is already reversed")
-    if "stream" in msg:
-        return ConcurrencyError("the stream changed while this request was decided; retry it")
-    return AlreadyExists("that fact is already recorded (a unique key refused it)")
+def raise_refusal(e: Exception) -> NoReturn:
+    """Raise what a unique key's refusal means, by the constraint's name
+    (``ledger.store.constraints``); a key that is none of the ledger's is re-raised."""
+    mapped = refusal(e)
+    if mapped is None:
+        raise e
+    raise mapped from e
 
 
 @contextmanager
 def write_transaction(
-    engine: Engine, pools: Sequence[str] = ()
+    engine: Engine, pools: Sequence[str] = (), check_at: int | None = None
 ) -> Iterator[tuple[Connection, Head]]:
     """A transaction holding the append lock; yields the connection and the head
-    (with ``pools``' versions read under the lock, see ``lock_head``)."""
+    (with ``pools``' versions and the hash at ``check_at`` read under the lock, see
+    ``lock_head``)."""
     with engine.connect() as conn:
         if is_sqlite(engine):  # the write lock at BEGIN (the begin hook sees it is taken)
             conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         with conn.begin():
-            yield conn, lock_head(conn, pools)
-
-
-def new_event_id() -> str:
-    """A UUID version 7 (RFC 9562): milliseconds since the epoch, then random bits. New
-    ids sort after older ones, so the unique index on event ids grows at one end
-    instead of taking each insert at a random page."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            yield conn, lock_head(conn, pools, check_at)
 
 
 def build_rows(
@@ -232,7 +264,7 @@ def build_rows(
         pos += 1
         columns: dict[str, Any] = {
             "position": pos,
-            "event_id": new_event_id(),
+            "event_id": p.event_id,
             "stream_id": p.stream_id,
             "stream_version": p.stream_version,
             "type": event.type,
@@ -281,7 +313,7 @@ def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
         else:
             cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
     except conn.dialect.loaded_dbapi.IntegrityError as e:
-        raise _refusal(e) from e
+        raise_refusal(e)
     last = rows[-1]
     cur.execute(
         driver_sql(

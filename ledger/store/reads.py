@@ -22,6 +22,9 @@ class Head:
     position: int
     hash: str
     recorded_at: str
+    generation: int = 0  # see tables.ledger_head
+    # (position, its event's hash) when the lock was asked to read one (``lock_head``)
+    hash_then: tuple[int, str | None] | None = None
     # pool -> (state row version, stream version), or None for no such pool: read under
     # the lock for the pools asked for
     pools: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
@@ -74,7 +77,7 @@ def row_to_stored(row: Any) -> StoredEvent:
 
 def read_head(conn: Connection) -> Head:
     row = conn.execute(select(t.ledger_head).where(t.ledger_head.c.id == 1)).one()
-    return Head(int(row.position), row.hash, row.recorded_at)
+    return Head(int(row.position), row.hash, row.recorded_at, int(row.generation))
 
 
 def read_range(

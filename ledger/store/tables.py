@@ -111,6 +111,9 @@ ledger_head = Table(
     Column("position", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", String(27), nullable=False),
+    # moved on by a rebuild of the write-side state or the read models (and migration
+    # 0003): the caches of every process are keyed on it with the head (ledger.handlers)
+    Column("generation", Integer, nullable=False, server_default=text("0")),
 )
 
 ws_partners = Table(
