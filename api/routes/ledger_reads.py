@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from api.deps import AsAt, PoolRead, PoolReadDep
 from api.routes import new_router
@@ -24,10 +24,20 @@ from api.schemas.posting_list import (
     postings_csv_rows,
     postings_page_public,
 )
-from ledger.clock import LONDON, end_of_london_day, format_instant
+from api.schemas.receivables import ReceivablesPublic, receivables_public
+from ledger.clock import (
+    LONDON,
+    Clock,
+    end_of_london_day,
+    format_instant,
+    london_today,
+    parse_instant,
+)
 from ledger.domain.errors import ValidationFailed
+from ledger.store import tables as lt
 from projections import queries
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
+from projections.receivables import ReceivablesView, receivables_at
 
 router = new_router(tags=["figures"])
 
@@ -57,6 +67,10 @@ def _recorded(field: str, text: str | None, *, end: bool) -> str | None:
     if instant.tzinfo is None:
         raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
     return format_instant(instant.astimezone(UTC))
+
+
+def london_date(instant: datetime) -> date:
+    return instant.astimezone(LONDON).date()
 
 
 _KIND_DOC = "only these kinds (repeat for several): " + ", ".join(KINDS)
@@ -263,3 +277,43 @@ def read_plan(
     as_at: AsAt = None,
 ) -> PlanPublic:
     return pool.answer(as_at, lambda conn, at: plan_public(conn, pool.pool, year, at))
+
+
+def through_date(conn: Connection, as_at: str | None, at: int, clock: Clock) -> date:
+    """The London date an as-at names: its date, its instant's London date, or the
+    London date its position was recorded on; today's without one."""
+    text = (as_at or "").strip()
+    if not text:
+        return london_today(clock)
+    if len(text) == 10 and text[4] == "-":
+        return date.fromisoformat(text)  # resolved (so checked) already
+    if text.startswith("position:"):
+        recorded = conn.execute(
+            select(lt.events.c.recorded_at).where(lt.events.c.position == at)
+        ).scalar()
+        return london_date(parse_instant(recorded)) if recorded else london_today(clock)
+    return london_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+@router.get(
+    "/v1/pools/{pool}/receivables",
+    summary="Who owes what: each partner's instalments due, received, overdue and aged, "
+    "to the as-at's London date or `through` (any role; officers: own pools)",
+)
+def receivables(
+    request: Request,
+    pool: PoolReadDep,
+    year: Annotated[Year, Query(description="a financial year", examples=["2025-26"])],
+    as_at: AsAt = None,
+    through: Annotated[
+        date | None,
+        Query(description="the date to count to (default: the as-at's London date)"),
+    ] = None,
+) -> ReceivablesPublic:
+    clock: Clock = request.app.state.clock
+
+    def ask(conn: Connection, at: int) -> ReceivablesView:
+        to = through or through_date(conn, as_at, at, clock)
+        return receivables_at(conn, pool.pool, year, at, to)
+
+    return receivables_public(pool.answer(as_at, ask))

@@ -124,6 +124,11 @@ def plan_body(plan: p.Plan) -> dict[str, Any]:
             for m in plan.metrics
         ],
     }
+    if plan.contribution_schedules:
+        body["contribution_schedules"] = [
+            {"partner_id": x.partner_id, "frequency": x.frequency, "day_of_month": x.day_of_month}
+            for x in plan.contribution_schedules
+        ]
     return body
 
 

@@ -260,6 +260,7 @@ ROUTES: tuple[Route, ...] = (
         {**READ_ALL, "ncc": 403, "city": 403},
     ),
     Route("plan", "GET", lambda who: "/v1/pools/eq/years/2025-26/plan", None, READ_EQ),
+    Route("receivables", "GET", lambda who: "/v1/pools/eq/receivables?year=2025-26", None, READ_EQ),
     # officers find their own postings under /postings; the log (every pool's events,
     # with other users' request details) stays with auditors and the board
     Route("event log", "GET", lambda who: "/v1/events", None, only(200, "auditor", "board")),
