@@ -31,13 +31,12 @@ from ledger.clock import (
     end_of_london_day,
     format_instant,
     london_today,
-    parse_instant,
 )
 from ledger.domain.errors import ValidationFailed
 from ledger.store import tables as lt
 from projections import queries
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
-from projections.receivables import ReceivablesView, receivables_at
+from projections.receivables import ReceivablesView, receivables_at, through_of
 
 router = new_router(tags=["figures"])
 
@@ -67,10 +66,6 @@ def _recorded(field: str, text: str | None, *, end: bool) -> str | None:
     if instant.tzinfo is None:
         raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
     return format_instant(instant.astimezone(UTC))
-
-
-def london_date(instant: datetime) -> date:
-    return instant.astimezone(LONDON).date()
 
 
 _KIND_DOC = "only these kinds (repeat for several): " + ", ".join(KINDS)
@@ -280,19 +275,11 @@ def read_plan(
 
 
 def through_date(conn: Connection, as_at: str | None, at: int, clock: Clock) -> date:
-    """The London date an as-at names: its date, its instant's London date, or the
-    London date its position was recorded on; today's without one."""
-    text = (as_at or "").strip()
-    if not text:
-        return london_today(clock)
-    if len(text) == 10 and text[4] == "-":
-        return date.fromisoformat(text)  # resolved (so checked) already
-    if text.startswith("position:"):
-        recorded = conn.execute(
-            select(lt.events.c.recorded_at).where(lt.events.c.position == at)
-        ).scalar()
-        return london_date(parse_instant(recorded)) if recorded else london_today(clock)
-    return london_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    """``through_of`` the as-at, reading the recorded time of its position."""
+    recorded = conn.execute(
+        select(lt.events.c.recorded_at).where(lt.events.c.position == at)
+    ).scalar()
+    return through_of(as_at, recorded, london_today(clock))
 
 
 @router.get(

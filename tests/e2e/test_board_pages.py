@@ -899,3 +899,21 @@ def test_a_chart_is_an_svg_image_named_by_its_title_and_desc_with_a_data_table()
     )
     assert "<polyline" in str(trend.svg)
     assert trend.table.headers == ("", "Income", "Balance")
+
+
+def test_the_pool_page_shows_who_owes_what_aged_as_at_30_september(board: Board) -> None:
+    # equal quarterly instalments due 1 April and 1 July; by 30 September ncc and city
+    # paid only April's (on 1 July), icb-a nothing: July's are 91 days late
+    html = board.page("/board/pools/eq/years/2025-26", as_at="2025-09-30")
+    owed = table(html, "receivables-table")
+    ncc = row(owed, "partner", "ncc")
+    assert cell(ncc, "due_to_date") == "£1,000,000.00"
+    assert cell(ncc, "received_to_date") == "£500,000.00"
+    assert cell(ncc, "overdue") == "£500,000.00"
+    assert cell(ncc, "days_overdue") == "91"
+    assert cell(ncc, "age-over_90") == "£500,000.00"
+    icb = row(owed, "partner", "icb-a")
+    assert cell(icb, "overdue") == "£250,000.00"
+    assert cell(icb, "days_overdue") == "182"
+    assert "Nottinghamshire County Council" in text(ncc)
+    assert '<a href="#receivables">' in html

@@ -25,6 +25,7 @@ from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_year
 from projections import queries as q
+from projections.receivables import receivables_at, through_of
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
 
 
@@ -87,6 +88,7 @@ class PoolYear:
     overspend_rule: str = ""
     underspend_rule: str = ""
     closed: tuple[str, ...] = ()
+    receivables: Any = None  # projections.receivables.ReceivablesView
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -269,6 +271,9 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         }
     py.metrics = year_metrics(conn, pool_id, year, pos)
     py.has_risk_reward = bool(plan and plan.risk_reward_schemes)
+    if plan is not None and plan.contributions:
+        through = through_of(at.raw, at.recorded_at, at.today)
+        py.receivables = receivables_at(conn, pool_id, year, pos, through)
     return py
 
 
