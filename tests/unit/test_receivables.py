@@ -114,4 +114,4 @@ def test_a_plan_without_schedules_is_stored_as_before_the_field_existed() -> Non
     )
     stored = encode_payload(scheduled)
     assert '"contribution_schedules":[{"day_of_month":1' in stored
-    assert decode_event("plan_agreed", 1, stored) == scheduled
+    assert decode_event("plan_agreed", PlanAgreed.schema_version, stored) == scheduled
