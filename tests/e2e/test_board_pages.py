@@ -917,3 +917,23 @@ def test_the_pool_page_shows_who_owes_what_aged_as_at_30_september(board: Board)
     assert cell(icb, "days_overdue") == "182"
     assert "Nottinghamshire County Council" in text(ncc)
     assert '<a href="#receivables">' in html
+
+
+def test_capitation_shows_its_weights_weighted_populations_and_rounding(board: Board) -> None:
+    html = board.page("/board/pools/alliance/years/2025-26")
+    assert "0-64 × 1.0; 65-84 × 2.5; 85+ × 6.0" in text(html)
+    weighted = table(html, "weighted-populations")
+    # north: 80,000 × 1.0 + 15,000 × 2.5 + 2,000 × 6.0 = 129,500
+    assert text(row(weighted, "unit", "north")) == "North 129,500.0 129,500.0 129,500.0 129,500.0"
+    # south: 60,000 + 30,000 + 15,000; east: 40,000 + 15,000 + 6,000
+    assert text(row(weighted, "unit", "south")).endswith("105,000.0")
+    assert text(row(weighted, "unit", "east")).endswith("61,000.0")
+    assert 'data-capitation="rounding"' in html and "rounded to the penny once" in html
+
+
+def test_the_alliance_page_shows_the_agreed_gain_and_loss_shares(board: Board) -> None:
+    html = board.page("/board/pools/alliance/alliance", period="2025-26-Q1")
+    shares = re.search(r'<table data-shares="rapid-response">(.*?)</table>', html, re.S)
+    assert shares
+    assert "Nottinghamshire County Council 50% 70%" in text(shares.group(1))
+    assert "NHS Nottingham and Nottinghamshire ICB 50% 30%" in text(shares.group(1))

@@ -89,6 +89,8 @@ class PoolYear:
     underspend_rule: str = ""
     closed: tuple[str, ...] = ()
     receivables: Any = None  # projections.receivables.ReceivablesView
+    capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
+    capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -228,6 +230,15 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     if plan is not None and plan.capitation is not None:
         cap = q.capitation_at(conn, pool_id, year, pos)
         py.capitation = cap
+        py.capitation_weights = [(w.cohort, str(w.weight)) for w in plan.capitation.weights]
+        py.capitation_weighted = [
+            (
+                u.unit_id,
+                unit_name(u.unit_id),
+                [_weighted(u.weighted_population.get(qn)) for qn in QUARTERS],
+            )
+            for u in cap.units
+        ]
         py.capitation_rows = [
             {
                 "unit_id": u.unit_id,
@@ -275,6 +286,15 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         through = through_of(at.raw, at.recorded_at, at.today)
         py.receivables = receivables_at(conn, pool_id, year, pos, through)
     return py
+
+
+def _weighted(w: Fraction | None) -> str:
+    """A weighted population to one decimal place (exact, half up), or a dash."""
+    if w is None:
+        return "–"
+    tenths = (w * 10 + Fraction(1, 2)).__floor__()
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole:,}.{tenth}"
 
 
 def year_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[MetricView]:
