@@ -937,3 +937,18 @@ def test_the_alliance_page_shows_the_agreed_gain_and_loss_shares(board: Board) -
     assert shares
     assert "Nottinghamshire County Council 50% 70%" in text(shares.group(1))
     assert "NHS Nottingham and Nottinghamshire ICB 50% 30%" in text(shares.group(1))
+
+
+def test_outcome_payments_show_each_outcome_met_or_not_with_released_and_withheld(
+    board: Board,
+) -> None:
+    # Mears: £170,000.00 commissioned, 95% base; the £8,500.00 at risk is £4,250.00 an
+    # outcome: independence met (released), satisfaction not met or not assessed (withheld)
+    html = board.page("/board/pools/alliance/years/2025-26")
+    detail = re.search(r'<table data-outcomes="mears">(.*?)</table>', html, re.S)
+    assert detail
+    met = row(detail.group(1), "outcome", "hc-q1:independence")
+    assert "Met" in text(met) and "2025-26-Q1" in text(met)
+    assert (cell(met, "released"), cell(met, "withheld")) == ("£4,250.00", "£0.00")
+    other = row(detail.group(1), "outcome", "hc-q1:satisfaction")
+    assert (cell(other, "released"), cell(other, "withheld")) == ("£0.00", "£4,250.00")

@@ -91,6 +91,7 @@ class PoolYear:
     receivables: Any = None  # projections.receivables.ReceivablesView
     capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
     capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -256,6 +257,9 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         ] + [sum(u.annual for u in cap.units)]
     if plan is not None and plan.commissioned_services:
         op = q.outcome_payments_at(conn, pool_id, year, pos)
+        py.service_lots = {
+            s.id: unit_name(s.unit_id) for s in plan.commissioned_services if s.unit_id
+        }
         py.outcome_rows = [
             {
                 "provider_id": pr.provider_id,
