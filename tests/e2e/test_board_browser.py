@@ -557,3 +557,14 @@ def test_every_page_fits_a_phone_390_px_wide_with_tables_scrolling_in_place(
         assert found["page"] <= PHONE_WIDTH and found["bad"] == [], (name, found)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_outcome_payments_name_each_services_lot(server: Server, browser: WebDriver) -> None:
+    if not browser.get_cookie("pooled_board_session"):
+        sign_in(browser, server)
+    browser.get(server.url + "/board/pools/mid-notts-alliance/years/2025-26")
+    wait_for(browser, "h1")
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-outcome^="hc-bassetlaw-2025-26-q1:"]')
+    cells = row.find_elements(By.TAG_NAME, "td")
+    assert cells[0].get_attribute("textContent") == "Bassetlaw"  # the lot
+    assert cells[1].get_attribute("textContent") == "2025-26-Q1"
