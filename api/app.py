@@ -20,8 +20,8 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
-from api.routes import audit, imports, parties, postings, reads
+from api import docs, errors
+from api.routes import audit, imports, ledger_reads, parties, postings, reads
 from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
@@ -109,6 +109,8 @@ def create_app(
         summary="An event-sourced ledger for the pooled budgets of councils and NHS bodies",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by api.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -126,6 +128,7 @@ def create_app(
     app.include_router(postings.router)
     app.include_router(imports.router)
     app.include_router(reads.router)
+    app.include_router(ledger_reads.router)
     app.include_router(audit.router)
     returns = _optional_router("api.routes.returns")
     if returns is not None:
@@ -134,6 +137,7 @@ def create_app(
     if board is not None:
         app.include_router(board, prefix="/board")
 
+    docs.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -299,33 +299,22 @@ def events(
 # --- serve -------------------------------------------------------------------------------
 
 
-def _issue_demo_tokens(ledger: Ledger) -> list[tuple[tokens.TokenRecord, str]]:
-    """Fresh demo tokens, one per role and one finance officer per demo partner; the
-    demo tokens of an earlier run are revoked (their secrets were shown once)."""
+def _issue_demo_tokens(
+    ledger: Ledger, settings: Settings
+) -> tuple[list[tuple[tokens.TokenRecord, str]], str]:
+    """A token per role and a finance officer per demo partner: those kept from an
+    earlier run while valid, else new ones (``api.demo_tokens``)."""
+    from api.demo_tokens import demo_tokens
     from ledger.demo import DEMO_PARTNERS
 
-    engine, clock = ledger.engine, ledger.clock
-    for old in tokens.list_tokens(engine):
-        if old.name.startswith(DEMO_TOKEN_PREFIX) and old.revoked_at is None:
-            tokens.revoke_token(engine, old.token_id, clock)
-    issued = [
-        tokens.create_token(engine, role=role, name=f"{DEMO_TOKEN_PREFIX}{role}", clock=clock)
-        for role in ("admin", "board", "auditor")
-    ]
-    with engine.connect() as conn:
+    with ledger.engine.connect() as conn:
         registered = set(conn.execute(select(t.ws_partners.c.partner_id)).scalars())
-    for p in DEMO_PARTNERS:
-        if p.partner_id in registered:
-            issued.append(
-                tokens.create_token(
-                    engine,
-                    role="finance_officer",
-                    partner_id=p.partner_id,
-                    name=f"{DEMO_TOKEN_PREFIX}officer {p.partner_id}",
-                    clock=clock,
-                )
-            )
-    return issued
+    wanted: list[tuple[str, str | None]] = [(r, None) for r in ("admin", "board", "auditor")]
+    wanted += [
+        ("finance_officer", p.partner_id) for p in DEMO_PARTNERS if p.partner_id in registered
+    ]
+    issued, path = demo_tokens(ledger.engine, ledger.clock, settings.database_url, wanted)
+    return issued, str(path)
 
 
 @app.command()
@@ -352,11 +341,12 @@ def serve(
     settings = Settings().model_copy(update=overrides)
     ledger = build_ledger(settings)
     issued: list[tuple[tokens.TokenRecord, str]] = []
+    kept_in = ""
     try:
         upgrade(ledger.engine)
         if demo:
             _load_demo_if_empty(ledger)
-            issued = _issue_demo_tokens(ledger)
+            issued, kept_in = _issue_demo_tokens(ledger, settings)
     except LedgerError as e:
         _fail(f"{e.title}: {e.detail}")
     finally:
@@ -365,7 +355,11 @@ def serve(
     typer.echo(f"pooled on {url}  (API {url}/v1, docs {url}/docs, board {url}/board)")
     typer.echo(f"database {_where(settings)}")
     if issued:
-        typer.echo("demo tokens (each shown once; sign in to the board with the board token):")
+        typer.echo(
+            f"demo tokens (kept in {kept_in}, readable only by you, and shown again on the "
+            "next start while valid; revoke one with `pooled token revoke ID`; sign in to "
+            "the board with the board token):"
+        )
     for record, secret in issued:
         typer.echo(f"  {_role(record):<34} {record.token_id}  {secret}")
     run_server(settings, demo=False, scheduler=scheduler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
@@ -168,6 +168,15 @@ class MetricDefinitionIn(BaseModel):
     lower_is_better: StrictBool
 
 
+class ContributionScheduleIn(BaseModel):
+    model_config = request_config({"partner_id": "city", "frequency": "monthly", "day_of_month": 1})
+    partner_id: Slug
+    frequency: Literal["monthly", "quarterly"] = "quarterly"
+    day_of_month: int = Field(
+        default=1, ge=1, le=28, description="the day each instalment falls due (1-28)"
+    )
+
+
 PLAN_EXAMPLE: dict[str, Any] = {
     "contributions": [
         {"partner_id": "ncc", "funding_stream": "contribution", "amount": "2000000.00"},
@@ -206,6 +215,12 @@ class PlanPut(BaseModel):
         default_factory=list, max_length=1000
     )
     metrics: list[MetricDefinitionIn] = Field(default_factory=list, max_length=200)
+    contribution_schedules: list[ContributionScheduleIn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="when each partner's planned contribution falls due; a partner not "
+        "listed pays in equal quarterly instalments on each quarter's first day",
+    )
 
     def command(self, pool: str, year: str) -> c.AgreePlan:
         plan = p.Plan(
@@ -270,6 +285,12 @@ class PlanPut(BaseModel):
                     id=m.id, name=m.name, unit=m.unit, lower_is_better=m.lower_is_better
                 )
                 for m in self.metrics
+            ),
+            contribution_schedules=tuple(
+                p.ContributionSchedule(
+                    partner_id=x.partner_id, frequency=x.frequency, day_of_month=x.day_of_month
+                )
+                for x in self.contribution_schedules
             ),
         )
         return c.AgreePlan(pool_id=pool, year=year, plan=plan)

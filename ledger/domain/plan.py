@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import Field
+
 from ledger.domain.model import Frozen
 
 RiskMethod = Literal["proportional", "fixed", "tiered", "by_commissioner", "carry_forward"]
@@ -100,6 +102,21 @@ class MetricDefinition(Frozen):
     lower_is_better: bool
 
 
+class ContributionSchedule(Frozen):
+    """When a partner's planned contribution falls due: its year's total in equal
+    monthly or quarterly instalments (largest remainder, leftover pennies to the
+    earliest), each due on ``day_of_month`` of the month or of the quarter's first
+    month. A partner without one pays quarterly on the quarter's first day."""
+
+    partner_id: str
+    frequency: Literal["monthly", "quarterly"] = "quarterly"
+    day_of_month: int = 1  # 1 to 28, so every month has it
+
+
+def _empty(value: tuple[object, ...]) -> bool:
+    return not value
+
+
 class Plan(Frozen):
     contributions: tuple[PlannedContribution, ...] = ()
     schemes: tuple[Scheme, ...] = ()
@@ -108,6 +125,13 @@ class Plan(Frozen):
     capitation: Capitation | None = None
     commissioned_services: tuple[CommissionedService, ...] = ()
     metrics: tuple[MetricDefinition, ...] = ()
+    # Optional, and left out of the stored payload when empty: a plan without schedules
+    # is stored byte for byte as before the field existed (no new schema version).
+    contribution_schedules: tuple[ContributionSchedule, ...] = Field(default=(), exclude_if=_empty)
+
+    def schedule_of(self, partner_id: str) -> ContributionSchedule:
+        found = next((s for s in self.contribution_schedules if s.partner_id == partner_id), None)
+        return found or ContributionSchedule(partner_id=partner_id)
 
     def planned_by_partner(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -151,6 +151,18 @@ def validate_plan(
             problems.append(
                 (f"{path}.outcomes", "a base below 100% needs outcomes to release the rest")
             )
+    scheduled: set[str] = set()
+    for i, sched in enumerate(plan.contribution_schedules):
+        path = f"contribution_schedules[{i}]"
+        if sched.partner_id in scheduled:
+            problems.append((f"{path}.partner_id", f"'{sched.partner_id}' has two schedules"))
+        scheduled.add(sched.partner_id)
+        if sched.partner_id not in planned:
+            problems.append(
+                (f"{path}.partner_id", f"'{sched.partner_id}' has no planned contribution")
+            )
+        if not 1 <= sched.day_of_month <= 28:
+            problems.append((f"{path}.day_of_month", "must be 1 to 28"))
     metric_ids = [m.id for m in plan.metrics]
     if len(set(metric_ids)) != len(metric_ids):
         problems.append(("metrics", "a metric id is used twice"))

@@ -250,6 +250,19 @@ ROUTES: tuple[Route, ...] = (
         READ_EQ,
     ),
     Route("metrics", "GET", lambda who: "/v1/pools/eq/metrics?period=2025-26-Q2", None, READ_EQ),
+    Route("postings", "GET", lambda who: "/v1/pools/eq/postings", None, READ_EQ),
+    Route("postings csv", "GET", lambda who: "/v1/pools/eq/postings.csv", None, READ_EQ),
+    Route(
+        "postings of the other pool",
+        "GET",
+        lambda who: "/v1/pools/other/postings",
+        None,
+        {**READ_ALL, "ncc": 403, "city": 403},
+    ),
+    Route("plan", "GET", lambda who: "/v1/pools/eq/years/2025-26/plan", None, READ_EQ),
+    Route("receivables", "GET", lambda who: "/v1/pools/eq/receivables?year=2025-26", None, READ_EQ),
+    # officers find their own postings under /postings; the log (every pool's events,
+    # with other users' request details) stays with auditors and the board
     Route("event log", "GET", lambda who: "/v1/events", None, only(200, "auditor", "board")),
     Route("verify", "GET", lambda who: "/v1/verify", None, only(200, "auditor")),
 )

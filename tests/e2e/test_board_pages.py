@@ -899,3 +899,56 @@ def test_a_chart_is_an_svg_image_named_by_its_title_and_desc_with_a_data_table()
     )
     assert "<polyline" in str(trend.svg)
     assert trend.table.headers == ("", "Income", "Balance")
+
+
+def test_the_pool_page_shows_who_owes_what_aged_as_at_30_september(board: Board) -> None:
+    # equal quarterly instalments due 1 April and 1 July; by 30 September ncc and city
+    # paid only April's (on 1 July), icb-a nothing: July's are 91 days late
+    html = board.page("/board/pools/eq/years/2025-26", as_at="2025-09-30")
+    owed = table(html, "receivables-table")
+    ncc = row(owed, "partner", "ncc")
+    assert cell(ncc, "due_to_date") == "£1,000,000.00"
+    assert cell(ncc, "received_to_date") == "£500,000.00"
+    assert cell(ncc, "overdue") == "£500,000.00"
+    assert cell(ncc, "days_overdue") == "91"
+    assert cell(ncc, "age-over_90") == "£500,000.00"
+    icb = row(owed, "partner", "icb-a")
+    assert cell(icb, "overdue") == "£250,000.00"
+    assert cell(icb, "days_overdue") == "182"
+    assert "Nottinghamshire County Council" in text(ncc)
+    assert '<a href="#receivables">' in html
+
+
+def test_capitation_shows_its_weights_weighted_populations_and_rounding(board: Board) -> None:
+    html = board.page("/board/pools/alliance/years/2025-26")
+    assert "0-64 × 1.0; 65-84 × 2.5; 85+ × 6.0" in text(html)
+    weighted = table(html, "weighted-populations")
+    # north: 80,000 × 1.0 + 15,000 × 2.5 + 2,000 × 6.0 = 129,500
+    assert text(row(weighted, "unit", "north")) == "North 129,500.0 129,500.0 129,500.0 129,500.0"
+    # south: 60,000 + 30,000 + 15,000; east: 40,000 + 15,000 + 6,000
+    assert text(row(weighted, "unit", "south")).endswith("105,000.0")
+    assert text(row(weighted, "unit", "east")).endswith("61,000.0")
+    assert 'data-capitation="rounding"' in html and "rounded to the penny once" in html
+
+
+def test_the_alliance_page_shows_the_agreed_gain_and_loss_shares(board: Board) -> None:
+    html = board.page("/board/pools/alliance/alliance", period="2025-26-Q1")
+    shares = re.search(r'<table data-shares="rapid-response">(.*?)</table>', html, re.S)
+    assert shares
+    assert "Nottinghamshire County Council 50% 70%" in text(shares.group(1))
+    assert "NHS Nottingham and Nottinghamshire ICB 50% 30%" in text(shares.group(1))
+
+
+def test_outcome_payments_show_each_outcome_met_or_not_with_released_and_withheld(
+    board: Board,
+) -> None:
+    # Mears: £170,000.00 commissioned, 95% base; the £8,500.00 at risk is £4,250.00 an
+    # outcome: independence met (released), satisfaction not met or not assessed (withheld)
+    html = board.page("/board/pools/alliance/years/2025-26")
+    detail = re.search(r'<table data-outcomes="mears">(.*?)</table>', html, re.S)
+    assert detail
+    met = row(detail.group(1), "outcome", "hc-q1:independence")
+    assert "Met" in text(met) and "2025-26-Q1" in text(met)
+    assert (cell(met, "released"), cell(met, "withheld")) == ("£4,250.00", "£0.00")
+    other = row(detail.group(1), "outcome", "hc-q1:satisfaction")
+    assert (cell(other, "released"), cell(other, "withheld")) == ("£0.00", "£4,250.00")

@@ -4,6 +4,7 @@ named by POOLED_DATABASE_URL."""
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -166,12 +167,31 @@ def test_serve_loads_the_demo_and_prints_a_token_per_role(
     try:
         roles = {r.role for s in secrets if (r := authenticate(engine, s)) is not None}
         assert roles == {"admin", "board", "auditor", "finance_officer"}
-        # a second run revokes the first run's demo tokens and loads nothing more
+        # they are kept beside the database, readable only by the user
+        kept = db.parent / "demo-tokens.json"
+        assert str(kept) in out
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        assert set(secrets) <= set(re.findall(r"pooled_[A-Za-z0-9_-]{43}", kept.read_text()))
+        # a second run loads nothing more and prints the same, still valid, tokens
         again = runner.invoke(
             cli.app, ["serve", "--demo", "--no-scheduler", "--port", "8765"]
         ).output
         assert "Loaded" not in again
-        assert all(authenticate(engine, s) is None for s in secrets)
+        assert [w for w in again.split() if SECRET.match(w)] == secrets
+        assert all(authenticate(engine, s) is not None for s in secrets)
+        # a revoked one is replaced on the next run; the others stay
+        board = authenticate(engine, secrets[1])
+        assert board is not None and board.role == "board"
+        run(runner, "token", "revoke", board.token_id)
+        third = runner.invoke(
+            cli.app, ["serve", "--demo", "--no-scheduler", "--port", "8765"]
+        ).output
+        now = [w for w in third.split() if SECRET.match(w)]
+        assert now[0] == secrets[0] and now[2:] == secrets[2:]
+        assert now[1] != secrets[1] and authenticate(engine, secrets[1]) is None
+        replacement = authenticate(engine, now[1])
+        assert replacement is not None and replacement.role == "board"
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     finally:
         engine.dispose()
     if calls:  # api/app.py exists: uvicorn was asked for the factory

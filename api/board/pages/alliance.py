@@ -13,6 +13,7 @@ from api.board.pages.shared import Fig, Tracer, names_of
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_period, parse_year, year_of
+from ledger.domain.plan import Plan
 from projections import queries as q
 
 
@@ -34,6 +35,25 @@ class RiskRewardBlock:
     rows: list[RiskRewardRow]
     settlements: list[tuple[str, str, Fig]]  # (payer, receiver, amount)
     chart: charts.Chart
+    # the agreed shares: (partner name, gain %, loss %), from the plan in force
+    shares: tuple[tuple[str, str, str], ...] = ()
+
+
+def agreed_shares(
+    plan: Plan | None, scheme_id: str, names: dict[str, str]
+) -> tuple[tuple[str, str, str], ...]:
+    """The scheme's gain and loss shares in the plan in force, by partner."""
+    scheme = (
+        next((r for r in plan.risk_reward_schemes if r.id == scheme_id), None) if plan else None
+    )
+    if scheme is None:
+        return ()
+    gain = {x.partner_id: x.pct for x in scheme.gain_shares}
+    loss = {x.partner_id: x.pct for x in scheme.loss_shares}
+    return tuple(
+        (names.get(pid, pid), f"{gain.get(pid, 0)}%", f"{loss.get(pid, 0)}%")
+        for pid in sorted(gain.keys() | loss.keys(), key=lambda p: names.get(p, p))
+    )
 
 
 def alliance(conn: Connection, at: AsAt, links: Links, pool_id: str, period: str) -> dict[str, Any]:
@@ -46,6 +66,7 @@ def alliance(conn: Connection, at: AsAt, links: Links, pool_id: str, period: str
     view = q.risk_reward_at(conn, pool_id, label, pos)
     year = year_of(parse_period(label)).label
     t = Tracer(links, pool_id, year)
+    plan = q.plan_at(conn, pool_id, year, pos)
     schemes = []
     for s in view.schemes:
         rows = []
@@ -89,6 +110,7 @@ def alliance(conn: Connection, at: AsAt, links: Links, pool_id: str, period: str
                 rows,
                 settlements,
                 chart,
+                agreed_shares(plan, s.scheme_id, names),
             )
         )
     fy = parse_year(year)

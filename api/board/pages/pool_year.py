@@ -25,6 +25,7 @@ from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_year
 from projections import queries as q
+from projections.receivables import receivables_at, through_of
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
 
 
@@ -87,6 +88,10 @@ class PoolYear:
     overspend_rule: str = ""
     underspend_rule: str = ""
     closed: tuple[str, ...] = ()
+    receivables: Any = None  # projections.receivables.ReceivablesView
+    capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
+    capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -226,6 +231,15 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     if plan is not None and plan.capitation is not None:
         cap = q.capitation_at(conn, pool_id, year, pos)
         py.capitation = cap
+        py.capitation_weights = [(w.cohort, str(w.weight)) for w in plan.capitation.weights]
+        py.capitation_weighted = [
+            (
+                u.unit_id,
+                unit_name(u.unit_id),
+                [_weighted(u.weighted_population.get(qn)) for qn in QUARTERS],
+            )
+            for u in cap.units
+        ]
         py.capitation_rows = [
             {
                 "unit_id": u.unit_id,
@@ -243,6 +257,9 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         ] + [sum(u.annual for u in cap.units)]
     if plan is not None and plan.commissioned_services:
         op = q.outcome_payments_at(conn, pool_id, year, pos)
+        py.service_lots = {
+            s.id: unit_name(s.unit_id) for s in plan.commissioned_services if s.unit_id
+        }
         py.outcome_rows = [
             {
                 "provider_id": pr.provider_id,
@@ -269,7 +286,19 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         }
     py.metrics = year_metrics(conn, pool_id, year, pos)
     py.has_risk_reward = bool(plan and plan.risk_reward_schemes)
+    if plan is not None and plan.contributions:
+        through = through_of(at.raw, at.recorded_at, at.today)
+        py.receivables = receivables_at(conn, pool_id, year, pos, through)
     return py
+
+
+def _weighted(w: Fraction | None) -> str:
+    """A weighted population to one decimal place (exact, half up), or a dash."""
+    if w is None:
+        return "–"
+    tenths = (w * 10 + Fraction(1, 2)).__floor__()
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole:,}.{tenth}"
 
 
 def year_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[MetricView]:

@@ -1,0 +1,92 @@
+"""Who owes what, as at a position and to a date: each partner's instalments (from
+the plan in force) against its contributions (``ledger.domain.calc.receivables``).
+
+The figures trace to the plan's position (the instalments) and to the money lines of
+the partner's contributions, refunds and their reversals (the receipts), each listed
+with its event id, effective date and reference."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection
+
+from ledger.clock import LONDON, parse_instant
+from ledger.domain.calc.receivables import Receipt, Receivable, receivable
+from ledger.domain.periods import parse_year
+from ledger.domain.plan import Plan
+from ledger.store import eventstore as es
+from projections.balances import INCOME_KINDS
+from projections.base import plan_fact
+from projections.money_lines import lines
+
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def through_of(as_at: str | None, recorded_at: str | None, today: date) -> date:
+    """The London date an as-at counts to: its date; an instant's London date; for a
+    position, the London date it was recorded on; today's for none (or position 0)."""
+    text = (as_at or "").strip()
+    if not text:
+        return today
+    if _DATE.match(text):
+        return date.fromisoformat(text)
+    if not text.startswith("position:"):
+        try:
+            instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            instant = None
+        if instant is not None and instant.tzinfo is not None:
+            return instant.astimezone(LONDON).date()
+    if recorded_at:
+        return parse_instant(recorded_at).astimezone(LONDON).date()
+    return today
+
+
+@dataclass(frozen=True)
+class ReceivablesView:
+    pool_id: str
+    year: str
+    as_at_position: int
+    through: date
+    plan_position: int | None
+    partners: list[Receivable]
+    references: dict[int, str]  # a receipt's position -> its reference (or reason)
+
+
+def receivables_at(
+    conn: Connection, pool_id: str, year: str, at: int, through: date
+) -> ReceivablesView:
+    fy = parse_year(year)
+    fact = plan_fact(conn, pool_id, fy.label, at)
+    if fact is None:
+        return ReceivablesView(pool_id, fy.label, at, through, None, [], {})
+    plan = Plan.model_validate(fact.data["plan"])
+    receipts: dict[str, list[Receipt]] = {}
+    for line in lines(conn, pool_id, fy.label, at, kinds=INCOME_KINDS):
+        if line.partner_id is None or line.effective_date is None:
+            continue
+        signed = -line.amount if line.kind == "refund" else line.amount
+        receipts.setdefault(line.partner_id, []).append(
+            Receipt(
+                line.position,
+                line.event_id,
+                line.kind,
+                line.effective_date,
+                signed,
+                line.reversal,
+            )
+        )
+    out = [
+        receivable(pid, planned, plan.schedule_of(pid), fy, receipts.get(pid, []), through)
+        for pid, planned in sorted(plan.planned_by_partner().items())
+    ]
+    positions = sorted({r.position for p in out for r in p.receipts})
+    references: dict[int, str] = {}
+    for e in es.get_by_positions(conn, positions) if positions else []:
+        data = json.loads(e.payload)
+        references[e.position] = str(data.get("reference") or data.get("reason") or "")
+    return ReceivablesView(pool_id, fy.label, at, through, fact.position, out, references)
