@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from ledger.domain import events as ev
+from ledger.domain import merkle
 from ledger.domain.errors import AlreadyExists, AlreadyReversed, ConcurrencyError
 from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
 from ledger.store.engine import is_sqlite
@@ -42,7 +43,7 @@ from ledger.store.reads import (
     recorded_at_of,
     row_to_stored,
 )
-from ledger.store.serialization import chain_hash_of, encode_payload
+from ledger.store.serialization import chain_and_leaf_of, encode_payload
 from ledger.store.sql import driver_sql, is_sqlite_conn, one_round_trip, run_sql
 from ledger.store.verify import VerifyResult, verify
 
@@ -54,6 +55,7 @@ __all__ = [
     "PendingEvent",
     "StoredEvent",
     "VerifyResult",
+    "ChainedRows",
     "build_rows",
     "get_by_positions",
     "get_event",
@@ -156,12 +158,12 @@ def lock_head(conn: Connection, pools: Sequence[str] = ()) -> Head:
     """Take the append lock and read the head; with ``pools``, also their versions as
     they stand under the lock (on PostgreSQL in the same round trip as ``BEGIN`` and
     the lock)."""
-    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE id = 1"
+    sql = "SELECT position, hash, recorded_at, frontier FROM ledger_head WHERE id = 1"
     with one_round_trip(conn):
         head = run_sql(conn, sql if is_sqlite_conn(conn) else sql + " FOR UPDATE")
         versions = pool_versions(conn, pools) if pools else {}
         row = head.fetchone()
-    return Head(int(row[0]), row[1], row[2], versions)
+    return Head(int(row[0]), row[1], row[2], versions, row[3])
 
 
 @contextmanager
@@ -211,13 +213,22 @@ def new_event_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+class ChainedRows(list[StoredEvent]):
+    """The rows an append writes, chained from the head, and the Merkle tree's complete
+    subtrees they create and its new frontier (``ledger.domain.merkle``)."""
+
+    nodes: list[tuple[merkle.Node, bytes]]
+    frontier: str
+
+
 def build_rows(
     head: Head, pending: Sequence[PendingEvent], envelope: Envelope, recorded_at: str
-) -> list[StoredEvent]:
-    """The stored events for the pending ones, chained from ``head``. ``recorded_at`` is
-    never earlier than the head's."""
+) -> ChainedRows:
+    """The stored events for the pending ones, chained from ``head``, and the tree's
+    nodes over them. ``recorded_at`` is never earlier than the head's."""
     recorded = max(recorded_at, head.recorded_at)
-    out: list[StoredEvent] = []
+    out = ChainedRows()
+    leaves: list[bytes] = []
     prev, pos = head.hash, head.position
     metas: dict[int, str | None] = {}
     for p in pending:
@@ -255,16 +266,27 @@ def build_rows(
             "reverses_event_id": p.reverses_event_id,
         }
         payload = encode_payload(event)
-        prev = chain_hash_of(prev, columns, payload)
+        prev, leaf = chain_and_leaf_of(prev, columns, payload)
+        leaves.append(leaf)
         columns["payload"] = payload
         columns["effective_date"] = effective
         columns["hash"] = prev
         out.append(_make_stored(columns[c] for c in COLUMNS))
+    front = bytes.fromhex(head.frontier)
+    out.nodes, frontier = merkle.append_leaves(
+        head.position, [front[i : i + 32] for i in range(0, len(front), 32)], leaves
+    )
+    out.frontier = b"".join(frontier).hex()
     return out
 
 
-def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
-    """Insert chained rows and move the head, translating unique-key clashes."""
+_INSERT_NODE = "INSERT INTO merkle_nodes (node, hash) VALUES (?, ?)"
+
+
+def insert_rows(conn: Connection, rows: ChainedRows) -> None:
+    """Insert chained rows and their tree nodes and move the head, translating
+    unique-key clashes. The tree adds one statement (the nodes, one executemany) and
+    a column to the head's UPDATE: on PostgreSQL no round trip of its own."""
     if not rows:
         return
     params: list[Any] = list(rows)
@@ -282,10 +304,13 @@ def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
             cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
     except conn.dialect.loaded_dbapi.IntegrityError as e:
         raise _refusal(e) from e
+    cur.executemany(driver_sql(conn, _INSERT_NODE), [(i << 6 | lv, h) for (lv, i), h in rows.nodes])
     last = rows[-1]
     cur.execute(
         driver_sql(
-            conn, "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1"
+            conn,
+            "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ?, frontier = ? "
+            "WHERE id = 1",
         ),
-        (last.position, last.hash, last.recorded_at),
+        (last.position, last.hash, last.recorded_at, rows.frontier),
     )
