@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -27,10 +28,11 @@ from sqlalchemy.exc import DBAPIError
 from ledger.clock import SystemClock
 from ledger.domain.errors import LedgerError
 from ledger.handlers import AppendHook, Ledger
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store import tokens
+from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
 from projections import cli as projections_cli
@@ -72,7 +74,13 @@ def build_ledger(settings: Settings) -> Ledger:
         pass
     else:
         hooks.append(Projector().apply)
-    return Ledger(engine_for(settings), SystemClock(), default_catalogue(), hooks=hooks)
+    return Ledger(
+        engine_for(settings),
+        SystemClock(),
+        default_catalogue(),
+        hooks=hooks,
+        signing_key=load_or_create_key(Path(signing_key_path(settings))),
+    )
 
 
 def _where(settings: Settings) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -34,7 +35,8 @@ from apscheduler.triggers.date import DateTrigger
 from ledger.clock import LONDON, Clock, SystemClock, london_today
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
+from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import make_engine
 from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
 from scheduler.returns import ReturnRecord
@@ -110,7 +112,13 @@ def build_ledger(settings: Settings, clock: Clock | None = None) -> Ledger:
     from projections.projector import Projector
 
     engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
-    return Ledger(engine, clock or SystemClock(), default_catalogue(), hooks=[Projector().apply])
+    return Ledger(
+        engine,
+        clock or SystemClock(),
+        default_catalogue(),
+        hooks=[Projector().apply],
+        signing_key=load_or_create_key(Path(signing_key_path(settings))),
+    )
 
 
 def start_scheduler(
