@@ -25,22 +25,19 @@ Rules chosen here (also in docs/DECISIONS.md):
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import date, timedelta
 
-from ledger.clock import format_instant, london_today
+from ledger.clock import london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
 from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
 from ledger.handlers import Ledger, Outcome
-from ledger.store.checkpoints import take_checkpoint
 from projections.queries import risk_share_at
 from projections.views import PoolView
+from scheduler.checkpointing import sign_for_filing
 from scheduler.content.build_return import build_return_content
-from scheduler.content.canonical import sealed
-from scheduler.content.return_document import ReturnContent
 from scheduler.documents import (
     Document,
     ReturnsCheck,
@@ -118,7 +115,7 @@ def generate_or_get(
             return filed[q.label], False
         _check_fileable(pool, q, today, filed)
         content = build_return_content(conn, pool_id, q.label, at, reference=ledger.reference)
-    content = _with_checkpoint(ledger, content, f"return as at {pool_id} {q.label}")
+    content = sign_for_filing(ledger, content)
     documents = render_all(content)
     command = c.GenerateReturn(
         pool_id=pool_id,
@@ -139,22 +136,6 @@ def generate_or_get(
     record = filed_record(ledger.engine, pool_id, q.label)
     assert record is not None  # it was just committed
     return record, True
-
-
-def _with_checkpoint(ledger: Ledger, content: ReturnContent, reason: str) -> ReturnContent:
-    """The content with a signed checkpoint at its as-at position on its cover (stored
-    too), when the ledger has a signing key."""
-    if ledger.signing_key is None:
-        return content
-    signed = take_checkpoint(
-        ledger.engine,
-        ledger.signing_key,
-        format_instant(ledger.clock.now()),
-        reason,
-        content.cover.as_at_position,
-    )
-    cover = dataclasses.replace(content.cover, checkpoint=signed.as_json())
-    return sealed(dataclasses.replace(content, cover=cover))
 
 
 def _check_fileable(
