@@ -899,3 +899,19 @@ def test_a_chart_is_an_svg_image_named_by_its_title_and_desc_with_a_data_table()
     )
     assert "<polyline" in str(trend.svg)
     assert trend.table.headers == ("", "Income", "Balance")
+
+
+def test_the_audit_page_lists_the_latest_checkpoints_and_verifies_on_request(
+    board: Board,
+) -> None:
+    r = board.client.get("/board/audit")
+    assert r.status_code == 200
+    page = text(r.text)
+    # the Q1 filing signed a checkpoint at its as-at position, and one after the filing
+    # (whose command closes the quarter too)
+    assert "return as at bcf 2025-26-Q1" in page and "quarter closed bcf 2025-26-Q1" in page
+    assert 'id="verify-result"' not in r.text and "Verify now" in page
+    r = board.client.get("/board/audit", params={"verify": 1})
+    assert r.status_code == 200
+    assert 'id="verify-result" data-ok="true"' in r.text
+    assert "filed documents all match" in text(r.text)
