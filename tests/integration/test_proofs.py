@@ -118,6 +118,11 @@ def test_proofs_are_for_board_auditors_and_a_partners_own_events(engine: Engine)
     assert w.client.post("/v1/checkpoints", headers=w.auth("city")).status_code == 403
     r = w.get("auditor", "/v1/proofs/consistency", **{"from": 3, "to": w.head() + 1})
     assert r.status_code == 404
+    signed_at = w.head()
+    later = post_ok(w, "city", "/v1/pools/eq/contributions", contribution("city", "10"))
+    r = w.get("city", f"/v1/events/{later['position']}/proof", checkpoint=signed_at)
+    assert r.status_code == 422 and "after checkpoint" in r.json()["detail"]
+    assert w.get("city", f"/v1/events/{later['position']}/proof", checkpoint=2).status_code == 404
 
 
 def test_the_verifier_imports_only_the_domains_hashing_code_and_cryptography() -> None:
