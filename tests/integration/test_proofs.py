@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
@@ -19,9 +20,14 @@ from api import cli
 from api.verification import verify_all
 from ledger import audit
 from ledger.domain import merkle
+from ledger.handlers import Ledger
 from ledger.store import eventstore as es
+from ledger.store import tables as t
 from ledger.store import tree
+from ledger.store.engine import make_engine
+from ledger.store.migrate import alembic_config, upgrade
 from ledger.store.serialization import chain_hash
+from tests.builders import given_equipment_pool
 from tests.e2e.api_support import World, build_world, contribution, spend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,3 +283,31 @@ def test_a_checkpoint_with_a_changed_root_fails_its_signature(engine: Engine, fl
     key = w.get("city", "/v1/checkpoints/key").json()["public_key_pem"]
     report = audit.audit_verify(audit.load_checkpoints({**saved, "root": root.hex()}), key)
     assert not report.ok and "is not signed" in report.problems[0]
+
+
+def test_migration_0004_builds_the_tree_of_the_events_already_stored(
+    ledger: Ledger, engine: Engine, tmp_path: Path
+) -> None:
+    # given events appended with the tree kept incrementally
+    given_equipment_pool(ledger)
+    with engine.connect() as conn:
+        rows = [e.as_row() for e in es.read_range(conn, 0, 10_000)]
+        head = es.read_head(conn)
+        roots = [tree.root_at(conn, n) for n in range(1, head.position + 1)]
+    # when the same events sit in a database from before migration 0004, and it runs
+    old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    with old.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002_ledger")
+        conn.execute(t.events.insert(), rows)
+        conn.execute(
+            text("UPDATE ledger_head SET position = :p, hash = :h, recorded_at = :r"),
+            {"p": head.position, "h": head.hash, "r": head.recorded_at},
+        )
+    upgrade(old)
+    # then it holds the same tree, frontier and all
+    with old.connect() as conn:
+        assert es.read_head(conn).frontier == head.frontier != ""
+        assert [tree.root_at(conn, n) for n in range(1, head.position + 1)] == roots
+    old.dispose()
