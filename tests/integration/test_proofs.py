@@ -311,3 +311,21 @@ def test_migration_0004_builds_the_tree_of_the_events_already_stored(
         assert es.read_head(conn).frontier == head.frontier != ""
         assert [tree.root_at(conn, n) for n in range(1, head.position + 1)] == roots
     old.dispose()
+
+
+def test_every_scheduler_run_signs_a_checkpoint_of_the_ledger(
+    ledger: Ledger, engine: Engine
+) -> None:
+    from ledger.domain.checkpoint import signature_ok
+    from ledger.settings import Settings
+    from ledger.store.checkpoints import list_checkpoints
+    from scheduler.service import CatchUp
+    from tests.conftest import SIGNING_KEY
+
+    given_equipment_pool(ledger)
+    CatchUp(ledger, ledger.clock, Settings(scheduler=False))()
+    with engine.connect() as conn:
+        head = es.read_head(conn).position
+        signed = list_checkpoints(conn)
+    assert [(reason, s.checkpoint.position) for _, reason, s in signed] == [("daily", head)]
+    assert signature_ok(SIGNING_KEY.public_key(), signed[0][2])
