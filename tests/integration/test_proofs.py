@@ -196,7 +196,7 @@ def raise_amount(row: dict[str, Any]) -> None:
 
 
 def test_a_rewritten_history_is_convicted_by_checkpoints_and_the_partners_saved_ones(
-    engine: Engine, tmp_path: Path
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given the city's contribution, a checkpoint the city saved with its proof, and
     # later activity
@@ -219,6 +219,11 @@ def test_a_rewritten_history_is_convicted_by_checkpoints_and_the_partners_saved_
     assert f"checkpoint {saved['checkpoint_id']}" in full.problems[0]
     answer = w.get("auditor", "/v1/verify").json()
     assert answer["ok"] is False and answer["first_bad_position"] == saved["position"]
+    if engine.dialect.name == "sqlite":  # the command line reads its database from the env
+        monkeypatch.setenv("POOLED_DATABASE_URL", str(engine.url))
+        out = CliRunner().invoke(cli.app, ["verify"])
+        assert out.exit_code == 1
+        assert f"BROKEN: checkpoint {saved['checkpoint_id']} (on demand)" in out.output
     # and the partner's verifier, with its earlier checkpoint and saved proof, names
     # the position where history diverged
     key = w.get("city", "/v1/checkpoints/key").json()["public_key_pem"]
