@@ -13,6 +13,7 @@ import importlib.util
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -21,11 +22,12 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors
-from api.routes import audit, imports, ledger_reads, parties, postings, reads
+from api.routes import audit, imports, ledger_reads, parties, postings, proofs, reads
 from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
+from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import make_engine
 from projections.projector import Projector
 from projections.queries import Reader
@@ -87,7 +89,13 @@ def create_app(
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     clock = clock or SystemClock()
-    ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    ledger = Ledger(
+        engine,
+        clock,
+        default_catalogue(),
+        hooks=[Projector().apply],
+        signing_key=load_or_create_key(Path(signing_key_path(settings))),
+    )
     reader = Reader(engine)
 
     @asynccontextmanager
@@ -130,6 +138,7 @@ def create_app(
     app.include_router(reads.router)
     app.include_router(ledger_reads.router)
     app.include_router(audit.router)
+    app.include_router(proofs.router)
     returns = _optional_router("api.routes.returns")
     if returns is not None:
         app.include_router(returns)

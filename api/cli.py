@@ -4,7 +4,9 @@
     pooled token create --role ROLE [--partner ID] --name NAME
     pooled token list | token revoke TOKEN_ID
     pooled demo load                        load the demo partnership into an empty ledger
-    pooled verify                           recompute the hash chain (exit 1 if broken)
+    pooled verify                           chain, tree, checkpoints, filed documents
+    pooled checkpoint key | create          the signing key's public half; sign now
+    pooled audit verify --checkpoints F --public-key F [--events F] [--server URL]
     pooled ledger check | ledger rebuild-state   state vs a replay (exit 1 if it drifted)
     pooled events [--pool P] [--after N] [--limit N]
     pooled serve [--demo] [--host H] [--port N] [--no-scheduler]
@@ -16,8 +18,10 @@ composed in one place, :func:`build_ledger`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -25,13 +29,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ledger.clock import SystemClock
+from ledger.clock import SystemClock, format_instant
 from ledger.domain.errors import LedgerError
 from ledger.handlers import AppendHook, Ledger
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store import tokens
+from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
 from projections import cli as projections_cli
@@ -50,6 +55,10 @@ app.add_typer(token_app, name="token", no_args_is_help=True)
 app.add_typer(demo_app, name="demo", no_args_is_help=True)
 ledger_app = typer.Typer(help="The write-side state, checked against the events.")
 app.add_typer(ledger_app, name="ledger", no_args_is_help=True)
+checkpoint_app = typer.Typer(help="Signed checkpoints of the ledger.")
+audit_app = typer.Typer(help="Checks that need no trust in the server.")
+app.add_typer(checkpoint_app, name="checkpoint", no_args_is_help=True)
+app.add_typer(audit_app, name="audit", no_args_is_help=True)
 app.add_typer(projections_cli.app, name="projections")
 app.add_typer(scheduler_cli.app)  # `returns ...` and `scheduler ...`
 
@@ -70,7 +79,13 @@ def build_ledger(settings: Settings) -> Ledger:
     from projections.projector import Projector
 
     hooks: list[AppendHook] = [Projector().apply]
-    return Ledger(engine_for(settings), SystemClock(), default_catalogue(), hooks=hooks)
+    return Ledger(
+        engine_for(settings),
+        SystemClock(),
+        default_catalogue(),
+        hooks=hooks,
+        signing_key=load_or_create_key(Path(signing_key_path(settings))),
+    )
 
 
 def _where(settings: Settings) -> str:
@@ -217,18 +232,82 @@ def demo_load() -> None:
 
 @app.command()
 def verify() -> None:
-    """Recompute the hash chain from the first event; exit 1 naming the first bad one."""
-    settings = Settings()
-    with _engine(settings) as engine:
-        result = es.verify(engine)
-    if result.ok:
+    """Recompute the hash chain and the Merkle tree from the first event, check every
+    signed checkpoint and every filed document; exit 1 naming what no longer matches."""
+    from api.verification import verify_all
+
+    ledger = build_ledger(Settings())
+    try:
+        full = verify_all(ledger)
+    finally:
+        ledger.engine.dispose()
+    result = full.chain
+    if full.ok:
         typer.echo(
             f"OK: {result.events_checked} events verified; head position "
-            f"{result.head_position}, hash {result.head_hash}"
+            f"{result.head_position}, hash {result.head_hash}; tree and checkpoints match; "
+            f"{full.documents_checked} filed documents match"
         )
         return
-    typer.echo(f"BROKEN: {result.problem}", err=True)
-    typer.echo(f"first bad position: {result.first_bad_position}", err=True)
+    for problem in full.problems:
+        typer.echo(f"BROKEN: {problem}", err=True)
+    if result.first_bad_position is not None:
+        typer.echo(f"first bad position: {result.first_bad_position}", err=True)
+    raise typer.Exit(1)
+
+
+@checkpoint_app.command("key")
+def checkpoint_key() -> None:
+    """Print the public key checkpoints are signed with (PEM), creating the key file
+    on first use."""
+    from ledger.domain.checkpoint import public_pem
+
+    key = load_or_create_key(Path(signing_key_path(Settings())))
+    typer.echo(public_pem(key.public_key()), nl=False)
+
+
+@checkpoint_app.command("create")
+def checkpoint_create() -> None:
+    """Sign and store a checkpoint of the ledger as it stands now."""
+    from ledger.store.checkpoints import take_checkpoint
+
+    ledger = build_ledger(Settings())
+    try:
+        assert ledger.signing_key is not None
+        s = take_checkpoint(
+            ledger.engine, ledger.signing_key, format_instant(ledger.clock.now()), "command line"
+        )
+    finally:
+        ledger.engine.dispose()
+    typer.echo(json.dumps(s.as_json(), indent=2))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoints: Annotated[str, typer.Option(help="the checkpoints you saved (JSON)")],
+    public_key: Annotated[str, typer.Option(help="the ledger's public key (PEM or hex)")],
+    events: Annotated[
+        str | None, typer.Option(help="events you saved: inclusion-proof answers (JSON)")
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option(help="compare with this server's checkpoints (URL)")
+    ] = None,
+    token: Annotated[str | None, typer.Option(envvar="POOLED_TOKEN", help="bearer token")] = None,
+) -> None:
+    """Check saved checkpoints and inclusion proofs with only the public key; with
+    --server, also that the server's latest checkpoint extends every saved one and
+    still holds every saved event (exit 1 naming where history diverged)."""
+    from ledger import audit
+
+    fetch = audit.http_fetch(server, token or "") if server else None
+    report = audit.run(checkpoints, public_key, events, fetch)
+    for line in report.lines:
+        typer.echo(line)
+    if report.ok:
+        typer.echo("OK")
+        return
+    if report.diverged_at is not None:
+        typer.echo(f"history diverged at position {report.diverged_at}", err=True)
     raise typer.Exit(1)
 
 

@@ -196,7 +196,7 @@ class Batch:
             self._write(stored)
         return stored
 
-    def _write(self, stored: list[es.StoredEvent]) -> None:
+    def _write(self, stored: es.ChainedRows) -> None:
         es.insert_rows(self.conn, stored)
         self._save_state(stored)
         for pool_id, period, fmt, data in self.documents:

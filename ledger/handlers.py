@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -63,6 +64,10 @@ def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerErro
     return a if rank(a) <= rank(b) else b
 
 
+# the events after which the ledger signs a checkpoint, and the reason it records
+CHECKPOINT_REASONS = {"return_generated": "return filed", "period_closed": "quarter closed"}
+
+
 @dataclass
 class _Attempt:
     """How far a write transaction got: its events, and whether its body had finished
@@ -83,8 +88,11 @@ class Ledger:
         hooks: Sequence[AppendHook] = (),
         *,
         group_commit: bool = True,
+        signing_key: Ed25519PrivateKey | None = None,
     ) -> None:
         self.engine = engine
+        # signs a checkpoint after each filed return and quarter close (None: no signing)
+        self.signing_key = signing_key
         self.clock = clock
         self.reference = reference
         self.hooks = list(hooks)
@@ -140,7 +148,24 @@ class Ledger:
         if req.error is not None:
             raise req.error
         assert req.outcome is not None
+        if self.signing_key is not None and not req.outcome.replayed:
+            self._checkpoint_after(req.outcome.events)
         return req.outcome
+
+    def _checkpoint_after(self, stored: Sequence[es.StoredEvent]) -> None:
+        """Sign a checkpoint at a filed return or a quarter close (after its commit)."""
+        from ledger.store.checkpoints import take_checkpoint
+
+        marks = [e for e in stored if e.type in CHECKPOINT_REASONS]
+        if marks and self.signing_key is not None:
+            last = marks[-1]
+            take_checkpoint(
+                self.engine,
+                self.signing_key,
+                format_instant(self.clock.now()),
+                f"{CHECKPOINT_REASONS[last.type]} {last.pool_id} {last.period}",
+                last.position,
+            )
 
     def _run_group(self, reqs: list[CommitRequest]) -> None:
         """Decide and append a group of requests in one transaction; a refused request

@@ -16,4 +16,15 @@ class Settings(BaseSettings):
     return_due_days: int | None = None  # overrides the reporting calendar's default
     scheduler_hour: int = 6  # Europe/London hour of the daily catch-up run
     max_body_bytes: int = 5_000_000
+    # the checkpoint signing key (Ed25519 PEM): this path, or signing-key.pem under
+    # data_dir, created on first start (ledger.store.checkpoints)
+    signing_key_file: str | None = None
+    data_dir: str = "var"
     demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
+
+
+def signing_key_path(settings: Settings) -> str:
+    """Where the checkpoint signing key lives (outside the database)."""
+    import os.path
+
+    return settings.signing_key_file or os.path.join(settings.data_dir, "signing-key.pem")

@@ -13,6 +13,7 @@ from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import parse_quarter, parse_year
 from ledger.store import eventstore as es
 from ledger.store import tables as lt
+from scheduler.checkpointing import with_filing_checkpoint
 from scheduler.content.build_memorandum import build_memorandum_content
 from scheduler.content.build_return import build_return_content
 from scheduler.content.reference import ReferenceSource
@@ -74,6 +75,7 @@ def fetch_return(
                     rec.content_hash,
                 )
         content = build_return_content(conn, pool_id, q.label, at, reference=reference)
+        content = with_filing_checkpoint(conn, content)
     return Document(
         render(content, fmt),
         MEDIA_TYPES[fmt],

@@ -36,6 +36,7 @@ from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_y
 from ledger.handlers import Ledger, Outcome
 from projections.queries import risk_share_at
 from projections.views import PoolView
+from scheduler.checkpointing import sign_for_filing
 from scheduler.content.build_return import build_return_content
 from scheduler.documents import (
     Document,
@@ -114,6 +115,7 @@ def generate_or_get(
             return filed[q.label], False
         _check_fileable(pool, q, today, filed)
         content = build_return_content(conn, pool_id, q.label, at, reference=ledger.reference)
+    content = sign_for_filing(ledger, content)
     documents = render_all(content)
     command = c.GenerateReturn(
         pool_id=pool_id,

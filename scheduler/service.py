@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -31,10 +32,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from ledger.clock import LONDON, Clock, SystemClock, london_today
+from ledger.clock import LONDON, Clock, SystemClock, format_instant, london_today
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
+from ledger.store.checkpoints import load_or_create_key, take_checkpoint
 from ledger.store.engine import make_engine
 from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
 from scheduler.returns import ReturnRecord
@@ -70,10 +72,21 @@ class CatchUp:
                     SCHEDULER_ACTOR,
                     due_days=self.settings.return_due_days,
                 )
+                self.daily_checkpoint()
             finally:
                 self.runs += 1
             log.info("catch-up for %s: %d return(s) filed", today.isoformat(), len(filed))
             return filed
+
+    def daily_checkpoint(self) -> None:
+        """Sign the ledger as it stands (every run, so at least daily)."""
+        if self.ledger.signing_key is not None:
+            take_checkpoint(
+                self.ledger.engine,
+                self.ledger.signing_key,
+                format_instant(self.clock.now()),
+                "daily",
+            )
 
 
 def build_scheduler(ledger: Ledger, clock: Clock, settings: Settings) -> BackgroundScheduler:
@@ -110,7 +123,13 @@ def build_ledger(settings: Settings, clock: Clock | None = None) -> Ledger:
     from projections.projector import Projector
 
     engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
-    return Ledger(engine, clock or SystemClock(), default_catalogue(), hooks=[Projector().apply])
+    return Ledger(
+        engine,
+        clock or SystemClock(),
+        default_catalogue(),
+        hooks=[Projector().apply],
+        signing_key=load_or_create_key(Path(signing_key_path(settings))),
+    )
 
 
 def start_scheduler(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
@@ -36,6 +38,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# the checkpoint signing keys the tests' apps create go to a temporary directory
+os.environ.setdefault("POOLED_DATA_DIR", tempfile.mkdtemp(prefix="pooled-test-"))
 
 PG_URL = os.environ.get("POOLED_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -125,6 +130,10 @@ def engine(
         drop_postgres_schema(schema)
 
 
+# one key for every test's ledger (the tests that need their own make one)
+SIGNING_KEY = Ed25519PrivateKey.generate()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
@@ -137,4 +146,6 @@ def ledger(engine: Engine, clock: FixedClock) -> Ledger:
     from ledger.refdata import default_catalogue
     from projections.projector import Projector
 
-    return Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    return Ledger(
+        engine, clock, default_catalogue(), hooks=[Projector().apply], signing_key=SIGNING_KEY
+    )

@@ -307,6 +307,36 @@ def event(request: Request, user: User, position: int, as_at: AsAtChoice) -> Res
     return html_response(body, _status(at))
 
 
+@router.get("/audit", name="board_audit")
+def audit(
+    request: Request,
+    user: User,
+    verify: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> Response:
+    """The latest signed checkpoints and, when asked, a full verification now."""
+    from api.verification import verify_all
+    from ledger.domain.checkpoint import key_id
+    from ledger.store.checkpoints import list_checkpoints
+
+    ledger = request.app.state.ledger
+    with engine_of(request).connect() as conn:
+        checkpoints = list_checkpoints(conn, 20)
+    result = verify_all(ledger) if verify else None
+    links = Links(request, None)
+    page = Page("Audit", request, user, links, None, route="board_audit")
+    page.breadcrumbs = [("Pools", links.to("board_home")), ("Audit", None)]
+    key = ledger.signing_key.public_key() if ledger.signing_key is not None else None
+    body, _ = render(
+        page,
+        "audit.html",
+        checkpoints=checkpoints,
+        result=result,
+        verify_url=links.path("board_audit"),
+        key_id=key_id(key) if key is not None else "",
+    )
+    return html_response(body, 200)
+
+
 @router.get("/{rest:path}", name="board_not_found")
 def not_found(request: Request, rest: str) -> Response:
     raise Problem(

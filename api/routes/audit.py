@@ -13,6 +13,7 @@ from api.deps import AuditorActor, LedgerDep, LogReaderActor
 from api.routes import new_router
 from api.schemas.events import EventsPage, Health, VerifyPublic, log_event
 from api.schemas.fields import Slug
+from api.verification import verify_all
 from ledger.store import eventstore as es
 
 log = logging.getLogger("pooled.api")
@@ -63,9 +64,12 @@ def list_events(
 )
 def verify(ledger: LedgerDep, actor: AuditorActor) -> VerifyPublic:
     del actor
-    r = es.verify(ledger.engine)
+    full = verify_all(ledger)
+    r = full.chain
     return VerifyPublic(
-        ok=r.ok,
+        ok=full.ok,
+        documents_checked=full.documents_checked,
+        problems=list(full.problems),
         events_checked=r.events_checked,
         head_hash=r.head_hash,
         head_position=r.head_position,

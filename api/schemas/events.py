@@ -232,6 +232,12 @@ class VerifyPublic(BaseModel):
     head_position: int
     first_bad_position: int | None = None
     problem: str | None = None
+    documents_checked: int = 0
+    problems: list[str] = Field(
+        default_factory=list,
+        description="every problem found: the chain's, the tree's and checkpoints' (first), "
+        "then each filed document's",
+    )
 
 
 class Health(BaseModel):

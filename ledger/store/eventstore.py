@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import events as ev
+from ledger.domain import merkle
 from ledger.domain.periods import FinancialYear, Quarter, parse_period, year_of
 from ledger.store.constraints import refusal
 from ledger.store.engine import is_sqlite
@@ -43,7 +44,7 @@ from ledger.store.reads import (
     recorded_at_of,
     row_to_stored,
 )
-from ledger.store.serialization import chain_hash_of, encode_payload
+from ledger.store.serialization import chain_and_leaf_of, encode_payload
 from ledger.store.sql import driver_sql, is_sqlite_conn, one_round_trip, run_sql
 from ledger.store.verify import VerifyResult, verify
 
@@ -55,6 +56,7 @@ __all__ = [
     "PendingEvent",
     "StoredEvent",
     "VerifyResult",
+    "ChainedRows",
     "build_rows",
     "count_event_ids",
     "get_by_positions",
@@ -175,7 +177,7 @@ def lock_head(conn: Connection, pools: Sequence[str] = (), check_at: int | None 
     """Take the append lock and read the head; with ``pools``, also their versions as
     they stand under the lock, and with ``check_at`` the hash of the event at that
     position (on PostgreSQL in the same round trip as ``BEGIN`` and the lock)."""
-    sql = "SELECT position, hash, recorded_at, generation FROM ledger_head WHERE id = 1"
+    sql = "SELECT position, hash, recorded_at, generation, frontier FROM ledger_head WHERE id = 1"
     then = None
     with one_round_trip(conn):
         head = run_sql(conn, sql if is_sqlite_conn(conn) else sql + " FOR UPDATE")
@@ -187,7 +189,15 @@ def lock_head(conn: Connection, pools: Sequence[str] = (), check_at: int | None 
     if then is not None and check_at is not None:
         found = then.fetchone()
         hash_then = (check_at, found[0] if found else None)
-    return Head(int(row[0]), row[1], row[2], int(row[3]), hash_then=hash_then, pools=versions)
+    return Head(
+        int(row[0]),
+        row[1],
+        row[2],
+        int(row[3]),
+        hash_then=hash_then,
+        pools=versions,
+        frontier=row[4],
+    )
 
 
 def count_event_ids(conn: Connection, event_ids: Sequence[str]) -> int:
@@ -243,13 +253,22 @@ def write_transaction(
             yield conn, lock_head(conn, pools, check_at)
 
 
+class ChainedRows(list[StoredEvent]):
+    """The rows an append writes, chained from the head, and the Merkle tree's complete
+    subtrees they create and its new frontier (``ledger.domain.merkle``)."""
+
+    nodes: list[tuple[merkle.Node, bytes]]
+    frontier: str
+
+
 def build_rows(
     head: Head, pending: Sequence[PendingEvent], envelope: Envelope, recorded_at: str
-) -> list[StoredEvent]:
-    """The stored events for the pending ones, chained from ``head``. ``recorded_at`` is
-    never earlier than the head's."""
+) -> ChainedRows:
+    """The stored events for the pending ones, chained from ``head``, and the tree's
+    nodes over them. ``recorded_at`` is never earlier than the head's."""
     recorded = max(recorded_at, head.recorded_at)
-    out: list[StoredEvent] = []
+    out = ChainedRows()
+    leaves: list[bytes] = []
     prev, pos = head.hash, head.position
     metas: dict[int, str | None] = {}
     for p in pending:
@@ -287,16 +306,27 @@ def build_rows(
             "reverses_event_id": p.reverses_event_id,
         }
         payload = encode_payload(event)
-        prev = chain_hash_of(prev, columns, payload)
+        prev, leaf = chain_and_leaf_of(prev, columns, payload)
+        leaves.append(leaf)
         columns["payload"] = payload
         columns["effective_date"] = effective
         columns["hash"] = prev
         out.append(_make_stored(columns[c] for c in COLUMNS))
+    front = bytes.fromhex(head.frontier)
+    out.nodes, frontier = merkle.append_leaves(
+        head.position, [front[i : i + 32] for i in range(0, len(front), 32)], leaves
+    )
+    out.frontier = b"".join(frontier).hex()
     return out
 
 
-def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
-    """Insert chained rows and move the head, translating unique-key clashes."""
+_INSERT_NODE = "INSERT INTO merkle_nodes (node, hash) VALUES (?, ?)"
+
+
+def insert_rows(conn: Connection, rows: ChainedRows) -> None:
+    """Insert chained rows and their tree nodes and move the head, translating
+    unique-key clashes. The tree adds one statement (the nodes, one executemany) and
+    a column to the head's UPDATE: on PostgreSQL no round trip of its own."""
     if not rows:
         return
     params: list[Any] = list(rows)
@@ -314,10 +344,13 @@ def insert_rows(conn: Connection, rows: Sequence[StoredEvent]) -> None:
             cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
     except conn.dialect.loaded_dbapi.IntegrityError as e:
         raise_refusal(e)
+    cur.executemany(driver_sql(conn, _INSERT_NODE), [(i << 6 | lv, h) for (lv, i), h in rows.nodes])
     last = rows[-1]
     cur.execute(
         driver_sql(
-            conn, "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1"
+            conn,
+            "UPDATE ledger_head SET position = ?, hash = ?, recorded_at = ?, frontier = ? "
+            "WHERE id = 1",
         ),
-        (last.position, last.hash, last.recorded_at),
+        (last.position, last.hash, last.recorded_at, rows.frontier),
     )

@@ -28,6 +28,8 @@ class Head:
     # pool -> (state row version, stream version), or None for no such pool: read under
     # the lock for the pools asked for
     pools: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
+    # the Merkle tree's frontier at ``position`` (hex; ``ledger.domain.merkle``)
+    frontier: str = ""
 
 
 class StoredEvent(NamedTuple):
@@ -77,7 +79,9 @@ def row_to_stored(row: Any) -> StoredEvent:
 
 def read_head(conn: Connection) -> Head:
     row = conn.execute(select(t.ledger_head).where(t.ledger_head.c.id == 1)).one()
-    return Head(int(row.position), row.hash, row.recorded_at, int(row.generation))
+    return Head(
+        int(row.position), row.hash, row.recorded_at, int(row.generation), frontier=row.frontier
+    )
 
 
 def read_range(

@@ -15,8 +15,31 @@ from typing import Any
 import orjson
 
 from ledger.domain.events import EVENT_TYPES, Event
+from ledger.domain.hashing import (
+    HASHED_COLUMNS,
+    ZERO_HASH,
+    canonical_json,
+    canonical_row,
+    chain_hash,
+    payload_is_canonical,
+)
 
-ZERO_HASH = "00" * 32
+__all__ = [
+    "HASHED_COLUMNS",
+    "ZERO_HASH",
+    "canonical_bytes",
+    "canonical_json",
+    "canonical_row",
+    "chain_hash",
+    "chain_and_leaf_of",
+    "chain_hash_of",
+    "decode_event",
+    "encode_payload",
+    "payload_is_canonical",
+    "upcast",
+    "upcaster",
+]
+
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 # (type, from_version) -> function giving the payload at from_version + 1
@@ -29,10 +52,6 @@ def upcaster(type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster
         return fn
 
     return register
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 _SORTED = orjson.OPT_SORT_KEYS
@@ -72,75 +91,21 @@ def decode_event(type_name: str, version: int, payload: str) -> Event:
     return cls.model_validate(data)
 
 
-# Every stored column but the hash itself goes into the chain, so changing any byte of
-# a stored event is detected (the payload as the text first stored).
-HASHED_COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "schema_version",
-    "effective_date",
-    "recorded_at",
-    "actor",
-    "actor_role",
-    "actor_partner_id",
-    "token_id",
-    "request_id",
-    "request_meta",
-    "pool_id",
-    "partner_id",
-    "counterparty_id",
-    "scheme_id",
-    "funding_stream",
-    "year",
-    "period",
-    "reverses_event_id",
-)
-
-
-_PAYLOAD_SLOT = "\x00payload\x00"
-_PAYLOAD_KEY = canonical_json({"payload": _PAYLOAD_SLOT})[1:-1]  # "payload":"\u0000..."
-
-
-def canonical_row(row: dict[str, Any]) -> str:
-    """The canonical JSON of a stored row: its columns and its payload object.
-
-    The payload is stored in canonical form already, so its text is spliced in as it
-    stands (identical to dumping the parsed object, without parsing it); a payload that
-    is not canonical is caught by ``payload_is_canonical`` and changes the hash anyway.
-    """
-    body: dict[str, Any] = {}
-    for col in HASHED_COLUMNS:
-        v = row[col]
-        body[col] = v.isoformat() if hasattr(v, "isoformat") else v
-    body["payload"] = _PAYLOAD_SLOT
-    return canonical_json(body).replace(_PAYLOAD_KEY, '"payload":' + row["payload"], 1)
-
-
-def chain_hash(previous: str, row: dict[str, Any]) -> str:
-    """``hash_n = SHA-256(hash_{n-1} || canonical_n)`` over raw bytes, as hex."""
-    h = hashlib.sha256(bytes.fromhex(previous))
-    h.update(canonical_row(row).encode("utf-8"))
-    return h.hexdigest()
-
-
 def chain_hash_of(previous: str, columns: dict[str, Any], payload: str) -> str:
     """``chain_hash`` of a new row on the write path: ``columns`` holds the hashed
     columns as JSON values (dates as ISO strings) and ``payload`` the canonical payload,
     embedded as it stands. Equal to ``chain_hash`` of the stored row (tested)."""
+    return chain_and_leaf_of(previous, columns, payload)[0]
+
+
+def chain_and_leaf_of(previous: str, columns: dict[str, Any], payload: str) -> tuple[str, bytes]:
+    """The new row's chain hash (hex) and its Merkle leaf hash (RFC 9162 2.1.1:
+    ``SHA-256(0x00 || canonical_n)``), from one encoding of the canonical form."""
     body = dict(columns)
     body["payload"] = orjson.Fragment(payload)
     try:
         canonical = orjson.dumps(body, option=_SORTED)
     except orjson.JSONEncodeError:
-        return chain_hash(previous, {**columns, "payload": payload})
-    return hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
-
-
-def payload_is_canonical(payload: str) -> bool:
-    try:
-        return canonical_json(json.loads(payload)) == payload
-    except ValueError:
-        return False
+        canonical = canonical_row({**columns, "payload": payload}).encode("utf-8")
+    chained = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
+    return chained, hashlib.sha256(b"\x00" + canonical).digest()

@@ -114,6 +114,43 @@ ledger_head = Table(
     # moved on by a rebuild of the write-side state or the read models (and migration
     # 0003): the caches of every process are keyed on it with the head (ledger.handlers)
     Column("generation", Integer, nullable=False, server_default=text("0")),
+    # the Merkle tree's frontier at ``position``: the hashes of its complete subtrees,
+    # largest first, as hex (``ledger.domain.merkle``); and the ledger's own id, which
+    # every signed checkpoint names (both migration 0004)
+    Column("frontier", Text, nullable=False, server_default=""),
+    Column("ledger_id", String(36), nullable=False, server_default=""),
+)
+
+# The Merkle tree's complete subtrees (RFC 9162 2.1), written in each append's
+# transaction: ``node`` is ``index << 6 | level`` for the 2**level leaves from
+# index * 2**level (leaf i is the event at position i + 1). Never changed.
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column(
+        "node",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+# Signed checkpoints: (ledger id, position, tree root, chain head, recorded time) and
+# the Ed25519 signature over their canonical text (``ledger.domain.checkpoint``).
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("checkpoint_id", Integer, primary_key=True, autoincrement=True),
+    Column("ledger_id", String(36), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("chain_head", String(64), nullable=False),
+    Column("recorded_at", String(27), nullable=False),
+    Column("reason", String(80), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Index("ix_checkpoints_position", "position"),
 )
 
 ws_partners = Table(
@@ -176,4 +213,4 @@ filed_documents = Table(
     Column("content", LargeBinary, nullable=False),
 )
 
-IMMUTABLE_TABLES = ("events", "filed_documents")
+IMMUTABLE_TABLES = ("events", "filed_documents", "merkle_nodes", "checkpoints")

@@ -3,15 +3,22 @@ event."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, func, select
 
 from ledger.domain import events as ev
+from ledger.domain import merkle
+from ledger.domain.checkpoint import SignedCheckpoint, signature_ok
 from ledger.store import tables as t
+from ledger.store.checkpoints import all_checkpoints
 from ledger.store.reads import hash_at, iter_events, read_head
-from ledger.store.serialization import ZERO_HASH, chain_hash, payload_is_canonical
+from ledger.store.serialization import ZERO_HASH, canonical_row, payload_is_canonical
+from ledger.store.tree import read_nodes
 
 
 @dataclass(frozen=True)
@@ -24,15 +31,26 @@ class VerifyResult:
     problem: str | None = None
 
 
-def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
-    """Recompute the chain from position 1 and name the first bad event.
+def verify(
+    engine: Engine, batch: int = 5000, public_key: Ed25519PublicKey | None = None
+) -> VerifyResult:
+    """Recompute the chain and the Merkle tree from position 1 and name the first bad
+    event, return or checkpoint.
 
     Checks: positions gap-free from 1; each payload in canonical form; each stored
     hash equals SHA-256(previous || canonical row); the head row matches the last
-    event; and every filed return's recorded chain head is still in the chain (so
-    removing events from the end is detected)."""
+    event; every filed return's recorded chain head is still in the chain (so
+    removing events from the end is detected); the stored tree's frontier is the tree
+    of the events; and every stored checkpoint is signed by ``public_key`` (when
+    given), within the chain, and names the chain head and tree root the events
+    have at its position."""
     prev, expected, checked = ZERO_HASH, 1, 0
     heads: list[tuple[int, str, int]] = []  # (as_at_position, chain_head, return's position)
+    with engine.connect() as conn:
+        stored_cps = all_checkpoints(conn)
+    wanted = {s.checkpoint.position for _, _, s in stored_cps}
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    frontier: list[bytes] = []
     for e in iter_events(engine, batch=batch):
         row = e.as_row()
         if e.position != expected:
@@ -51,7 +69,8 @@ def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
                 e.position,
                 f"event at position {e.position} has a payload that is not as stored",
             )
-        if chain_hash(prev, row) != e.hash:
+        canonical = canonical_row(row).encode("utf-8")
+        if hashlib.sha256(bytes.fromhex(prev) + canonical).hexdigest() != e.hash:
             return _bad(
                 checked,
                 prev,
@@ -62,7 +81,10 @@ def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
         if e.type == ev.ReturnGenerated.type:
             data = json.loads(e.payload)
             heads.append((int(data["as_at_position"]), str(data["chain_head"]), e.position))
+        _, frontier = merkle.append_leaves(checked, frontier, [merkle.leaf_hash(canonical)])
         prev, expected, checked = e.hash, expected + 1, checked + 1
+        if checked in wanted:
+            roots[checked] = merkle.fold(frontier)
     with engine.connect() as conn:
         head = read_head(conn)
         if head.position != checked or head.hash != prev:
@@ -99,7 +121,52 @@ def verify(engine: Engine, batch: int = 5000) -> VerifyResult:
                     f"the return filed at position {pos} recorded chain head "
                     f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
                 )
+        problem = _tree_problem(conn, checked, frontier) or _checkpoint_problem(
+            conn, stored_cps, roots, checked, public_key
+        )
+        if problem is not None:
+            return _bad(checked, prev, checked, problem[0], problem[1])
     return VerifyResult(True, checked, prev, checked)
+
+
+def _tree_problem(conn: Any, size: int, frontier: list[bytes]) -> tuple[int, str] | None:
+    """The stored tree's frontier (the head's and its nodes) against the events'."""
+    stored = bytes.fromhex(read_head(conn).frontier)
+    if stored != b"".join(frontier):
+        return size, f"the stored Merkle tree at position {size} is not the tree of the events"
+    try:
+        nodes = read_nodes(conn, merkle.frontier_nodes(size))
+    except LookupError:
+        return size, "the stored Merkle tree lacks nodes of the events"
+    if [nodes[n] for n in merkle.frontier_nodes(size)] != frontier:
+        return size, f"the stored Merkle tree at position {size} is not the tree of the events"
+    return None
+
+
+def _checkpoint_problem(
+    conn: Any,
+    stored: list[tuple[int, str, SignedCheckpoint]],
+    roots: dict[int, bytes],
+    size: int,
+    key: Ed25519PublicKey | None,
+) -> tuple[int, str] | None:
+    for cid, reason, s in stored:
+        cp = s.checkpoint
+        name = f"checkpoint {cid} ({reason}) at position {cp.position}"
+        if key is not None and not signature_ok(key, s):
+            return cp.position, f"{name} is not signed by this ledger's key"
+        if cp.position > size:
+            return cp.position, (
+                f"{name} is beyond the chain's end at {size}: events were removed from the end"
+            )
+        if hash_at(conn, cp.position) != cp.chain_head:
+            return cp.position, f"{name} recorded a chain head the chain no longer has"
+        if roots[cp.position].hex() != cp.root:
+            return cp.position, (
+                f"{name} recorded a tree root the events no longer have: history up to "
+                f"position {cp.position} was rewritten"
+            )
+    return None
 
 
 def _bad(checked: int, prev: str, head_pos: int, pos: int, why: str) -> VerifyResult:

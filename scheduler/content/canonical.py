@@ -26,6 +26,8 @@ def to_json_obj(value: Any) -> Any:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
+            if v is None and f.metadata.get("omit_none"):
+                continue
             if f.metadata.get("money") and v is not None:
                 out[f.name] = format_pence(int(v))
             else:

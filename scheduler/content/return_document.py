@@ -3,7 +3,7 @@ lines, totals, partner balances, metrics and prior-period adjustments."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from scheduler.content.shared import CoverFacts, PoolFigures, RiskShareSummary, money
@@ -32,6 +32,9 @@ class Cover:
     reference_data_hash: str | None
     template_name: str
     content_hash: str = ""  # SHA-256 of the canonical JSON without this field
+    # a filed return's signed checkpoint at ``as_at_position`` (drafts have none and
+    # their JSON no such key): ledger.domain.checkpoint.SignedCheckpoint.as_json()
+    checkpoint: dict[str, str | int] | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True)

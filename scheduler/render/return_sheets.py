@@ -57,6 +57,22 @@ def _cover_rows(c: ReturnContent) -> list[tuple[Cell, ...]]:
         ("Previous Return As-At Position", v.previous_return_position),
         *pool_figure_rows(p, rs),
         ("Risk Share Settled", rs.settled),
+        *_checkpoint_rows(v.checkpoint),
+    ]
+
+
+def _checkpoint_rows(cp: dict[str, str | int] | None) -> list[tuple[Cell, ...]]:
+    """A filed return's signed checkpoint (ledger.domain.checkpoint), for the cover."""
+    if cp is None:
+        return []
+    return [
+        ("Checkpoint Ledger ID", cp["ledger_id"]),
+        ("Checkpoint Position", cp["position"]),
+        ("Checkpoint Tree Root (RFC 9162)", cp["root"]),
+        ("Checkpoint Chain Head", cp["chain_head"]),
+        ("Checkpoint Recorded At", cp["recorded_at"]),
+        ("Checkpoint Signing Key (SHA-256)", cp["key_id"]),
+        ("Checkpoint Signature (Ed25519)", cp["signature"]),
     ]
 
 

@@ -952,3 +952,19 @@ def test_outcome_payments_show_each_outcome_met_or_not_with_released_and_withhel
     assert (cell(met, "released"), cell(met, "withheld")) == ("£4,250.00", "£0.00")
     other = row(detail.group(1), "outcome", "hc-q1:satisfaction")
     assert (cell(other, "released"), cell(other, "withheld")) == ("£0.00", "£4,250.00")
+
+
+def test_the_audit_page_lists_the_latest_checkpoints_and_verifies_on_request(
+    board: Board,
+) -> None:
+    r = board.client.get("/board/audit")
+    assert r.status_code == 200
+    page = text(r.text)
+    # the Q1 filing signed a checkpoint at its as-at position, and one after the filing
+    # (whose command closes the quarter too)
+    assert "return as at bcf 2025-26-Q1" in page and "quarter closed bcf 2025-26-Q1" in page
+    assert 'id="verify-result"' not in r.text and "Verify now" in page
+    r = board.client.get("/board/audit", params={"verify": 1})
+    assert r.status_code == 200
+    assert 'id="verify-result" data-ok="true"' in r.text
+    assert "filed documents all match" in text(r.text)

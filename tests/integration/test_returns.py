@@ -686,3 +686,25 @@ def test_an_entry_that_races_the_filing_is_reported_by_the_next_return(
     carers = next(s for s in q2["expenditure"] if s["scheme_id"] == "carers")
     assert (carers["previous_year_to_date"], carers["adjustments"]) == ("100000.00", "777.00")
     assert carers["actual_year_to_date"] == "100777.00"
+
+
+def test_a_filed_return_carries_a_signed_checkpoint_of_its_as_at_position(
+    ledger: Ledger, engine: Engine
+) -> None:
+    from ledger.domain.checkpoint import SignedCheckpoint, signature_ok
+    from ledger.store import tree
+    from tests.conftest import SIGNING_KEY
+
+    given_q1_activity(ledger)
+    record = generate_return(ledger, POOL, Q1, ADMIN)
+    at = record.as_at_position
+    assert at is not None
+    signed = SignedCheckpoint.from_json(json.loads(doc(ledger, Q1, "json"))["cover"]["checkpoint"])
+    assert signature_ok(SIGNING_KEY.public_key(), signed)
+    with engine.connect() as conn:
+        assert signed.checkpoint.position == at
+        assert signed.checkpoint.root == tree.root_at(conn, at).hex()
+        assert signed.checkpoint.chain_head == es.hash_at(conn, at) == record.chain_head
+    cover = {r[0]: r[1] for r in rows(doc(ledger, Q1, "xlsx"), "Cover")[1:]}
+    assert cover["Checkpoint Signature (Ed25519)"] == signed.signature
+    assert cover["Checkpoint Tree Root (RFC 9162)"] == signed.checkpoint.root
