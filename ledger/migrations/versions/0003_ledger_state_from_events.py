@@ -10,7 +10,7 @@
 
 Downgrade drops the column; the rebuilt snapshots are correct under 0002 too.
 
-Revision ID: 0003
+Revision ID: 0003_ledger
 Revises: 0002_ledger
 Create Date: 2026-12-03 11:00:00
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
+revision = "0003_ledger"
 down_revision = "0002_ledger"
 branch_labels = None
 depends_on = None

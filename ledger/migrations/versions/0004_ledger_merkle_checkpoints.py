@@ -8,7 +8,7 @@
 * Both new tables get the append-only guards of ``events``.
 
 Revision ID: 0004_ledger
-Revises: 0002_ledger
+Revises: 0003_ledger
 Create Date: 2026-12-03 10:50:00
 """
 
@@ -23,7 +23,7 @@ from ledger.domain import merkle
 from ledger.domain.hashing import HASHED_COLUMNS, canonical_row
 
 revision = "0004_ledger"
-down_revision = "0002_ledger"
+down_revision = "0003_ledger"
 branch_labels = None
 depends_on = None
 
