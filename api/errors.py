@@ -46,7 +46,8 @@ from api.problems import (
     problem_response,
     request_id_of,
 )
-from ledger.domain.errors import FieldError, LedgerError
+from api.schemas.fields import shown
+from ledger.domain.errors import FieldError, LedgerError, ValidationFailed
 
 log = logging.getLogger("pooled.api")
 
@@ -180,15 +181,41 @@ class ProblemRoute(APIRoute):
             return handler
 
         async def checked(request: Request) -> Response:
-            if await request.body() and not is_json(request.headers.get("content-type")):
+            body = await request.body()
+            if body and not is_json(request.headers.get("content-type")):
                 raise UnsupportedMediaType(
                     "send the body as JSON with Content-Type: application/json "
                     f"(got {request.headers.get('content-type') or 'no Content-Type'})",
                     errors=(FieldError("Content-Type", "must be application/json"),),
                 )
+            if body:
+                parse_json_once(request, body)
             return await handler(request)
 
         return checked
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationFailed(
+                f"the body names '{shown(key)}' twice; send each key once",
+                errors=(FieldError(shown(key), "is given more than once"),),
+            )
+        out[key] = value
+    return out
+
+
+def parse_json_once(request: Request, body: bytes) -> None:
+    """Parse the body refusing a key given twice in any object (JSON leaves it to the
+    reader; the last would silently win), and keep the result where Starlette's
+    ``Request.json`` finds it, so FastAPI does not parse it again. A body that is not
+    JSON is left to FastAPI's own parse, which answers 400."""
+    try:
+        request._json = json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        return
 
 
 def is_json(content_type: str | None) -> bool:
