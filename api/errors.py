@@ -9,6 +9,7 @@
     RequestValidationError (422)                   a field FastAPI/pydantic refused,
                                                    named by its dotted path
     Starlette's HTTPException                      unknown routes (404), methods (405)
+    the database unreachable (503)                 with Retry-After; nothing was written
     anything else (500)                            logged with the request id; never
                                                    caused by bad input
 
@@ -32,6 +33,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -144,6 +147,33 @@ _TITLES = {
 }
 
 
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, SQLAlchemyTimeoutError)
+"""What the driver raises when the database cannot be reached or is not answering
+(connection refused or lost, server shutting down, an unopenable SQLite file, the
+pool exhausted): the request may succeed later, so 503, not 500."""
+RETRY_AFTER_SECONDS = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    rid = request_id_of(request.scope)
+    log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.url.path,
+        rid,
+        type(getattr(exc, "orig", None) or exc).__name__,
+    )
+    return problem_response(
+        request,
+        status=503,
+        title="Service unavailable",
+        code="database-unavailable",
+        detail="the ledger's database cannot be reached just now; nothing was written. "
+        f"Try again in {RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid = request_id_of(request.scope)
     log.exception("unexpected error on %s %s (request %s)", request.method, request.url.path, rid)
@@ -163,6 +193,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HttpProblem, _http_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_http)
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
