@@ -16,4 +16,9 @@ class Settings(BaseSettings):
     return_due_days: int | None = None  # overrides the reporting calendar's default
     scheduler_hour: int = 6  # Europe/London hour of the daily catch-up run
     max_body_bytes: int = 5_000_000
+    # Board sessions: keys shared by every instance (comma-separated, the first signs,
+    # the others are still accepted while sessions signed with them run out); unset,
+    # a key file made on first start in ``data_dir`` (mode 0600).
+    session_key: str | None = None
+    data_dir: str = "var"
     demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
