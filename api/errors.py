@@ -36,6 +36,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.field_errors import dedupe, field_errors, summarise
@@ -118,7 +119,8 @@ async def _starlette_http(request: Request, exc: Exception) -> Response:
             detail = str(exc.detail)
     elif status == 405:
         title, code = "Method not allowed", "method-not-allowed"
-        allow = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        allow = allowed_methods(request)
+        exc.headers = {**(exc.headers or {}), "Allow": allow}
         detail = f"{request.method} is not allowed on {request.url.path}" + (
             f"; allowed: {allow}" if allow else ""
         )
@@ -135,6 +137,19 @@ async def _starlette_http(request: Request, exc: Exception) -> Response:
         errors=errors,
         headers=exc.headers,
     )
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (asked of the router with each
+    method in turn). Starlette's 405 names only the first route that matched the path,
+    and GET and POST on one path are two routes."""
+    allowed = {
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        for route in request.app.router.routes
+        if route.matches({**request.scope, "method": method})[0] == Match.FULL
+    }
+    return ", ".join(sorted(allowed))
 
 
 _TITLES = {

@@ -112,3 +112,22 @@ def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(
     assert r.headers["content-type"].startswith("text/html")
     assert "cannot be reached" in r.text
     app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/v1/pools/eq/returns/2025-26-Q1", "GET, POST"),  # two routes, one path
+        ("PUT", "/v1/pools", "GET, POST"),
+        ("DELETE", "/v1/pools/eq/contributions", "POST"),
+        ("HEAD", "/v1/pools/eq", "GET"),
+        ("POST", "/board/", "GET"),
+        ("PUT", "/openapi.json", "GET, HEAD"),
+    ],
+)
+def test_a_405_names_every_method_the_path_answers(
+    world: World, method: str, path: str, allow: str
+) -> None:
+    r = world.client.request(method, path, headers=world.auth("admin"))
+    assert r.status_code == 405
+    assert r.headers["allow"] == allow
