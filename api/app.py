@@ -52,8 +52,8 @@ _REQUEST_ID_OK = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 class RequestContextMiddleware:
     """Give every request an id (the client's ``X-Request-ID`` when it is a sensible
-    token, else a new one), echo it on the response, and keep API answers out of
-    shared caches."""
+    token, else a new one), echo it on the response, keep API answers out of shared
+    caches, and tell browsers never to sniff a content type (``nosniff``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,6 +74,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-request-id", rid.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
                 if api:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -128,7 +129,6 @@ def create_app(
 
     errors.install(app)
     app.add_middleware(errors.BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its id
 
     app.include_router(audit.health)
     app.include_router(parties.writes)
@@ -148,7 +148,19 @@ def create_app(
 
     docs.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    _outermost(app, RequestContextMiddleware)
     return app
+
+
+def _outermost(app: FastAPI, middleware: type[RequestContextMiddleware]) -> None:
+    """Put ``middleware`` around Starlette's server-error middleware too, so even a 500
+    carries the request id and ``nosniff``."""
+    build = app.build_middleware_stack
+
+    def wrapped() -> ASGIApp:
+        return middleware(build())
+
+    app.build_middleware_stack = wrapped  # type: ignore[method-assign]
 
 
 def _optional_router(module: str) -> APIRouter | None:

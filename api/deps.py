@@ -394,6 +394,7 @@ async def writer(
             description="a client-chosen key (1-255 printable characters); a retry with "
             "the same key and body returns the first answer and writes nothing",
             examples=["c0a8e5b2-2f4e-4c1a-9d8f-6b7e3a1d2c4f"],
+            json_schema_extra={"pattern": _KEY.pattern, "minLength": 1, "maxLength": 255},
         ),
     ] = None,
 ) -> Writer:

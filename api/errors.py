@@ -9,6 +9,7 @@
     RequestValidationError (422)                   a field FastAPI/pydantic refused,
                                                    named by its dotted path
     Starlette's HTTPException                      unknown routes (404), methods (405)
+    the database unreachable (503)                 with Retry-After; nothing was written
     anything else (500)                            logged with the request id; never
                                                    caused by bad input
 
@@ -32,7 +33,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.field_errors import dedupe, field_errors, summarise
@@ -46,7 +50,8 @@ from api.problems import (
     problem_response,
     request_id_of,
 )
-from ledger.domain.errors import FieldError, LedgerError
+from api.schemas.fields import shown
+from ledger.domain.errors import FieldError, LedgerError, ValidationFailed
 
 log = logging.getLogger("pooled.api")
 
@@ -114,7 +119,8 @@ async def _starlette_http(request: Request, exc: Exception) -> Response:
             detail = str(exc.detail)
     elif status == 405:
         title, code = "Method not allowed", "method-not-allowed"
-        allow = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        allow = allowed_methods(request)
+        exc.headers = {**(exc.headers or {}), "Allow": allow}
         detail = f"{request.method} is not allowed on {request.url.path}" + (
             f"; allowed: {allow}" if allow else ""
         )
@@ -133,6 +139,19 @@ async def _starlette_http(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (asked of the router with each
+    method in turn). Starlette's 405 names only the first route that matched the path,
+    and GET and POST on one path are two routes."""
+    allowed = {
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        for route in request.app.router.routes
+        if route.matches({**request.scope, "method": method})[0] == Match.FULL
+    }
+    return ", ".join(sorted(allowed))
+
+
 _TITLES = {
     400: ("Bad request", "bad-request"),
     401: ("Unauthorized", "unauthorized"),
@@ -141,6 +160,33 @@ _TITLES = {
     413: ("Request body too large", "payload-too-large"),
     415: ("Unsupported media type", "unsupported-media-type"),
 }
+
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, SQLAlchemyTimeoutError)
+"""What the driver raises when the database cannot be reached or is not answering
+(connection refused or lost, server shutting down, an unopenable SQLite file, the
+pool exhausted): the request may succeed later, so 503, not 500."""
+RETRY_AFTER_SECONDS = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    rid = request_id_of(request.scope)
+    log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.url.path,
+        rid,
+        type(getattr(exc, "orig", None) or exc).__name__,
+    )
+    return problem_response(
+        request,
+        status=503,
+        title="Service unavailable",
+        code="database-unavailable",
+        detail="the ledger's database cannot be reached just now; nothing was written. "
+        f"Try again in {RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -162,6 +208,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HttpProblem, _http_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_http)
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -180,15 +228,41 @@ class ProblemRoute(APIRoute):
             return handler
 
         async def checked(request: Request) -> Response:
-            if await request.body() and not is_json(request.headers.get("content-type")):
+            body = await request.body()
+            if body and not is_json(request.headers.get("content-type")):
                 raise UnsupportedMediaType(
                     "send the body as JSON with Content-Type: application/json "
                     f"(got {request.headers.get('content-type') or 'no Content-Type'})",
                     errors=(FieldError("Content-Type", "must be application/json"),),
                 )
+            if body:
+                parse_json_once(request, body)
             return await handler(request)
 
         return checked
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationFailed(
+                f"the body names '{shown(key)}' twice; send each key once",
+                errors=(FieldError(shown(key), "is given more than once"),),
+            )
+        out[key] = value
+    return out
+
+
+def parse_json_once(request: Request, body: bytes) -> None:
+    """Parse the body refusing a key given twice in any object (JSON leaves it to the
+    reader; the last would silently win), and keep the result where Starlette's
+    ``Request.json`` finds it, so FastAPI does not parse it again. A body that is not
+    JSON is left to FastAPI's own parse, which answers 400."""
+    try:
+        request._json = json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        return
 
 
 def is_json(content_type: str | None) -> bool:

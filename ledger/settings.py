@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # the checkpoint signing key (Ed25519 PEM): this path, or signing-key.pem under
     # data_dir, created on first start (ledger.store.checkpoints)
     signing_key_file: str | None = None
+    # Board sessions: keys shared by every instance (comma-separated, the first signs,
+    # the others are still accepted while sessions signed with them run out); unset,
+    # a key file made on first start in ``data_dir`` (mode 0600).
+    session_key: str | None = None
     data_dir: str = "var"
     demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
 

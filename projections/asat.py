@@ -23,34 +23,58 @@ def head_position(conn: Connection) -> int:
     )
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+"""The calendar an as-at may name (a date, or an instant's UTC day): wide enough for
+any question a ledger of this century is asked, far from the limits of Python's
+calendar (``9999-12-31T23:59:59-01:00`` and ``0001-01-01T00:00:00+01:00`` overflow it)."""
+
+
+def _in_range(d: date, field: str, text: str) -> None:
+    if not EARLIEST <= d <= LATEST:
+        raise ValidationFailed.field(
+            field, f"'{text[:40]}' is outside the dates an as-at may name ({EARLIEST} to {LATEST})"
+        )
+
+
+def parse_as_at(text: str, field: str = "as_at") -> int | str:
+    """An as-at as given (``position:N``, a date, an RFC 3339 instant with a time zone):
+    the position it names, or the stored form (UTC, ``format_instant``) of the instant
+    it means. Every instant or date a client sends is read here, so every parameter
+    that takes one (``as_at``, ``through``, ...) is checked against the same calendar."""
+    text = text.strip()
+    m = _POSITION.match(text)
+    if m:
+        return int(m.group(1))
+    if _DATE.match(text):
+        try:
+            d = date.fromisoformat(text)
+        except ValueError as e:
+            raise ValidationFailed.field(field, f"'{text}' is not a real date") from e
+        _in_range(d, field, text)
+        return format_instant(end_of_london_day(d))
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise ValidationFailed.field(
+            field, "must be an RFC 3339 instant, a date (YYYY-MM-DD) or position:N"
+        ) from e
+    if instant.tzinfo is None:
+        raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
+    _in_range(instant.date(), field, text)  # before converting: UTC may leave the calendar
+    utc = instant.astimezone(UTC)
+    _in_range(utc.date(), field, text)
+    return format_instant(utc)
+
+
 def resolve(conn: Connection, as_at: str | int | None, field: str = "as_at") -> int:
     """The position an as-at names, never beyond the head."""
     head = head_position(conn)
     if as_at is None or as_at == "":
         return head
-    if isinstance(as_at, int):
-        pos = as_at
-    else:
-        text = as_at.strip()
-        m = _POSITION.match(text)
-        if m:
-            pos = int(m.group(1))
-        elif _DATE.match(text):
-            try:
-                d = date.fromisoformat(text)
-            except ValueError as e:
-                raise ValidationFailed.field(field, f"'{text}' is not a real date") from e
-            return es.position_at(conn, format_instant(end_of_london_day(d)))
-        else:
-            try:
-                instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError as e:
-                raise ValidationFailed.field(
-                    field, "must be an RFC 3339 instant, a date (YYYY-MM-DD) or position:N"
-                ) from e
-            if instant.tzinfo is None:
-                raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
-            return es.position_at(conn, format_instant(instant.astimezone(UTC)))
+    parsed = as_at if isinstance(as_at, int) else parse_as_at(as_at, field)
+    if isinstance(parsed, str):
+        return es.position_at(conn, parsed)
+    pos = parsed
     if pos > head:
         raise ValidationFailed.field(field, f"position {pos} is beyond the ledger head ({head})")
     if pos < 0:

@@ -3,33 +3,37 @@
 - The sign-in form posts a token (the same bearer tokens the API takes); only the
   roles ``board``, ``auditor`` and ``admin`` may sign in. A finance officer's token
   is refused with a clear 403 page (officers use the API, scoped to their partner).
-- The session is a cookie holding who signed in and when it ends, signed with
-  HMAC-SHA256 (``payload.signature``, both base64url). The token itself is never
+- The session is a cookie holding who signed in and when it ends, signed and
+  timestamped by ``itsdangerous`` (HMAC-SHA1 over a key derived from the session key
+  and a purpose-specific salt). The token itself is never
   kept. The cookie is ``HttpOnly``, ``SameSite=Strict``, ``Path=/board`` and
   ``Secure`` when the request came over https. Sessions last eight hours; every
   page re-checks that the token behind the session has not been revoked.
-- Forms that change state (sign-in, sign-out) carry a CSRF token: an HMAC of a
+- Forms that change state (sign-in, sign-out) carry a CSRF token: the signature of a
   nonce held in the session (signed in) or in a pre-sign-in cookie (signing in),
   checked in constant time; ``SameSite=Strict`` is the second line.
 
-The signing key is ``app.state.board_secret`` when the entrypoint sets one (all
-instances of a deployment must share it); otherwise each process makes a random key
-on first use, so sessions end when the process restarts.
+The keys are the same for every instance of a deployment, so a session works behind a
+load balancer and survives a restart: ``POOLED_SESSION_KEY`` (comma-separated; the
+first signs, the others are still accepted, for rotation), else the key file
+``<POOLED_DATA_DIR>/session.key``, made on first use with mode 0600.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
+import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
+
+from ledger.settings import Settings
 
 SESSION_COOKIE = "pooled_board_session"
 CSRF_COOKIE = "pooled_board_csrf"
@@ -56,60 +60,79 @@ class CsrfFailed(Exception):
     """A form came without the CSRF token this browser was given."""
 
 
-def secret_of(request: Request) -> bytes:
-    state = request.app.state
-    key = getattr(state, "board_secret", None)
+KEY_FILE = "session.key"
+
+
+def load_session_keys(settings: Settings) -> tuple[str, ...]:
+    """The session keys, newest first: ``settings.session_key`` when set, else the key
+    file in ``settings.data_dir`` (made now if missing, atomically: two instances
+    starting at once agree on one key)."""
+    if settings.session_key:
+        keys = tuple(k.strip() for k in settings.session_key.split(",") if k.strip())
+        if keys:
+            return keys
+    folder = Path(settings.data_dir)
+    path = folder / KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".session-key-")  # mode 0600
+        try:
+            os.write(fd, secrets.token_urlsafe(32).encode())
+            os.close(fd)
+            os.link(tmp, path)  # fails if another instance made it first: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
     if not key:
-        key = secrets.token_bytes(32)
-        state.board_secret = key
-    return key if isinstance(key, bytes) else str(key).encode()
+        raise RuntimeError(f"the session key file {path} is empty: delete it to make a new one")
+    return (key,)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def _keys(request: Request) -> list[str]:
+    """Oldest first, as itsdangerous takes them (it signs with the last)."""
+    state = request.app.state
+    keys: tuple[str, ...] | None = getattr(state, "session_keys", None)
+    if keys is None:
+        keys = load_session_keys(state.settings)
+        state.session_keys = keys
+    return list(reversed(keys))
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _sessions(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_keys(request), salt="pooled.board.session")
 
 
-def _sign(key: bytes, purpose: str, body: str) -> str:
-    return _b64(hmac.new(key, f"{purpose}\x1f{body}".encode(), hashlib.sha256).digest())
+def _csrf_signer(request: Request) -> Signer:
+    return Signer(_keys(request), salt="pooled.board.csrf")
 
 
-def encode_session(key: bytes, user: BoardUser) -> str:
-    body = _b64(
-        json.dumps(
-            {
-                "tid": user.token_id,
-                "role": user.role,
-                "name": user.name,
-                "pid": user.partner_id,
-                "exp": user.expires,
-                "csrf": user.csrf_nonce,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+def encode_session(request: Request, user: BoardUser) -> str:
+    return _sessions(request).dumps(
+        {
+            "tid": user.token_id,
+            "role": user.role,
+            "name": user.name,
+            "pid": user.partner_id,
+            "exp": user.expires,
+            "csrf": user.csrf_nonce,
+        }
     )
-    return f"{body}.{_sign(key, 'session', body)}"
 
 
-def decode_session(key: bytes, cookie: str | None, now: float | None = None) -> BoardUser | None:
+def decode_session(request: Request, cookie: str | None) -> BoardUser | None:
     """The user a cookie names, or None when it is missing, forged or expired."""
-    if not cookie or "." not in cookie:
-        return None
-    body, sig = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(sig, _sign(key, "session", body)):
+    if not cookie:
         return None
     try:
-        d: dict[str, Any] = json.loads(_unb64(body))
+        d: dict[str, Any] = _sessions(request).loads(cookie, max_age=SESSION_SECONDS)
         user = BoardUser(
             str(d["tid"]), str(d["role"]), str(d["name"]), d.get("pid"), int(d["exp"]), d["csrf"]
         )
-    except (ValueError, KeyError, TypeError):
+    except (BadSignature, ValueError, KeyError, TypeError):
         return None
-    if user.expires <= (time.time() if now is None else now) or user.role not in BOARD_ROLES:
+    if user.expires <= time.time() or user.role not in BOARD_ROLES:
         return None
     return user
 
@@ -132,7 +155,7 @@ def _secure(request: Request) -> bool:
 def set_session(request: Request, response: Response, user: BoardUser) -> None:
     response.set_cookie(
         SESSION_COOKIE,
-        encode_session(secret_of(request), user),
+        encode_session(request, user),
         max_age=SESSION_SECONDS,
         path=COOKIE_PATH,
         httponly=True,
@@ -147,14 +170,14 @@ def clear_session(response: Response) -> None:
 
 
 def session_user(request: Request) -> BoardUser | None:
-    return decode_session(secret_of(request), request.cookies.get(SESSION_COOKIE))
+    return decode_session(request, request.cookies.get(SESSION_COOKIE))
 
 
 # --- CSRF ---------------------------------------------------------------------------
 
 
 def csrf_token(request: Request, nonce: str) -> str:
-    return _sign(secret_of(request), "csrf", nonce)
+    return _csrf_signer(request).get_signature(nonce).decode()
 
 
 def pre_sign_in_nonce(request: Request) -> tuple[str, bool]:
@@ -180,7 +203,7 @@ def set_csrf_cookie(request: Request, response: Response, nonce: str) -> None:
 def check_csrf(request: Request, nonce: str | None, submitted: str | None) -> None:
     if not nonce or not submitted:
         raise CsrfFailed
-    if not hmac.compare_digest(submitted, csrf_token(request, nonce)):
+    if not _csrf_signer(request).verify_signature(nonce, submitted):  # constant time
         raise CsrfFailed
     origin = request.headers.get("origin")
     if origin and origin != "null":

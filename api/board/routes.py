@@ -75,6 +75,8 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
 @router.get("/pools/{pool_id}", name="board_pool")
 def pool_home(request: Request, user: User, pool_id: str, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
+        if at.error:  # not redirected to the latest figures: the reader asked for a moment
+            raise Problem(400, "Not a moment the ledger can answer at", at.error)
         pool = q.pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")

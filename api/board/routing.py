@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from api.board import auth
 from api.board.auth import BoardUser, CsrfFailed, SignInRequired
 from api.board.web import AsAt, Links, Page, app_today, chosen_as_at, render, resolve_as_at
+from api.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from ledger.domain.errors import LedgerError
 from ledger.store import tokens
 
@@ -74,6 +75,15 @@ class BoardRoute(APIRoute):
                     ),
                     e.detail,
                 )
+            except DATABASE_UNAVAILABLE:
+                response = error_page(
+                    request,
+                    503,
+                    "The ledger cannot be reached just now",
+                    "Its database is not answering. Nothing was changed. "
+                    f"Try again in a few seconds ({RETRY_AFTER_SECONDS}).",
+                )
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             except RequestValidationError as e:
                 fields = ", ".join(str(err.get("loc", ["?"])[-1]) for err in e.errors())
                 response = error_page(

@@ -10,7 +10,7 @@ from fastapi import Path
 from api.deps import ReaderDep, WriterDep
 from api.routes import new_router
 from api.schemas.events import WriteResult
-from api.schemas.fields import EventId, Slug, Year, parse_quarter_label
+from api.schemas.fields import EventId, QuarterLabel, Slug, Year, parse_quarter_label
 from api.schemas.postings import (
     ContributionCreate,
     CreditCreate,
@@ -147,7 +147,7 @@ def reverse_event(
     return write.one(body.command(event_id))
 
 
-QuarterPath = Annotated[str, Path(description="a quarter", examples=["2025-26-Q1"])]
+QuarterPath = Annotated[QuarterLabel, Path(description="a quarter", examples=["2025-26-Q1"])]
 
 
 @router.post(

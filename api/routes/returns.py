@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CurrentActor, LedgerDep, ReadablePool, SettingsDep, WriterDep
 from api.routes import new_router
 from api.schemas.events import WriteResult
-from api.schemas.fields import Year, parse_quarter_label
+from api.schemas.fields import QuarterLabel, Year, parse_quarter_label
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
 from scheduler.returns import (
@@ -31,7 +31,7 @@ from scheduler.returns import (
 
 router = new_router(tags=["returns"], write=True)
 
-QuarterPath = Annotated[str, Path(description="a quarter", examples=["2025-26-Q1"], max_length=12)]
+QuarterPath = Annotated[QuarterLabel, Path(description="a quarter", examples=["2025-26-Q1"])]
 FormatQuery = Annotated[
     Literal["json", "xlsx", "csv"],
     Query(description="json, xlsx, or csv (a zip of one CSV per sheet)", examples=["xlsx"]),

@@ -20,9 +20,34 @@ _SLUG = re.compile(SLUG_PATTERN)
 _IDENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
+# Free text: what is refused anywhere in it, and what counts as blank. Each is one
+# character class, used by the server's check and stated as the OpenAPI pattern.
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0 (tab and new lines too), DEL, C1
+_BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates
+_REFUSED = _CONTROLS + _BIDI_CONTROLS
+_BLANK = (  # spaces, and characters that show nothing (zero-width, joiners, fillers, BOM)
+    r"\x20\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f"
+    r"\u2000-\u200f\u2028\u2029\u202f\u205f-\u2064\u206a-\u206f\u2800\u3000\u3164"
+    r"\ufe00-\ufe0f\ufeff\uffa0"
+)
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
+_ONLY_BLANK = re.compile(f"[{_BLANK}]*")
+TEXT_PATTERN = f"^[^{_REFUSED}]*[^{_REFUSED}{_BLANK}][^{_REFUSED}]*$"
+# Amounts as the server reads them (``ledger.domain.money.parse_amount``): at most two
+# decimals, no leading zeros, at most £10,000,000,000.00 (``MAX_POSTING_PENCE``).
+_POSITIVE = r"0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(\.[0-9]{1,2})?|10000000000(\.0{1,2})?"
+_ZERO = r"0(\.0{1,2})?"
+POSITIVE_AMOUNT_PATTERN = f"^({_POSITIVE})$"
+AMOUNT_OR_ZERO_PATTERN = f"^(-?{_ZERO}|{_POSITIVE})$"  # "-0.00" is zero, so accepted
+AMOUNT_PATTERN = f"^-?({_ZERO}|{_POSITIVE})$"
 FIRST_DAY, LAST_DAY = date(1999, 4, 1), date(2099, 3, 31)
+# The financial years the ledger keeps (1999-00 to 2098-99), each written out: a year's
+# second part is the first's plus one, a rule a pattern can state only by listing them.
+_YEARS = "|".join(f"{y}-{(y + 1) % 100:02d}" for y in range(FIRST_DAY.year, LAST_DAY.year))
+YEAR_PATTERN = f"^({_YEARS})$"
+QUARTER_PATTERN = f"^({_YEARS})-Q[1-4]$"
+PERIOD_PATTERN = f"^({_YEARS})(-Q[1-4]|-M(0[1-9]|1[0-2]))?$"
 
 
 def invalid(message: str) -> PydanticCustomError:
@@ -56,13 +81,15 @@ _AMOUNT_DOC = "pounds as a decimal string, at most two decimals, no symbols or s
 Amount = Annotated[
     int,
     PlainValidator(_amount()),
-    _schema(pattern=AMOUNT_PATTERN, examples=["1234.50"], description=_AMOUNT_DOC + "; > 0"),
+    _schema(
+        pattern=POSITIVE_AMOUNT_PATTERN, examples=["1234.50"], description=_AMOUNT_DOC + "; > 0"
+    ),
 ]
 """A posting: positive, at most £10bn; pence once parsed."""
 AmountOrZero = Annotated[
     int,
     PlainValidator(_amount(allow_zero=True)),
-    _schema(pattern=AMOUNT_PATTERN, examples=["0.00"], description=_AMOUNT_DOC + "; >= 0"),
+    _schema(pattern=AMOUNT_OR_ZERO_PATTERN, examples=["0.00"], description=_AMOUNT_DOC + "; >= 0"),
 ]
 SignedAmount = Annotated[
     int,
@@ -122,16 +149,31 @@ def _is_utf8(value: str) -> bool:
     return True
 
 
+def _blank(value: str) -> bool:
+    return _ONLY_BLANK.fullmatch(value) is not None
+
+
 def _text(max_len: int) -> Callable[[Any], str]:
+    """The one check of every free text a client sends (names, references, notes):
+    a string, not blank (after removing invisible characters), at most ``max_len``
+    characters, no control characters (C0 including tab and new lines, DEL, C1), no
+    bidirectional embeddings, overrides or isolates (they make ``INV-1\u202e7``
+    read as another reference), valid Unicode."""
+
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise invalid("must be a string")
-        if not value.strip():
-            raise invalid("must not be empty")
         if len(value) > max_len:
             raise invalid(f"must be at most {max_len} characters")
         if _CONTROL.search(value):
-            raise invalid("must not contain control characters (such as new lines or NUL)")
+            raise invalid("must not contain control characters (such as tabs, new lines or NUL)")
+        if _BIDI.search(value):
+            raise invalid(
+                "must not contain bidirectional overrides or isolates (U+202A-U+202E, "
+                "U+2066-U+2069)"
+            )
+        if _blank(value):
+            raise invalid("must not be empty (or only spaces and invisible characters)")
         if not _is_utf8(value):
             raise invalid("must be valid Unicode text (it holds a lone surrogate)")
         return value
@@ -139,21 +181,21 @@ def _text(max_len: int) -> Callable[[Any], str]:
     return check
 
 
+def _text_schema(max_len: int, example: str) -> WithJsonSchema:
+    return _schema(minLength=1, maxLength=max_len, pattern=TEXT_PATTERN, examples=[example])
+
+
 Name = Annotated[
-    str,
-    PlainValidator(_text(200)),
-    _schema(maxLength=200, examples=["Nottinghamshire County Council"]),
+    str, PlainValidator(_text(200)), _text_schema(200, "Nottinghamshire County Council")
 ]
-Reference = Annotated[
-    str, PlainValidator(_text(200)), _schema(maxLength=200, examples=["BACS 4471"])
-]
+Reference = Annotated[str, PlainValidator(_text(200)), _text_schema(200, "BACS 4471")]
 Note = Annotated[
     str,
     PlainValidator(_text(500)),
-    _schema(maxLength=500, examples=["Brought forward from the 2024-25 accounts"]),
+    _text_schema(500, "Brought forward from the 2024-25 accounts"),
 ]
-Cohort = Annotated[str, PlainValidator(_text(40)), _schema(maxLength=40, examples=["65-84"])]
-Unit = Annotated[str, PlainValidator(_text(60)), _schema(maxLength=60, examples=["attendances"])]
+Cohort = Annotated[str, PlainValidator(_text(40)), _text_schema(40, "65-84")]
+Unit = Annotated[str, PlainValidator(_text(60)), _text_schema(60, "attendances")]
 
 
 def _day(value: Any) -> date:
@@ -198,12 +240,21 @@ def parse_period_label(value: Any, field: str = "period") -> str:
 Year = Annotated[
     str,
     PlainValidator(_ledger_rule(parse_year_label)),
-    _schema(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2025-26"]),
+    _schema(pattern=YEAR_PATTERN, examples=["2025-26"]),
 ]
 PeriodLabel = Annotated[
     str,
     PlainValidator(_ledger_rule(parse_period_label)),
-    _schema(examples=["2025-26-Q2"], description="a year (2025-26), quarter or month"),
+    _schema(
+        pattern=PERIOD_PATTERN,
+        examples=["2025-26-Q2"],
+        description="a year (2025-26), quarter (2025-26-Q2) or month (2025-26-M07)",
+    ),
+]
+QuarterLabel = Annotated[
+    str,
+    PlainValidator(_ledger_rule(parse_quarter_label)),
+    _schema(pattern=QUARTER_PATTERN, examples=["2025-26-Q2"], description="a quarter"),
 ]
 
 

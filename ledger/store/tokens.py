@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
@@ -67,6 +68,14 @@ def _record(row: Any) -> TokenRecord:
     return TokenRecord(token_id, name, cast(Role, role), partner_id, created_at, revoked_at)
 
 
+def _writing(engine: Engine) -> AbstractContextManager[Connection]:
+    """A write transaction that reads first: on SQLite it takes the write lock at BEGIN
+    (``BEGIN IMMEDIATE``), so two at once queue on the busy timeout instead of one
+    failing with "database is locked" when it upgrades its read lock. PostgreSQL
+    ignores the option."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE").begin()
+
+
 def _check(role: str, name: str, partner_id: str | None) -> Role:
     if role not in ROLES:
         raise ValidationFailed.field("role", f"'{role}' is not a role (one of: {', '.join(ROLES)})")
@@ -107,7 +116,7 @@ def create_token(
             created_at=format_instant(clock.now()),
         )
         try:
-            with engine.begin() as conn:
+            with _writing(engine) as conn:
                 if record.partner_id is not None:
                     known = conn.execute(
                         select(t.ws_partners.c.partner_id).where(
@@ -153,7 +162,7 @@ def get_token(engine: Engine, token_id: str) -> TokenRecord | None:
 def revoke_token(engine: Engine, token_id: str, clock: Clock) -> TokenRecord:
     """Revoke a token from now on. Revoking a revoked token keeps its first
     revocation time. Events it wrote keep naming it."""
-    with engine.begin() as conn:
+    with _writing(engine) as conn:
         row = conn.execute(select(*_RECORD).where(t.tokens.c.token_id == token_id)).first()
         if row is None:
             raise NotFound(f"token '{token_id}' does not exist (see `pooled token list`)")

@@ -1,7 +1,8 @@
 """The workbook: one sheet per part, titled and with the columns of the year's return
 layout and, after them, the reconciliation columns; money as numbers with the
 ``£#,##0.00`` format, bold total rows, a frozen header row, metric statuses filled
-red, amber or green."""
+red, amber or green. Every text cell is a string cell, never a formula; one that starts
+like a formula also carries Excel's quote prefix (``scheduler.render.cells``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -17,6 +19,7 @@ from ledger.clock import parse_instant
 from scheduler.content.canonical import Content
 from scheduler.content.return_document import ReturnContent
 from scheduler.render.archive import open_zip
+from scheduler.render.cells import starts_like_formula
 from scheduler.render.sheets import sheets_of
 from scheduler.render.table import Cell, Money, Number, Rag, cell_text
 
@@ -53,6 +56,15 @@ def _xlsx_value(cell: Cell) -> tuple[Any, str | None]:
     return cell, None
 
 
+def _as_text(cell: XlCell) -> None:
+    """openpyxl makes any string starting with ``=`` a formula: written as a string
+    (with the quote prefix where it starts like a formula), it is only text."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if starts_like_formula(cell.value):
+            cell.quotePrefix = True
+
+
 def _width(cell: Cell) -> int:
     if isinstance(cell, Money):
         return len(f"£{abs(cell.pence) // 100:,}.00") + 2
@@ -80,6 +92,7 @@ def render_xlsx(content: Content) -> bytes:
         widths = [min(max(len(c) + 2, 10), 22) for c in sheet.columns]  # headers wrap
         for col, title in enumerate(sheet.columns, start=1):
             cell = ws.cell(row=1, column=col, value=title)
+            _as_text(cell)
             cell.font = HEADER_FONT
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -88,6 +101,7 @@ def render_xlsx(content: Content) -> bytes:
             for col, value in enumerate(row, start=1):
                 v, fmt = _xlsx_value(value)
                 cell = ws.cell(row=r + 2, column=col, value=v)
+                _as_text(cell)
                 if fmt is not None:
                     cell.number_format = fmt
                 if isinstance(value, Rag) and value.status in RAG_STYLE:

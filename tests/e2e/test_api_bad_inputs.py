@@ -530,6 +530,74 @@ CASES: tuple[Bad, ...] = (
         who="auditor",
         params={"after": "-1"},
     ),
+    # --- ambiguous input: one meaning or none --------------------------------------------
+    Bad(
+        "amount given twice",
+        422,
+        "amount",
+        content=b'{"amount":"-5.00","amount":"10.00","partner_id":"city",'
+        b'"funding_stream":"contribution","effective_date":"2025-07-01","reference":"R"}',
+        headers={"Content-Type": "application/json"},
+    ),
+    Bad(
+        "a key given twice deep in a plan",
+        422,
+        "weight",
+        method="PUT",
+        path="/v1/pools/eq/years/2026-27/plan",
+        who="admin",
+        content=b'{"capitation":{"budget":"1.00","excluded_personal_budgets":"0.00",'
+        b'"weights":{"0-64":"1.0"},"weight":"1","weight":"2"}}',
+        headers={"Content-Type": "application/json"},
+    ),
+    Bad("reference of a zero-width space", 422, "reference", json=with_(reference="\u200b")),
+    Bad(
+        "reference of spaces and a byte-order mark",
+        422,
+        "reference",
+        json=with_(reference=" \ufeff\u2060 "),
+    ),
+    Bad("reference with a C1 control", 422, "reference", json=with_(reference="INV\u00851")),
+    Bad("reference with a tab", 422, "reference", json=with_(reference="INV\t1")),
+    Bad(
+        "reference with a right-to-left override",
+        422,
+        "reference",
+        json=with_(reference="INV-1\u202e7"),
+    ),
+    Bad("reference with an isolate", 422, "reference", json=with_(reference="INV\u2066-1")),
+    Bad(
+        "partner name of a zero-width space",
+        422,
+        "name",
+        path="/v1/partners",
+        who="admin",
+        json={"id": "zw", "name": "\u200b", "kind": "icb"},
+    ),
+    *(
+        Bad(
+            f"as_at at the calendar's limit {value} on {path.rsplit('/', 1)[-1]}",
+            422,
+            "as_at",
+            method="GET",
+            path=path,
+            params={"as_at": value, **params},
+        )
+        for value in ("9999-12-31", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00")
+        for path, params in (
+            (BALANCES, {"year": "2025-26"}),
+            ("/v1/pools/eq", {}),
+            ("/v1/pools", {}),
+        )
+    ),
+    Bad(
+        "as_at in the year 3000",
+        422,
+        "as_at",
+        method="GET",
+        path="/v1/pools/eq/risk-share",
+        params={"year": "2025-26", "as_at": "3000-01-01T00:00:00Z"},
+    ),
     Bad("unknown route", 404, None, method="GET", path="/v1/nothing-here"),
     Bad("wrong method", 405, None, method="DELETE", path=CONTRIB),
 )

@@ -122,3 +122,88 @@ def test_operation_matches_the_schema(
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
+
+
+# --- valid requests are accepted: the document states every rule of shape ---------------
+
+SHAPE_REFUSALS = {"urn:pooled:problem:validation", "urn:pooled:problem:malformed-body"}
+
+
+@schemathesis.check
+def shape_rules_are_documented(ctx: Any, response: Any, case: Case[Any]) -> bool | None:
+    """A request valid by the document is never refused for its shape (400, or 422 of
+    type ``validation``). Refusals by business rules (unknown partner, closed period,
+    rule violations: 404, 409, 422 ``rule-violation``) are documented responses."""
+    if response.status_code in (400, 422):
+        kind = response.json().get("type")
+        assert kind not in SHAPE_REFUSALS, (
+            f"valid request rejected: {case.method} {case.formatted_path} "
+            f"{response.status_code} {response.text[:300]}"
+        )
+    return None
+
+
+# Operations still refusing some document-valid requests as `validation`, to be fixed
+# (issue 11, item 7): as_at has no pattern yet (a date or instant the server cannot
+# read is refused), Day has no documented range, and several business rules (an
+# unknown partner, funding stream or scheme; a plan's cross-checks; a BCF pool's HWB
+# area; a zero opening balance) are raised as `validation`, not `rule-violation`.
+# Not strict: whether one of them meets such a request in a few examples depends on the
+# world the earlier tests left; the others are strict guards.
+NOT_YET = {
+    "POST /v1/pools",
+    "POST /v1/pools/{pool}/members",
+    "PUT /v1/pools/{pool}/years/{year}/plan",
+    "POST /v1/pools/{pool}/opening-balance",
+    "POST /v1/transfers",
+    "POST /v1/pools/{pool}/imports",
+    "GET /v1/pools/{pool}/metrics",
+    "GET /v1/pools/{pool}/balances",
+    "GET /v1/pools/{pool}/balances.csv",
+    "GET /v1/pools/{pool}/risk-share",
+    "GET /v1/pools/{pool}/risk-reward",
+    "GET /v1/pools/{pool}/capitation",
+    "GET /v1/pools/{pool}/outcome-payments",
+    "GET /v1/pools/{pool}/returns/{quarter}",
+    "GET /v1/pools/{pool}/memorandum",
+    *HOST_POSTINGS,
+}
+
+
+def _valid_cases() -> list[Any]:
+    out = []
+    for p in _cases():
+        label, mode = p.values
+        if mode is not GenerationMode.POSITIVE:
+            continue
+        marks = (
+            [pytest.mark.xfail(strict=False, reason="shape rules not yet all documented")]
+            if label in NOT_YET
+            else []
+        )
+        out.append(pytest.param(label, mode, id=p.id, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("label", "mode"), _valid_cases())
+def test_a_request_valid_by_the_document_is_not_refused_for_its_shape(
+    world: World, api_schema: OpenApiSchema, label: str, mode: GenerationMode
+) -> None:
+    operation = api_schema.find_operation_by_label(label)
+    assert operation is not None, label
+    headers = world.auth(_who(label))
+    names = {p.name for p in operation.path_parameters}
+    options = {"path_parameters": {k: v for k, v in KNOWN.items() if k in names}}
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(mode, **options))
+    def check(case: Case[Any]) -> None:
+        case.call_and_validate(headers=headers, checks=[shape_rules_are_documented])
+
+    check()

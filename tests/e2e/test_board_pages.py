@@ -539,6 +539,26 @@ def test_a_bad_as_at_is_explained_and_the_latest_figures_shown(board: Board) -> 
     assert r.status_code == 400 and "beyond the ledger head" in r.text
 
 
+@pytest.mark.parametrize(
+    "value", ["9999-12-31", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"]
+)
+def test_an_as_at_at_the_calendars_limits_is_a_clear_400_on_every_page(
+    board: Board, value: str
+) -> None:
+    for path in (
+        "/board/",
+        "/board/pools/eq",
+        "/board/pools/eq/years/2025-26",
+        "/board/pools/eq/events",
+        "/board/pools/bcf/returns",
+    ):
+        r = board.client.get(path, params={"as_at": value})  # a pool redirects to its year
+        assert r.status_code == 400, (path, r.status_code, r.text[:300])
+        assert "outside the dates an as-at may name" in unescape(r.text), path
+    r = board.client.get("/board/", params={"as_at_date": "9999-12-31"})
+    assert r.status_code == 400 and "outside the dates" in unescape(r.text)
+
+
 # --- a pool's year ------------------------------------------------------------------------
 
 

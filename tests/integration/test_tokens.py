@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,37 @@ def test_every_event_a_token_writes_records_its_id(
         "Pat Admin",
         "admin",
     )
+
+
+def test_tokens_issued_and_revoked_at_once_from_many_threads_all_succeed(
+    ledger: Ledger, engine: Engine, clock: FixedClock
+) -> None:
+    # given a registered partner (an officer's token reads it, then writes)
+    register_partners(ledger, ("ncc",))
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+    issued: list[str] = []
+
+    def issue() -> None:
+        try:
+            barrier.wait()
+            for _ in range(4):
+                record, _secret = create_token(
+                    engine, role="finance_officer", name="Officer", partner_id="ncc", clock=clock
+                )
+                revoke_token(engine, record.token_id, clock)
+                issued.append(record.token_id)
+        except BaseException as e:  # reported below
+            failures.append(e)
+
+    # when eight processes' worth of `pooled token create` and `revoke` run at once
+    threads = [threading.Thread(target=issue) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    # then none is refused with "database is locked", and every one is stored, revoked
+    assert failures == []
+    stored = {r.token_id: r for r in list_tokens(engine)}
+    assert len(issued) == 32 and set(issued) <= set(stored)
+    assert all(stored[tid].revoked for tid in issued)
