@@ -83,7 +83,11 @@ class PartnerJoined(Event):
 
 
 class PlanAgreed(Event):
+    """Schema 2: each planned contribution and scheme may carry a quarterly profile
+    (``quarters``); a schema 1 payload is upcast with none (straight-line quarters)."""
+
     type: ClassVar[str] = "plan_agreed"
+    schema_version: ClassVar[int] = 2
     reversible: ClassVar[bool] = True
     pool_id: str
     year: str
