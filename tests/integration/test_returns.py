@@ -281,7 +281,9 @@ def test_json_and_csv_carry_money_as_decimal_strings_and_a_checkable_content_has
     ]
     assert "Adaptations" not in files["income.csv"]
     assert "adaptations,Home adaptations,DFG Related Schemes" in files["expenditure.csv"]
-    assert "200000.00,29000.00,29000.00,no scheme forecast,0.00,0.00\r\n" in files["expenditure.csv"]
+    assert (
+        "200000.00,29000.00,29000.00,no scheme forecast,0.00,0.00\r\n" in files["expenditure.csv"]
+    )
     # every filed document's hash is the one its event recorded
     for fmt, sha in record.documents.items():
         assert hashlib.sha256(doc(ledger, Q1, fmt)).hexdigest() == sha
