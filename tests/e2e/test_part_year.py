@@ -12,7 +12,7 @@ one equipment scheme planned at £3,500,000.00 with a quarterly profile of £1,0
   variance to date -£50,000.00;
 - planned contributions to date (straight line, Q1 takes the pennies): ncc £500,000.00,
   city £250,000.00, icb-a £125,000.00 = £875,000.00.
-On 10 July a whole-pool forecast of £3,570,000.00 (as of 10 July): variance +£70,000.00,
+On 1 July a whole-pool forecast of £3,570,000.00 (as of 1 July): variance +£70,000.00,
 an overspend, shared by example A's proportions: ncc £40,000.00, city £20,000.00,
 icb-a £10,000.00.
 """
@@ -157,8 +157,14 @@ def test_with_a_forecast_recorded_the_year_variance_returns(world: World) -> Non
         ),
         officer("ncc"),
     )
-    pool = world.balances()["pool"]
-    assert isinstance(pool, dict)
+    b = world.balances()
+    pool, partners = b["pool"], b["partners"]
+    assert isinstance(pool, dict) and isinstance(partners, list)
+    assert {p["partner_id"]: p["risk_share"] for p in partners} == {
+        "city": "20000.00",
+        "icb-a": "10000.00",
+        "ncc": "40000.00",
+    }
     assert (pool["outturn_basis"], pool["outturn"], pool["variance"]) == (
         "forecast",
         "3570000.00",
