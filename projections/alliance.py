@@ -30,7 +30,7 @@ from ledger.domain.calc.outcomes import outcome_payment
 from ledger.domain.calc.riskreward import gain_loss_share
 from ledger.domain.periods import parse_period, parse_year, year_of
 from ledger.domain.plan import Plan
-from projections.base import Fact, facts, periods_within, plan_at, pool_row
+from projections.base import Fact, effective_by, facts, periods_within, plan_at, pool_row
 from projections.views import (
     CapitationView,
     OutcomePaymentsView,
@@ -51,7 +51,9 @@ def _latest_by(found: list[Fact], key: tuple[str, ...]) -> dict[tuple[str, ...],
     return out
 
 
-def risk_reward_at(conn: Connection, pool_id: str, period: str, at: int) -> RiskRewardView:
+def risk_reward_at(
+    conn: Connection, pool_id: str, period: str, at: int, *, through: date | None = None
+) -> RiskRewardView:
     p = parse_period(period)
     year = year_of(p).label
     pool_row(conn, pool_id, at)
@@ -59,7 +61,9 @@ def risk_reward_at(conn: Connection, pool_id: str, period: str, at: int) -> Risk
     within = periods_within(p)
     results = [
         f
-        for f in facts(conn, pool_id, "risk_reward_result_recorded", at, year=year)
+        for f in effective_by(
+            facts(conn, pool_id, "risk_reward_result_recorded", at, year=year), through
+        )
         if f.data["period"] in within
     ]
     latest = _latest_by(results, ("scheme_id", "period"))
@@ -95,7 +99,9 @@ def risk_reward_at(conn: Connection, pool_id: str, period: str, at: int) -> Risk
     return RiskRewardView(pool_id, p.label, at, tuple(schemes))
 
 
-def capitation_at(conn: Connection, pool_id: str, year: str, at: int) -> CapitationView:
+def capitation_at(
+    conn: Connection, pool_id: str, year: str, at: int, *, through: date | None = None
+) -> CapitationView:
     fy = parse_year(year)
     pool_row(conn, pool_id, at)
     plan = plan_at(conn, pool_id, fy.label, at)
@@ -111,7 +117,7 @@ def capitation_at(conn: Connection, pool_id: str, year: str, at: int) -> Capitat
     weights = {w.cohort: w.weight for w in cap.weights}
     recorded = [
         f
-        for f in facts(conn, pool_id, "population_recorded", at)
+        for f in effective_by(facts(conn, pool_id, "population_recorded", at), through)
         if f.data["cohort"] in weights and f.effective_date is not None
     ]
     populations: dict[int, dict[str, dict[str, int]]] = {}
@@ -153,7 +159,7 @@ def capitation_at(conn: Connection, pool_id: str, year: str, at: int) -> Capitat
 
 
 def outcome_payments_at(
-    conn: Connection, pool_id: str, period: str, at: int
+    conn: Connection, pool_id: str, period: str, at: int, *, through: date | None = None
 ) -> OutcomePaymentsView:
     p = parse_period(period)
     year = year_of(p).label
@@ -162,7 +168,8 @@ def outcome_payments_at(
     within = periods_within(p)
     services = [s for s in plan.commissioned_services if s.period in within]
     latest = _latest_by(
-        facts(conn, pool_id, "outcome_assessed", at, year=year), ("service_id", "outcome_id")
+        effective_by(facts(conn, pool_id, "outcome_assessed", at, year=year), through),
+        ("service_id", "outcome_id"),
     )
     by_provider: dict[str, list[ServicePayment]] = defaultdict(list)
     for s in services:

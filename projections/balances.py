@@ -25,13 +25,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import Connection
 
+from ledger.clock import LONDON, parse_instant
 from ledger.domain.calc.riskshare import SchemeVariance, allocate_risk_share
 from ledger.domain.periods import FinancialYear, parse_year
 from ledger.domain.plan import Plan, Scheme
+from ledger.store import eventstore as es
 from projections.base import Fact, facts, latest_by_key
 from projections.money_lines import LineSum
 from projections.views import (
@@ -101,15 +104,56 @@ class YearPosition:
     def planned_total(self) -> int:
         return self.plan.planned_total if self.plan else 0
 
+    def scheme_outturn_known(self, scheme_id: str) -> bool:
+        """Whether a scheme of the plan has an outturn of its own: its actual once Q4 is
+        closed; its forecast, or its plan, when the pool's outturn is the sum of the
+        schemes'; only its own forecast when the pool's is a whole-pool forecast;
+        never while the outturn is spend to date."""
+        if self.q4_closed:
+            return True
+        if self.basis == "actual_to_date":
+            return False
+        if self.whole_forecast is not None:
+            return scheme_id in self.scheme_forecast_facts
+        return True
+
+    @property
+    def schemes_note(self) -> str | None:
+        """Why the schemes' outturns do not sum to the pool's (None when they do)."""
+        if self.q4_closed:
+            return None
+        if self.basis == "actual_to_date":
+            return (
+                "No forecast is recorded, so there is no outturn for the year yet: schemes "
+                "show their plan and spend to date, and no year variance."
+            )
+        if self.whole_forecast is not None:
+            return (
+                "The pool's outturn is a whole-pool forecast; a scheme shows an outturn "
+                'only where it has its own forecast ("no scheme forecast" otherwise), '
+                "so the schemes' figures do not sum to the pool's outturn."
+            )
+        return None
+
 
 def year_position(
-    conn: Connection, pool_id: str, year: str, at: int, members: list[str] | None = None
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    at: int,
+    members: list[str] | None = None,
+    *,
+    through: date | None = None,
 ) -> YearPosition:
     """``members``: the pool's members as at ``at`` when the caller has read them
-    already (in the same transaction)."""
+    already (in the same transaction). ``through``: only facts effective on or before
+    that date count (a forecast: its as-of date; before the year's last day the year's
+    Q4 close and settlement do not count yet)."""
     fy = parse_year(year)
     year = fy.label
-    got = year_inputs(conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at, members)
+    got = year_inputs(
+        conn, pool_id, year, FinancialYear(fy.start_year - 1).label, at, members, through
+    )
     yf, sums = got.facts, got.sums
     pf = yf.plan
     plan = Plan.model_validate(pf.data["plan"]) if pf else None
@@ -177,11 +221,17 @@ def year_position(
 
 
 def risk_share_at(
-    conn: Connection, pool_id: str, year: str, at: int, yp: YearPosition | None = None
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    at: int,
+    yp: YearPosition | None = None,
+    *,
+    through: date | None = None,
 ) -> RiskShareView:
     """6.2: the settled risk share once the year is settled, else the provisional one
     from the outturn in force (none while the outturn is only spend to date)."""
-    yp = yp or year_position(conn, pool_id, year, at)
+    yp = yp or year_position(conn, pool_id, year, at, through=through)
     year = parse_year(year).label
     plan = yp.plan or Plan()
     if yp.settled is not None:
@@ -256,14 +306,43 @@ def risk_share_at(
     )
 
 
+def figures_date(conn: Connection, at: int, through: date | None, on: date | None) -> date:
+    """The date a pool-year's figures are to (6.1, plan to date): ``through`` when
+    given, else ``on`` (the as-at's date, as the caller knows it), else the London
+    date of the as-at position's recorded time."""
+    if through is not None:
+        return through
+    if on is not None:
+        return on
+    recorded = es.recorded_at_of(conn, at) if at else None
+    return parse_instant(recorded).astimezone(LONDON).date() if recorded else date.min
+
+
+def quarters_ended(fy: FinancialYear, day: date) -> int:
+    """How many of the year's quarters have ended by ``day`` (0 to 4)."""
+    return sum(1 for q in fy.quarters if q.end <= day)
+
+
 def balances_at(
-    conn: Connection, pool_id: str, year: str, at: int, members: list[str] | None = None
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    at: int,
+    members: list[str] | None = None,
+    *,
+    through: date | None = None,
+    on: date | None = None,
 ) -> Balances:
     """6.1: each partner's planned, received, transfers, share, risk share, net
     obligation and outstanding; the pool's opening balance, income, spend, transfers,
-    balance, outturn (with its basis) and variance. ``members``: as ``year_position``."""
-    yp = year_position(conn, pool_id, year, at, members)
-    year = parse_year(year).label
+    balance, outturn (with its basis), variance (none with basis ``actual_to_date``)
+    and the plan to date. ``members``: as ``year_position``; ``through``: only facts
+    effective by then; ``on``: see ``figures_date``."""
+    yp = year_position(conn, pool_id, year, at, members, through=through)
+    fy = parse_year(year)
+    year = fy.label
+    ended = quarters_ended(fy, figures_date(conn, at, through, on))
+    partners_to_date, spend_to_date = yp.plan.planned_to_date(ended) if yp.plan else ({}, 0)
     planned = yp.plan.planned_by_partner() if yp.plan else {}
     planned_total = sum(planned.values())
     received: dict[str, int] = defaultdict(int)
@@ -302,6 +381,7 @@ def balances_at(
                 risk_share=risk,
                 net_obligation=plan_i + risk,
                 outstanding=plan_i + risk - received.get(pid, 0),
+                planned_to_date=partners_to_date.get(pid, 0),
             )
         )
     income = sum(received.values())
@@ -315,7 +395,13 @@ def balances_at(
         yp.opening + income + pool_in - pool_out - yp.spend,
         yp.outturn,
         yp.basis,
-        yp.variance,
+        None if yp.basis == "actual_to_date" else yp.variance,
+        planned_to_date=spend_to_date,
+        actual_to_date=yp.spend,
+        variance_to_date=yp.spend - spend_to_date,
+        income_planned_to_date=sum(partners_to_date.values()),
+        to_date_quarters=ended,
+        to_date_end=fy.quarters[ended - 1].end if ended else None,
     )
     return Balances(
         pool_id,
@@ -324,6 +410,7 @@ def balances_at(
         tuple(rows),
         position,
         tuple((a, b, v) for (a, b), v in sorted(p2p.items()) if v),
+        yp.schemes_note,
     )
 
 
@@ -337,11 +424,13 @@ def _scheme_definitions(conn: Connection, pool_id: str, year: str, at: int) -> d
     return out
 
 
-def scheme_spend_at(conn: Connection, pool_id: str, year: str, at: int) -> list[SchemeSpend]:
+def scheme_spend_at(
+    conn: Connection, pool_id: str, year: str, at: int, *, through: date | None = None
+) -> list[SchemeSpend]:
     """Spend by scheme: the plan's schemes in its order, then any scheme with spend that
     the plan in force no longer has (planned 0), so the schemes add up to the pool's
     spend. Quarters: all four of the year, zero included."""
-    yp = year_position(conn, pool_id, year, at)
+    yp = year_position(conn, pool_id, year, at, through=through)
     quarters = [q.label for q in parse_year(year).quarters]
     by_q: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(quarters, 0))
     for s in yp.sums:
@@ -369,6 +458,9 @@ def scheme_spend_at(conn: Connection, pool_id: str, year: str, at: int) -> list[
             )
     out = []
     for sc in schemes:
+        has_outturn = (
+            yp.scheme_outturn_known(sc.id) if sc.id in in_plan else yp.basis != "actual_to_date"
+        )
         actual = yp.scheme_actuals.get(sc.id, 0)
         forecast = yp.scheme_forecasts.get(sc.id, sc.planned) if sc.id in in_plan else actual
         out.append(
@@ -384,6 +476,7 @@ def scheme_spend_at(conn: Connection, pool_id: str, year: str, at: int) -> list[
                 actual,
                 forecast,
                 yp.scheme_outturns.get(sc.id, actual),
+                has_outturn,
             )
         )
     return out

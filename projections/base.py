@@ -17,7 +17,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import Connection, Date, Select, and_, bindparam, func, or_, select, union_all
 
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import FinancialYear, Month, Period, Quarter
@@ -118,6 +118,13 @@ def facts(
     return [_fact(r, at) for r in conn.execute(q, params)]
 
 
+def effective_by(found: list[Fact], through: date | None) -> list[Fact]:
+    """Of ``found``, those effective on or before ``through`` (None: all)."""
+    if through is None:
+        return found
+    return [f for f in found if f.effective_date is None or f.effective_date <= through]
+
+
 def _fact(r: Any, at: int) -> Fact:
     reversed_at = r.reversed_position
     return Fact(
@@ -135,10 +142,12 @@ def _fact(r: Any, at: int) -> Fact:
     )
 
 
-def _latest_by_key_select(type_param: str, year_param: str) -> Select[Any]:
+def _latest_by_key_select(type_param: str, year_param: str, through: bool = False) -> Select[Any]:
     """The facts of a type (the bound parameter ``type_param``) in force as at ``at``
-    for the pool and year, the latest for each key: unordered."""
+    for the pool and year, the latest for each key: unordered. ``through``: only
+    those effective on or before the bound date ``through``."""
     f = t.rm_facts.c
+    dated = (f.effective_date <= bindparam("through", type_=Date()),) if through else ()
     rank = (
         func.row_number()
         .over(partition_by=f.key, order_by=(f.effective_date.desc(), f.position.desc()))
@@ -151,6 +160,7 @@ def _latest_by_key_select(type_param: str, year_param: str) -> Select[Any]:
             f.pool_id == bindparam("pool_id"),
             f.year == bindparam(year_param),
             _in_force_at(),
+            *dated,
         )
         .subquery()
     )
@@ -183,7 +193,9 @@ class YearFacts:
 
 
 @cache
-def year_facts_statement() -> Any:
+def year_facts_statement(through: bool = False) -> Any:
+    """The plan in force, the settlements of the year and the one before, the close of
+    Q4 and the forecasts in force (``through``: those as of a date by ``through``)."""
     f = t.rm_facts.c
     pool = f.pool_id == bindparam("pool_id")
     return union_all(
@@ -199,11 +211,13 @@ def year_facts_statement() -> Any:
         select(t.rm_facts).where(
             f.type == "period_closed", pool, f.period == bindparam("q4"), _in_force_at()
         ),
-        _latest_by_key_select("forecast", "year"),
+        _latest_by_key_select("forecast", "year", through),
     )
 
 
-def year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
+def year_facts_of(rows: Any, year: str, at: int, year_ended: bool = True) -> YearFacts:
+    """``year_ended`` False (figures through a date before the year's last day): the
+    year's settlement and the close of its fourth quarter do not count yet."""
     found = sorted((_fact(r, at) for r in rows), key=lambda x: x.position)
     plan = settled = previous_settled = q4_close = None
     forecasts = []
@@ -219,6 +233,8 @@ def year_facts_of(rows: Any, year: str, at: int) -> YearFacts:
             q4_close = q4_close or x
         else:
             forecasts.append(x)
+    if not year_ended:
+        settled = q4_close = None
     return YearFacts(plan, settled, previous_settled, q4_close, forecasts)
 
 

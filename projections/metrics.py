@@ -11,6 +11,7 @@ a later change to the shipped reference files never changes a past answer.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Connection
@@ -18,7 +19,7 @@ from sqlalchemy import Connection
 from ledger.domain.calc.metrics import metric_status
 from ledger.domain.periods import parse_period, year_of
 from ledger.domain.plan import MetricDefinition, Plan
-from projections.base import facts, periods_within, plan_fact, pool_row
+from projections.base import effective_by, facts, periods_within, plan_fact, pool_row
 from projections.views import MetricsView, MetricView
 
 
@@ -45,13 +46,15 @@ def definitions_at(
     return out
 
 
-def metrics_at(conn: Connection, pool_id: str, period: str, at: int) -> MetricsView:
+def metrics_at(
+    conn: Connection, pool_id: str, period: str, at: int, *, through: date | None = None
+) -> MetricsView:
     p = parse_period(period)
     year = year_of(p).label
     pool_row(conn, pool_id, at)
     within = periods_within(p)
     latest: dict[tuple[str, str], dict[str, object]] = {}
-    for f in facts(conn, pool_id, "metric_recorded", at, year=year):
+    for f in effective_by(facts(conn, pool_id, "metric_recorded", at, year=year), through):
         if f.data["period"] in within:
             latest[(f.data["metric_id"], f.data["period"])] = f.data
     defs = definitions_at(conn, pool_id, year, at) if latest else {}

@@ -9,8 +9,9 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, Date, Select, bindparam, func, select
 
+from ledger.domain.periods import FinancialYear, Quarter
 from ledger.store import tables as lt
 from projections import tables as t
 
@@ -48,6 +49,99 @@ def line_sums_statement() -> Select[Any]:
         g.quarter,
         latest.label("amount"),
     ).where(g.pool_id == bindparam("pool_id"), g.year == bindparam("year"), g.position <= at)
+
+
+@dataclass(frozen=True)
+class ThroughCut:
+    """Where ``through`` (an effective date) cuts a year's line groups: every group of
+    a quarter up to ``whole`` counts whole (labels sort in quarter order; "" counts
+    none), and of the groups of ``partial`` only the lines effective by ``through``.
+
+    A line counts on its effective date, or for a posting whose year is not its date's
+    year, on the nearest day of its year (the quarter ``rows.quarter_in_year`` puts it
+    in): a late contribution for last year counts through the year's last day. Within
+    the year the two agree, so the partial quarter compares the events' own dates."""
+
+    whole: str
+    partial: str | None
+    through: date
+
+
+def through_cut(fy: FinancialYear, through: date | None) -> ThroughCut | None:
+    """None when ``through`` leaves the year whole (none given, or on or after its
+    last day)."""
+    if through is None or through >= fy.end:
+        return None
+    if through < fy.start:
+        return ThroughCut("", None, through)
+    q = Quarter.of(through)
+    if through == q.end:
+        return ThroughCut(q.label, None, through)
+    whole = q.previous().label if q.number > 1 else ""
+    return ThroughCut(whole, q.label, through)
+
+
+@cache
+def line_sums_whole_statement() -> Select[Any]:
+    """``line_sums_statement`` for the groups of the quarters up to ``whole``."""
+    return line_sums_statement().where(t.rm_groups.c.quarter <= bindparam("whole"))
+
+
+@cache
+def line_sums_partial_statement() -> Select[Any]:
+    """The groups of quarter ``partial``, each summed over its lines recorded by ``at``
+    and effective by ``through`` (a reversal's line: its target's date)."""
+    g, r, e = t.rm_groups.c, t.rm_lines.c, lt.events.c
+    return (
+        select(
+            g.kind,
+            g.partner_id,
+            g.counterparty_id,
+            g.scheme_id,
+            g.funding_stream,
+            g.quarter,
+            func.sum(r.amount).label("amount"),
+        )
+        .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
+        .join(lt.events, e.position == r.position)
+        .where(
+            g.pool_id == bindparam("pool_id"),
+            g.year == bindparam("year"),
+            g.quarter == bindparam("partial"),
+            r.position <= bindparam("at"),
+            e.effective_date <= bindparam("through", type_=Date()),
+        )
+        .group_by(
+            g.group_id,
+            g.kind,
+            g.partner_id,
+            g.counterparty_id,
+            g.scheme_id,
+            g.funding_stream,
+            g.quarter,
+        )
+    )
+
+
+def line_sums_queries(
+    pool_id: str, year: str, at: int, cut: ThroughCut | None
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The statements (one, or two with a partial quarter) whose rows together are the
+    year's line sums as at ``at`` and through ``cut``."""
+    params: dict[str, Any] = {"pool_id": pool_id, "year": year, "at": at}
+    if cut is None:
+        return [(line_sums_statement(), params)]
+    out: list[tuple[Any, dict[str, Any]]] = [
+        (line_sums_whole_statement(), {**params, "whole": cut.whole})
+    ]
+    if cut.partial is not None:
+        out.append(
+            (
+                line_sums_partial_statement(),
+                {**params, "partial": cut.partial, "through": cut.through},
+            )
+        )
+    return out
 
 
 def line_sums(conn: Connection, pool_id: str, year: str, at: int) -> list[LineSum]:

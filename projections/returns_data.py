@@ -6,6 +6,7 @@ trend of a pool-year.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from sqlalchemy import Connection
 
@@ -35,12 +36,15 @@ ADJUSTABLE_FACTS = (
 )
 
 
-def income_by_stream_at(conn: Connection, pool_id: str, year: str, at: int) -> IncomeByStreamView:
+def income_by_stream_at(
+    conn: Connection, pool_id: str, year: str, at: int, *, through: date | None = None
+) -> IncomeByStreamView:
     """Per funding stream: planned for the year, received per quarter and year to date
     (contributions net of refunds and reversals), and the same per partner. Streams
-    in the plan or with money received, sorted by id; partners likewise."""
+    in the plan or with money received, sorted by id; partners likewise. ``through``:
+    only contributions and refunds effective by then."""
     fy = parse_year(year)
-    yp = year_position(conn, pool_id, fy.label, at)
+    yp = year_position(conn, pool_id, fy.label, at, through=through)
     quarters = [q.label for q in fy.quarters]
     planned: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in yp.plan.contributions if yp.plan else ():
@@ -74,11 +78,13 @@ def income_by_stream_at(conn: Connection, pool_id: str, year: str, at: int) -> I
     return IncomeByStreamView(pool_id, fy.label, at, tuple(streams))
 
 
-def quarterly_trend_at(conn: Connection, pool_id: str, year: str, at: int) -> QuarterlyTrendView:
+def quarterly_trend_at(
+    conn: Connection, pool_id: str, year: str, at: int, *, through: date | None = None
+) -> QuarterlyTrendView:
     """Per quarter: income, spend, pool transfers in and out, their net and the pool
     balance at the quarter's end, starting from the year's opening balance."""
     fy = parse_year(year)
-    yp = year_position(conn, pool_id, fy.label, at)
+    yp = year_position(conn, pool_id, fy.label, at, through=through)
     figures = {q.label: dict.fromkeys(("income", "spend", "in", "out"), 0) for q in fy.quarters}
     for s in yp.sums:
         f = figures.get(s.quarter)

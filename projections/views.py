@@ -46,6 +46,7 @@ class PartnerBalance:
     risk_share: int
     net_obligation: int
     outstanding: int
+    planned_to_date: int = 0  # its planned contributions over the quarters ended to date
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,14 @@ class PoolPosition:
     balance: int
     outturn: int
     outturn_basis: Basis
-    variance: int
+    variance: int | None  # None with basis actual_to_date: a part year has no year variance
+    # the plan to date (6.1): the quarters ended by the figures' date, by profile
+    planned_to_date: int = 0  # planned spend
+    actual_to_date: int = 0  # spend to date
+    variance_to_date: int = 0  # actual_to_date - planned_to_date
+    income_planned_to_date: int = 0  # planned contributions
+    to_date_quarters: int = 0  # how many of the year's quarters had ended (0 to 4)
+    to_date_end: date | None = None  # the last of them's last day
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Balances:
     partners: tuple[PartnerBalance, ...]
     pool: PoolPosition
     partner_transfers: tuple[tuple[str, str, int], ...] = ()  # (from, to, amount)
+    schemes_note: str | None = None  # why the schemes' outturns do not sum to the pool's
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,10 @@ class SchemeSpend:
     actual_year_to_date: int
     forecast_outturn: int
     outturn: int
+    # False where the scheme has no outturn of its own (no scheme forecast while the
+    # pool's outturn is a whole-pool forecast, or no forecast at all): then
+    # ``forecast_outturn`` and ``outturn`` are only its plan and are not shown
+    outturn_known: bool = True
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,10 @@ class Read:
         engine = engine_of(self.request)
         self._conn = engine.connect()
         self._tx = self._conn.begin()
-        return self._conn, resolve_as_at(self._conn, self.raw, app_today(self.request))
+        through = self.request.query_params.get("through")
+        return self._conn, resolve_as_at(
+            self._conn, self.raw, app_today(self.request), through[:20] if through else None
+        )
 
     def __exit__(self, *exc: object) -> None:
         self._tx.rollback()

@@ -61,6 +61,7 @@ class AsAt:
     recorded_at: str | None  # the recorded time of ``position`` (None at position 0)
     today: date  # the London date of "now" on the app's clock
     error: str | None = None
+    through: date | None = None  # only facts effective by this date count (6.1)
 
     @property
     def is_latest(self) -> bool:
@@ -79,6 +80,11 @@ class AsAt:
         )
 
     @property
+    def through_label(self) -> str:
+        """ ", through 30 June 2025" when figures are read through a date."""
+        return f", through {fmt.long_date(self.through)}" if self.through else ""
+
+    @property
     def label(self) -> str:
         if self.raw is None:
             return "now"
@@ -90,8 +96,11 @@ class AsAt:
 
     @property
     def on(self) -> date:
-        """The London date the figures are as at: the date asked for, else the day of
-        the position's recorded time, else today."""
+        """The London date the figures are to (6.1, plan to date): the through date,
+        else the date asked for, else the day of the position's recorded time, else
+        today."""
+        if self.through is not None:
+            return self.through
         if self.raw and _DATE.match(self.raw):
             return date.fromisoformat(self.raw)
         if self.raw and self.recorded_at:
@@ -118,14 +127,32 @@ def chosen_as_at(
     return raw or None
 
 
-def resolve_as_at(conn: Connection, raw: str | None, today: date) -> AsAt:
+def parse_through(raw: str | None) -> tuple[date | None, str | None]:
+    """A ``through`` date from an address: (the date, None), or (None, the error)."""
+    text = (raw or "").strip()
+    if not text:
+        return None, None
+    if not _DATE.match(text):
+        return None, 'Through: must be a date written YYYY-MM-DD, such as "2025-06-30"'
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        return None, f"Through: '{text}' is not a real date"
+
+
+def resolve_as_at(
+    conn: Connection, raw: str | None, today: date, through_raw: str | None = None
+) -> AsAt:
     head = asat.head_position(conn)
+    through, problem = parse_through(through_raw)
     try:
         pos = asat.resolve(conn, raw)
     except ValidationFailed as e:
         message = e.errors[0].message if e.errors else e.detail
         return AsAt(None, head, head, es.recorded_at_of(conn, head), today, f"As at: {message}")
-    return AsAt(raw, pos, head, es.recorded_at_of(conn, pos) if pos else None, today)
+    if problem is not None:
+        return AsAt(raw, pos, head, es.recorded_at_of(conn, pos) if pos else None, today, problem)
+    return AsAt(raw, pos, head, es.recorded_at_of(conn, pos) if pos else None, today, None, through)
 
 
 def app_today(request: Request) -> date:
@@ -147,6 +174,8 @@ class Links:
         q = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
         if self.as_at is not None and self.as_at.raw is not None and "as_at" not in q:
             q["as_at"] = self.as_at.raw
+        if self.as_at is not None and self.as_at.through is not None and "through" not in q:
+            q["through"] = self.as_at.through.isoformat()
         base = self.path(name, **params)
         return f"{base}?{urlencode(q)}" if q else base
 
@@ -205,19 +234,28 @@ class Page:
         return self.links.latest(self.route, dict(self.keep_query), **self.route_params)
 
     def quarter_ends(self, year: FinancialYear) -> None:
-        """Quick links to the ends of the year's quarters that have passed."""
+        """Quick links to the quarter views of the year's quarters that have passed:
+        the figures through each quarter's last day, as at the as-at chosen."""
         if not self.route or self.as_at is None:
             return
         for q in year.quarters:
             if q.end <= self.as_at.today:
+                query = {**dict(self.keep_query), "through": q.end.isoformat()}
+                if self.as_at.raw is not None:
+                    query["as_at"] = self.as_at.raw
                 self.quick_dates.append(
                     (
-                        f"End of {q.label[-2:]} ({fmt.long_date(q.end)})",
-                        self.links.at_date(
-                            q.end, self.route, dict(self.keep_query), **self.route_params
-                        ),
+                        f"{q.label[-2:]} (through {fmt.long_date(q.end)})",
+                        self.links.latest(self.route, query, **self.route_params),
                     )
                 )
+        if self.as_at.through is not None:
+            query = dict(self.keep_query)
+            if self.as_at.raw is not None:
+                query["as_at"] = self.as_at.raw
+            self.quick_dates.append(
+                ("Whole year to date", self.links.latest(self.route, query, **self.route_params))
+            )
 
 
 def render(page: Page, template: str, status: int = 200, **context: Any) -> tuple[str, int]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from api.deps import AsAt, PoolRead, PoolReadDep, ReaderDep
 from api.routes import new_router
@@ -28,8 +30,9 @@ from api.schemas.balances import (
     balances_public,
     risk_share_public,
 )
-from api.schemas.fields import PeriodLabel, Year
+from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
+from ledger.clock import LONDON, SystemClock, london_today
 from ledger.store import eventstore as es
 from projections import queries
 from projections.queries import Reader
@@ -54,6 +57,36 @@ TraceQuery = Annotated[
         examples=["partner:ncc:received", "pool:spend", "scheme:equipment:actual"],
     ),
 ]
+Through = Annotated[
+    Day | None,
+    Query(
+        description="only facts effective on or before this date count (domain.md 6.1, "
+        "as at and through); default: no limit",
+        examples=["2025-06-30"],
+    ),
+]
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def as_at_date(request: Request, as_at: str | None) -> date | None:
+    """The London date an as-at names, for the plan to date (6.1): today for none, the
+    date given, an instant's date; None for a position (the projection reads its
+    recorded time). A malformed as-at is left for the resolver to refuse."""
+    text = (as_at or "").strip()
+    if not text:
+        clock = getattr(request.app.state, "clock", None)
+        return london_today(clock if clock is not None else SystemClock())
+    try:
+        if _DATE.match(text):
+            return date.fromisoformat(text)
+        if not text.startswith("position:"):
+            instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return instant.astimezone(LONDON).date() if instant.tzinfo else None
+    except ValueError:
+        return None
+    return None
+
+
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -95,14 +128,22 @@ def trace_public(
 
 
 def _balances(
-    read: PoolRead, year: str, as_at: str | None, trace: str | None, reader: Reader
+    read: PoolRead,
+    year: str,
+    as_at: str | None,
+    trace: str | None,
+    reader: Reader,
+    through: date | None,
+    on: date | None,
 ) -> BalancesPublic:
     """6.1 on the request's read connection (where the pool was checked): the head and
     the members are read once."""
     out = balances_public(
         read.answer(
             as_at,
-            lambda conn, at: queries.balances_at(conn, read.pool, year, at, read.members_at(at)),
+            lambda conn, at: queries.balances_at(
+                conn, read.pool, year, at, read.members_at(at), through=through, on=on
+            ),
         )
     )
     if trace is not None:
@@ -124,16 +165,18 @@ def _json(model: BalancesPublic) -> Response:
     summary="6.1 partner and pool balances for a year (any role; officers: own pools)",
 )
 def balances(
+    request: Request,
     pool: PoolReadDep,
     year: YearQuery,
     reader: ReaderDep,
     as_at: AsAt = None,
+    through: Through = None,
     trace: TraceQuery = None,
     format: Annotated[
         Literal["json", "csv"], Query(description="json or csv", examples=["csv"])
     ] = "json",
 ) -> Response:
-    out = _balances(pool, year, as_at, trace, reader)
+    out = _balances(pool, year, as_at, trace, reader, through, as_at_date(request, as_at))
     if format == "csv":
         return _csv(balances_csv_rows(out), f"{pool.pool}-balances-{year}.csv", out.as_at_position)
     return _json(out)
@@ -146,9 +189,14 @@ def balances(
     summary="6.1 balances as CSV (one row per partner, then the pool's figures)",
 )
 def balances_csv(
-    pool: PoolReadDep, year: YearQuery, reader: ReaderDep, as_at: AsAt = None
+    request: Request,
+    pool: PoolReadDep,
+    year: YearQuery,
+    reader: ReaderDep,
+    as_at: AsAt = None,
+    through: Through = None,
 ) -> Response:
-    out = _balances(pool, year, as_at, None, reader)
+    out = _balances(pool, year, as_at, None, reader, through, as_at_date(request, as_at))
     return _csv(balances_csv_rows(out), f"{pool.pool}-balances-{year}.csv", out.as_at_position)
 
 
@@ -161,10 +209,14 @@ def risk_share(
     year: YearQuery,
     reader: ReaderDep,
     as_at: AsAt = None,
+    through: Through = None,
     trace: TraceQuery = None,
 ) -> RiskSharePublic:
     out = risk_share_public(
-        pool.answer(as_at, lambda conn, at: queries.risk_share_at(conn, pool.pool, year, at))
+        pool.answer(
+            as_at,
+            lambda conn, at: queries.risk_share_at(conn, pool.pool, year, at, through=through),
+        )
     )
     if trace is not None:
         out.trace = trace_public(reader, pool.pool, year, trace, out.as_at_position, None)
@@ -175,9 +227,14 @@ def risk_share(
     "/v1/pools/{pool}/risk-reward",
     summary="6.3 alliance gain/loss shares and settlements for a period (any role)",
 )
-def risk_reward(pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None) -> RiskRewardPublic:
+def risk_reward(
+    pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None, through: Through = None
+) -> RiskRewardPublic:
     return risk_reward_public(
-        pool.answer(as_at, lambda conn, at: queries.risk_reward_at(conn, pool.pool, period, at))
+        pool.answer(
+            as_at,
+            lambda conn, at: queries.risk_reward_at(conn, pool.pool, period, at, through=through),
+        )
     )
 
 
@@ -185,9 +242,14 @@ def risk_reward(pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None) -> R
     "/v1/pools/{pool}/capitation",
     summary="6.4 capitated allocations, annual and per quarter (any role)",
 )
-def capitation(pool: PoolReadDep, year: YearQuery, as_at: AsAt = None) -> CapitationPublic:
+def capitation(
+    pool: PoolReadDep, year: YearQuery, as_at: AsAt = None, through: Through = None
+) -> CapitationPublic:
     return capitation_public(
-        pool.answer(as_at, lambda conn, at: queries.capitation_at(conn, pool.pool, year, at))
+        pool.answer(
+            as_at,
+            lambda conn, at: queries.capitation_at(conn, pool.pool, year, at, through=through),
+        )
     )
 
 
@@ -196,11 +258,14 @@ def capitation(pool: PoolReadDep, year: YearQuery, as_at: AsAt = None) -> Capita
     summary="6.5 outcome-based payments per provider for a period (any role)",
 )
 def outcome_payments(
-    pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None
+    pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None, through: Through = None
 ) -> OutcomePaymentsPublic:
     return outcome_payments_public(
         pool.answer(
-            as_at, lambda conn, at: queries.outcome_payments_at(conn, pool.pool, period, at)
+            as_at,
+            lambda conn, at: queries.outcome_payments_at(
+                conn, pool.pool, period, at, through=through
+            ),
         )
     )
 
@@ -209,7 +274,11 @@ def outcome_payments(
     "/v1/pools/{pool}/metrics",
     summary="6.6 metrics with their status for a period (any role)",
 )
-def metrics(pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None) -> MetricsPublic:
+def metrics(
+    pool: PoolReadDep, period: PeriodQuery, as_at: AsAt = None, through: Through = None
+) -> MetricsPublic:
     return metrics_public(
-        pool.answer(as_at, lambda conn, at: queries.metrics_at(conn, pool.pool, period, at))
+        pool.answer(
+            as_at, lambda conn, at: queries.metrics_at(conn, pool.pool, period, at, through=through)
+        )
     )

@@ -23,6 +23,7 @@ _PARTNER_BALANCE_EXAMPLE: dict[str, Any] = {
     "risk_share": "57142.86",
     "net_obligation": "2057142.86",
     "outstanding": "557142.86",
+    "planned_to_date": "500000.00",
 }
 _POOL_POSITION_EXAMPLE: dict[str, Any] = {
     "opening_balance": "0.00",
@@ -35,6 +36,11 @@ _POOL_POSITION_EXAMPLE: dict[str, Any] = {
     "outturn": "3600000.00",
     "outturn_basis": "forecast",
     "variance": "100000.00",
+    "to_date": "2025-06-30",
+    "planned_to_date": "875000.00",
+    "actual_to_date": "900000.00",
+    "variance_to_date": "25000.00",
+    "income_planned_to_date": "875000.00",
 }
 
 
@@ -49,6 +55,9 @@ class PartnerBalancePublic(BaseModel):
     risk_share: str
     net_obligation: str
     outstanding: str
+    planned_to_date: str = Field(
+        description="its planned contributions over the quarters ended by the figures' date"
+    )
 
 
 class PoolPositionPublic(BaseModel):
@@ -62,7 +71,20 @@ class PoolPositionPublic(BaseModel):
     balance: str
     outturn: str
     outturn_basis: v.Basis
-    variance: str
+    variance: str | None = Field(
+        description="outturn - (planned + opening balance); null with basis "
+        "actual_to_date (a part year's spend is no outturn: see the to-date figures)"
+    )
+    to_date: str | None = Field(
+        description="the last day of the last quarter ended by the figures' date (their "
+        "through date, else the as-at's date); null before the first quarter has ended"
+    )
+    planned_to_date: str = Field(description="planned spend over the quarters to date")
+    actual_to_date: str = Field(description="spend to date")
+    variance_to_date: str = Field(description="actual_to_date - planned_to_date")
+    income_planned_to_date: str = Field(
+        description="planned contributions over the quarters to date"
+    )
 
 
 class PartnerTransferPublic(BaseModel):
@@ -125,6 +147,7 @@ def balances_public(b: v.Balances) -> BalancesPublic:
                 risk_share=f(x.risk_share),
                 net_obligation=f(x.net_obligation),
                 outstanding=f(x.outstanding),
+                planned_to_date=f(x.planned_to_date),
             )
             for x in b.partners
         ],
@@ -138,7 +161,12 @@ def balances_public(b: v.Balances) -> BalancesPublic:
             balance=f(pool.balance),
             outturn=f(pool.outturn),
             outturn_basis=pool.outturn_basis,
-            variance=f(pool.variance),
+            variance=None if pool.variance is None else f(pool.variance),
+            to_date=pool.to_date_end.isoformat() if pool.to_date_end else None,
+            planned_to_date=f(pool.planned_to_date),
+            actual_to_date=f(pool.actual_to_date),
+            variance_to_date=f(pool.variance_to_date),
+            income_planned_to_date=f(pool.income_planned_to_date),
         ),
         partner_transfers=[
             PartnerTransferPublic(from_=a, to=b_, amount=f(amt))
@@ -157,6 +185,7 @@ BALANCE_CSV_COLUMNS = (
     "risk_share",
     "net_obligation",
     "outstanding",
+    "planned_to_date",
 )
 POOL_CSV_FIELDS = (
     "opening_balance",
@@ -169,6 +198,11 @@ POOL_CSV_FIELDS = (
     "outturn",
     "outturn_basis",
     "variance",
+    "to_date",
+    "planned_to_date",
+    "actual_to_date",
+    "variance_to_date",
+    "income_planned_to_date",
 )
 
 
@@ -184,7 +218,7 @@ def balances_csv_rows(b: BalancesPublic) -> list[list[str]]:
     rows.append([])
     rows.append(["pool_figure", "value"])
     pd = b.pool.model_dump()
-    rows += [[k, str(pd[k])] for k in POOL_CSV_FIELDS]
+    rows += [[k, "" if pd[k] is None else str(pd[k])] for k in POOL_CSV_FIELDS]
     return rows
 
 
@@ -219,7 +253,7 @@ class RiskSharePublic(BaseModel):
     pool_id: str
     year: str
     as_at_position: int
-    variance: str
+    variance: str | None = Field(description="null with basis actual_to_date")
     direction: v.Direction
     basis: v.Basis
     settled: bool
@@ -257,7 +291,7 @@ def risk_share_public(x: v.RiskShareView) -> RiskSharePublic:
         pool_id=x.pool_id,
         year=x.year,
         as_at_position=x.as_at_position,
-        variance=format_pence(x.variance),
+        variance=None if x.basis == "actual_to_date" else format_pence(x.variance),
         direction=x.direction,
         basis=x.basis,
         settled=x.settled,

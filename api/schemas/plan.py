@@ -33,6 +33,13 @@ class PlannedContributionIn(BaseModel):
     partner_id: Slug
     funding_stream: Ident
     amount: AmountOrZero
+    quarters: list[AmountOrZero] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="the quarterly profile, Q1 to Q4, summing to the amount; default: "
+        "four straight-line quarters (the extra pennies to Q1 first)",
+    )
 
 
 class JointSplitIn(BaseModel):
@@ -62,6 +69,13 @@ class SchemeIn(BaseModel):
     provider_type: Name
     funding_stream: Ident
     planned: AmountOrZero
+    quarters: list[AmountOrZero] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="the quarterly profile of planned spend, Q1 to Q4, summing to planned; "
+        "default: four straight-line quarters (the extra pennies to Q1 first)",
+    )
 
 
 class TierIn(BaseModel):
@@ -226,7 +240,10 @@ class PlanPut(BaseModel):
         plan = p.Plan(
             contributions=tuple(
                 p.PlannedContribution(
-                    partner_id=x.partner_id, funding_stream=x.funding_stream, amount=x.amount
+                    partner_id=x.partner_id,
+                    funding_stream=x.funding_stream,
+                    amount=x.amount,
+                    quarters=_profile(x.quarters),
                 )
                 for x in self.contributions
             ),
@@ -242,6 +259,7 @@ class PlanPut(BaseModel):
                     provider_type=s.provider_type,
                     funding_stream=s.funding_stream,
                     planned=s.planned,
+                    quarters=_profile(s.quarters),
                 )
                 for s in self.schemes
             ),
@@ -294,6 +312,13 @@ class PlanPut(BaseModel):
             ),
         )
         return c.AgreePlan(pool_id=pool, year=year, plan=plan)
+
+
+def _profile(quarters: list[int] | None) -> p.Profile | None:
+    if quarters is None:
+        return None
+    q1, q2, q3, q4 = quarters  # four, as the field requires
+    return (q1, q2, q3, q4)
 
 
 def _shares(shares: Mapping[str, Decimal]) -> tuple[p.Share, ...]:

@@ -92,9 +92,13 @@ class PartnerJoined(Event):
 class PlanAgreed(Event):
     """The partners agreed a pool's plan for a financial year: planned contributions,
     schemes, risk-share rules and the alliance parts, all in one fact. A later plan for
-    the same year replaces it as a whole; reversing it restores the one before."""
+    the same year replaces it as a whole; reversing it restores the one before.
+
+    Schema 2: each planned contribution and scheme may carry a quarterly profile
+    (``quarters``); a schema 1 payload is upcast with none (straight-line quarters)."""
 
     type: ClassVar[str] = "plan_agreed"
+    schema_version: ClassVar[int] = 2
     reversible: ClassVar[bool] = True
     pool_id: str
     year: str

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from ledger.domain.model import Frozen
+from ledger.domain.money import allocate
 
 RiskMethod = Literal["proportional", "fixed", "tiered", "by_commissioner", "carry_forward"]
 Commissioner = str  # "la", "icb", "joint", or a member partner's id
@@ -44,10 +45,24 @@ class RiskShareRules(Frozen):
     underspend: RiskRule = RiskRule(method="proportional")
 
 
+_QUARTERS = (1, 2, 3, 4)
+Profile = tuple[int, int, int, int]  # pence in Q1..Q4, summing to the annual figure
+
+
+def phased(amount: int, profile: Profile | None) -> Profile:
+    """An annual figure by quarter: its profile, else four straight-line quarters by
+    largest remainder (the extra pennies to the earlier quarters: Q1 first)."""
+    if profile is not None:
+        return profile
+    parts = allocate(amount, dict.fromkeys(_QUARTERS, 1), _QUARTERS)
+    return (parts[1], parts[2], parts[3], parts[4])
+
+
 class PlannedContribution(Frozen):
     partner_id: str
     funding_stream: str
     amount: int  # pence
+    quarters: Profile | None = None  # the quarterly profile; None: straight line
 
 
 class JointSplit(Frozen):
@@ -64,6 +79,7 @@ class Scheme(Frozen):
     provider_type: str
     funding_stream: str
     planned: int  # pence
+    quarters: Profile | None = None  # the quarterly profile; None: straight line
 
 
 class RiskRewardScheme(Frozen):
@@ -142,6 +158,16 @@ class Plan(Frozen):
     @property
     def planned_total(self) -> int:
         return sum(c.amount for c in self.contributions)
+
+    def planned_to_date(self, quarters: int) -> tuple[dict[str, int], int]:
+        """Each partner's planned contributions and the planned spend over the year's
+        first ``quarters`` quarters (0 to 4), by their profiles."""
+        partners: dict[str, int] = {}
+        for c in self.contributions:
+            part = sum(phased(c.amount, c.quarters)[:quarters])
+            partners[c.partner_id] = partners.get(c.partner_id, 0) + part
+        spend = sum(sum(phased(s.planned, s.quarters)[:quarters]) for s in self.schemes)
+        return partners, spend
 
     def scheme(self, scheme_id: str) -> Scheme | None:
         return next((s for s in self.schemes if s.id == scheme_id), None)

@@ -39,6 +39,21 @@ def _shares_ok(
     return out
 
 
+def _profile_ok(
+    quarters: tuple[int, ...] | None, annual: int, path: str, name: str
+) -> list[tuple[str, str]]:
+    """A quarterly profile: four amounts, none negative, summing to the annual figure."""
+    if quarters is None:
+        return []
+    if len(quarters) != 4:
+        return [(path, "give four quarters (Q1 to Q4)")]
+    if any(q < 0 for q in quarters):
+        return [(path, "no quarter may be negative")]
+    if sum(quarters) != annual:
+        return [(path, f"the quarters must sum to the {name} exactly")]
+    return []
+
+
 def validate_plan(
     plan: Plan,
     *,
@@ -58,6 +73,7 @@ def validate_plan(
             )
         if pc.amount < 0:
             problems.append((f"{path}.amount", "must not be negative"))
+        problems += _profile_ok(pc.quarters, pc.amount, f"{path}.quarters", "amount")
         if pool_kind == "bcf" and pc.funding_stream not in streams:
             problems.append(
                 (
@@ -74,6 +90,7 @@ def validate_plan(
         seen.add(sc.id)
         if sc.planned < 0:
             problems.append((f"{path}.planned", "must not be negative"))
+        problems += _profile_ok(sc.quarters, sc.planned, f"{path}.quarters", "planned")
         if reference is not None and pool_kind == "bcf":
             if sc.scheme_type not in reference.scheme_types:
                 problems.append(

@@ -54,6 +54,16 @@ def upcaster(type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster
     return register
 
 
+@upcaster("plan_agreed", 1)
+def _plan_agreed_1_to_2(payload: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 adds an optional quarterly profile to each planned contribution and
+    scheme: a schema 1 plan has none (its quarters are straight-line)."""
+    plan = dict(payload["plan"])
+    for part in ("contributions", "schemes"):
+        plan[part] = [{**x, "quarters": None} for x in plan.get(part, ())]
+    return {**payload, "plan": plan}
+
+
 _SORTED = orjson.OPT_SORT_KEYS
 
 

@@ -43,7 +43,8 @@ def build_memorandum_content(
     fy = parse_year(year)
     pool = pool_as_at(conn, pool_id, at)
     names = {p.partner_id: p.name for p in partners_at(conn, at)}
-    income_view = income_by_stream_at(conn, pool_id, fy.label, at)
+    end = fy.end  # every figure is through the year's last day (domain.md 6.7)
+    income_view = income_by_stream_at(conn, pool_id, fy.label, at, through=end)
     income = tuple(
         PartnerIncomeLine(
             partner_id=p.partner_id,
@@ -57,7 +58,7 @@ def build_memorandum_content(
         for p in s.partners
     )
     income = tuple(sorted(income, key=lambda x: (x.partner_id, x.funding_stream)))
-    spend = scheme_spend_at(conn, pool_id, fy.label, at)
+    spend = scheme_spend_at(conn, pool_id, fy.label, at, through=end)
     expenditure = tuple(
         SchemeOutturnLine(
             scheme_id=s.scheme_id,
@@ -67,12 +68,12 @@ def build_memorandum_content(
             funding_stream=s.funding_stream,
             planned=s.planned,
             actual=s.actual_year_to_date,
-            outturn=s.outturn,
-            variance=s.outturn - s.planned,
+            outturn=s.outturn if s.outturn_known else None,
+            variance=s.outturn - s.planned if s.outturn_known else None,
         )
         for s in spend
     )
-    yp = year_position(conn, pool_id, fy.label, at)
+    yp = year_position(conn, pool_id, fy.label, at, through=end)
     moves: dict[tuple[str, str, str], int] = defaultdict(int)
     for s in yp.sums:
         pid = s.partner_id or ""
@@ -87,8 +88,8 @@ def build_memorandum_content(
         for (kind, a, b), amount in sorted(moves.items())
         if amount
     )
-    bal = balances_at(conn, pool_id, fy.label, at)
-    rs = risk_share_at(conn, pool_id, fy.label, at)
+    bal = balances_at(conn, pool_id, fy.label, at, through=end)
+    rs = risk_share_at(conn, pool_id, fy.label, at, yp)
     status: Literal["settled", "provisional"] = "settled" if rs.settled else "provisional"
     cover = MemorandumCover(
         pool_id=pool.pool_id,
@@ -115,5 +116,6 @@ def build_memorandum_content(
         partners=tuple(
             PartnerRiskLine(**partner_figures(p, names), status=status) for p in bal.partners
         ),
+        expenditure_note=yp.schemes_note,
     )
     return sealed(content)

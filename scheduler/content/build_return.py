@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from ledger.domain.errors import RuleViolation
 from ledger.domain.periods import parse_quarter
 from ledger.store import eventstore as es
+from projections.balances import year_position
 from projections.base import plan_fact
 from projections.queries import (
     balances_at,
@@ -48,23 +49,27 @@ def build_return_content(
     names = {p.partner_id: p.name for p in partners_at(conn, at)}
     quarters = [x.label for x in fy.quarters]
     upto = quarters[: q.number]
+    end = q.end  # every figure is through the quarter's last day (domain.md 6.7)
 
     baseline, baseline_quarter = baseline_of(conn, pool_id, q, at)
     same_year_baseline = baseline if q.number > 1 else None
 
     # income by funding stream
-    income_now = income_by_stream_at(conn, pool_id, fy.label, at)
+    income_now = income_by_stream_at(conn, pool_id, fy.label, at, through=end)
     income_then = (
-        income_by_stream_at(conn, pool_id, fy.label, same_year_baseline)
+        income_by_stream_at(conn, pool_id, fy.label, same_year_baseline, through=end)
         if same_year_baseline is not None
         else None
     )
     income = income_lines(income_now, income_then, ref, q, upto)
 
     # expenditure by scheme
-    spend_now = scheme_spend_at(conn, pool_id, fy.label, at)
+    spend_now = scheme_spend_at(conn, pool_id, fy.label, at, through=end)
     spend_then = (
-        {s.scheme_id: s for s in scheme_spend_at(conn, pool_id, fy.label, same_year_baseline)}
+        {
+            s.scheme_id: s
+            for s in scheme_spend_at(conn, pool_id, fy.label, same_year_baseline, through=end)
+        }
         if same_year_baseline is not None
         else None
     )
@@ -75,10 +80,11 @@ def build_return_content(
     )
 
     # balances and the provisional risk share
-    bal = balances_at(conn, pool_id, fy.label, at)
-    rs = risk_share_at(conn, pool_id, fy.label, at)
+    yp = year_position(conn, pool_id, fy.label, at, through=end)
+    bal = balances_at(conn, pool_id, fy.label, at, through=end)
+    rs = risk_share_at(conn, pool_id, fy.label, at, yp)
 
-    metrics = metrics_at(conn, pool_id, q.label, at)
+    metrics = metrics_at(conn, pool_id, q.label, at, through=end)
     adjustments = prior_period_adjustments(conn, pool, q, at, baseline)
 
     layout = return_layout(ref)
@@ -127,5 +133,6 @@ def build_return_content(
             for m in metrics.metrics
         ),
         prior_period_adjustments=adjustments,
+        expenditure_note=yp.schemes_note,
     )
     return sealed(content)

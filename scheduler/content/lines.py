@@ -111,7 +111,7 @@ def scheme_line(
         planned=s.planned,
         actual_in_quarter=in_q,
         actual_year_to_date=ytd,
-        forecast_outturn=s.outturn,
+        forecast_outturn=s.outturn if s.outturn_known else None,
         previous_year_to_date=prev,
         adjustments=ytd - in_q - prev,
     )

@@ -48,8 +48,8 @@ class SchemeOutturnLine:
     funding_stream: str
     planned: int = money()
     actual: int = money()
-    outturn: int = money()
-    variance: int = money()  # outturn - planned
+    outturn: int | None = money()  # None: no scheme forecast (see the note)
+    variance: int | None = money()  # outturn - planned
 
 
 @dataclass(frozen=True)
@@ -84,4 +84,6 @@ class MemorandumContent(CoverFacts):
     pool: PoolFigures
     risk_share: RiskShareSummary
     partners: tuple[PartnerRiskLine, ...]
+    # why the schemes' outturns do not sum to the pool's outturn (None: they do)
+    expenditure_note: str | None = None
     schema: str = MEMORANDUM_SCHEMA

@@ -34,6 +34,9 @@ def pool_figures(p: PoolPosition) -> PoolFigures:
         balance=p.balance,
         outturn=p.outturn,
         variance=p.variance,
+        planned_to_date=p.planned_to_date,
+        actual_to_date=p.actual_to_date,
+        variance_to_date=p.variance_to_date,
     )
 
 
@@ -43,7 +46,7 @@ def risk_share_summary(rs: RiskShareView) -> RiskShareSummary:
         method=rs.method,
         basis=rs.basis,
         settled=rs.settled,
-        variance=rs.variance,
+        variance=None if rs.basis == "actual_to_date" else rs.variance,
         carried_forward=rs.carried_forward,
     )
 

@@ -80,7 +80,7 @@ class SchemeLine:
     planned: int = money()
     actual_in_quarter: int = money()
     actual_year_to_date: int = money()
-    forecast_outturn: int = money()
+    forecast_outturn: int | None = money()  # None: no scheme forecast (see the note)
     previous_year_to_date: int = money()
     adjustments: int = money()
 
@@ -92,7 +92,7 @@ class TotalLine:
     planned: int = money()
     actual_in_quarter: int = money()
     actual_year_to_date: int = money()
-    forecast_outturn: int = money()
+    forecast_outturn: int | None = money()  # None when a scheme in it has none
 
 
 @dataclass(frozen=True)
@@ -161,4 +161,6 @@ class ReturnContent(CoverFacts):
     risk_share: RiskShareSummary
     metrics: tuple[MetricLine, ...]
     prior_period_adjustments: tuple[Adjustment, ...]
+    # why the schemes' forecast outturns do not sum to the pool's outturn (None: they do)
+    expenditure_note: str | None = None
     schema: str = RETURN_SCHEMA

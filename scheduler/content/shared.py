@@ -64,7 +64,11 @@ class PoolFigures:
     transfers_out: int = money()
     balance: int = money()
     outturn: int = money()
-    variance: int = money()
+    variance: int | None = money()  # None with basis actual_to_date: no year variance
+    # the plan to date (domain.md 6.1): over the quarters ended by the figures' date
+    planned_to_date: int = money(default=0)  # planned spend
+    actual_to_date: int = money(default=0)  # spend
+    variance_to_date: int = money(default=0)  # actual_to_date - planned_to_date
 
 
 @dataclass(frozen=True)
@@ -73,5 +77,5 @@ class RiskShareSummary:
     method: str
     basis: str
     settled: bool
-    variance: int = money()
+    variance: int | None = money()  # None with basis actual_to_date
     carried_forward: int = money()

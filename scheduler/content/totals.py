@@ -36,6 +36,14 @@ _SCHEME_MONEY = (
 _TOTAL_MONEY = ("planned", "actual_in_quarter", "actual_year_to_date", "forecast_outturn")
 
 
+def _total(items: Sequence[Any], name: str) -> int | None:
+    """The sum of a money column; a forecast outturn sums only when every line has one
+    (a scheme without its own forecast has none: "no scheme forecast")."""
+    values: list[int | None] = [getattr(x, name) for x in items]
+    found = [v for v in values if v is not None]
+    return sum(found) if len(found) == len(values) else None
+
+
 def totals(income: Sequence[IncomeLine], schemes: Sequence[SchemeLine]) -> Totals:
     def total(items: Sequence[Any], name: str) -> int:
         return sum(getattr(x, name) for x in items)
@@ -55,14 +63,26 @@ def totals(income: Sequence[IncomeLine], schemes: Sequence[SchemeLine]) -> Total
             provider_type="",
             funding_stream="",
             funding_stream_name="",
-            **{f: total(schemes, f) for f in _SCHEME_MONEY},
+            planned=total(schemes, "planned"),
+            actual_in_quarter=total(schemes, "actual_in_quarter"),
+            actual_year_to_date=total(schemes, "actual_year_to_date"),
+            forecast_outturn=_total(schemes, "forecast_outturn"),
+            previous_year_to_date=total(schemes, "previous_year_to_date"),
+            adjustments=total(schemes, "adjustments"),
         ),
     )
 
 
 def _sum_lines(key: str, label: str, items: Iterable[SchemeLine | TotalLine]) -> TotalLine:
     items = list(items)
-    return TotalLine(key, label, *(sum(getattr(x, f) for x in items) for f in _TOTAL_MONEY))
+    return TotalLine(
+        key,
+        label,
+        sum(x.planned for x in items),
+        sum(x.actual_in_quarter for x in items),
+        sum(x.actual_year_to_date for x in items),
+        _total(items, "forecast_outturn"),
+    )
 
 
 def by_scheme_type(schemes: Sequence[SchemeLine], ref: ReferenceData) -> tuple[TotalLine, ...]:
@@ -80,25 +100,41 @@ def by_commissioner(
     joint: dict[str, tuple[Decimal, Decimal]],
     names: dict[str, str],
 ) -> tuple[TotalLine, ...]:
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_TOTAL_MONEY, 0))
+    sums: dict[str, dict[str, int | None]] = defaultdict(lambda: dict.fromkeys(_TOTAL_MONEY, 0))
+
+    def add(key: str, f: str, amount: int | None) -> None:
+        before = sums[key][f]
+        sums[key][f] = None if before is None or amount is None else before + amount
+
     for s in schemes:
         split = joint.get(s.scheme_id) if s.commissioner == "joint" else None
         for f in _TOTAL_MONEY:
             amount = getattr(s, f)
-            if split is not None and (split[0] or split[1]):
+            if amount is None:
+                keys = ("la", "icb") if split is not None and (split[0] or split[1]) else ()
+                for k in keys or (s.commissioner,):
+                    add(k, f, None)
+            elif split is not None and (split[0] or split[1]):
                 parts = allocate(amount, {"la": split[0], "icb": split[1]}, ["la", "icb"])
-                sums["la"][f] += parts["la"]
-                sums["icb"][f] += parts["icb"]
+                add("la", f, parts["la"])
+                add("icb", f, parts["icb"])
             else:
-                sums[s.commissioner][f] += amount
+                add(s.commissioner, f, amount)
     first = [k for k in ("la", "icb") if k in sums]
     last = [k for k in ("joint", "") if k in sums]
     order = first + sorted(set(sums) - set(first) - set(last)) + last
+
+    def known(k: str, f: str) -> int:
+        return sums[k][f] or 0  # only the forecast outturn may be None
+
     rows = [
         TotalLine(
             k,
             commissioner_label(k, None, names) if k else "(no commissioner)",
-            *(sums[k][f] for f in _TOTAL_MONEY),
+            known(k, "planned"),
+            known(k, "actual_in_quarter"),
+            known(k, "actual_year_to_date"),
+            sums[k]["forecast_outturn"],
         )
         for k in order
     ]

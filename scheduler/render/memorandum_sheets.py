@@ -9,6 +9,7 @@ from typing import Any
 from scheduler.content.memorandum_document import MemorandumContent
 from scheduler.render.table import (
     COVER_DEFAULTS,
+    NO_SCHEME_FORECAST,
     SHARE_FORMAT,
     Cell,
     Number,
@@ -38,10 +39,16 @@ def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
         ("Risk Share Settled", v.settled),
         *pool_figure_rows(p, rs),
         ("Carried Forward (£)", money(rs.carried_forward)),
+        *((("Scheme Outturns", c.expenditure_note),) if c.expenditure_note else ()),
     ]
 
     def total(items: Sequence[Any], *names: str) -> list[Cell]:
-        return [money(sum(getattr(x, n) for x in items)) for n in names]
+        out: list[Cell] = []
+        for n in names:
+            values = [getattr(x, n) for x in items]
+            known = [v for v in values if v is not None]
+            out.append(money(sum(known)) if len(known) == len(values) else NO_SCHEME_FORECAST)
+        return out
 
     income_rows: list[list[Cell]] = [
         [
@@ -64,8 +71,8 @@ def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
             x.funding_stream,
             money(x.planned),
             money(x.actual),
-            money(x.outturn),
-            money(x.variance),
+            money(x.outturn) if x.outturn is not None else NO_SCHEME_FORECAST,
+            money(x.variance) if x.variance is not None else None,
         ]
         for x in c.expenditure
     ]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from scheduler.content.return_document import Adjustment, ReturnContent, SchemeLine, TotalLine
 from scheduler.render.table import (
     COVER_DEFAULTS,
+    NO_SCHEME_FORECAST,
     SHARE_FORMAT,
     Cell,
     Money,
@@ -25,11 +26,12 @@ ADJUSTMENT_EXTRA = ("Position", "Marked as Prior-Period Adjustment")
 
 
 def _money_row(line: TotalLine | SchemeLine) -> list[Cell]:
+    forecast = line.forecast_outturn
     return [
         money(line.planned),
         money(line.actual_in_quarter),
         money(line.actual_year_to_date),
-        money(line.forecast_outturn),
+        money(forecast) if forecast is not None else NO_SCHEME_FORECAST,
     ]
 
 
@@ -57,6 +59,7 @@ def _cover_rows(c: ReturnContent) -> list[tuple[Cell, ...]]:
         ("Previous Return As-At Position", v.previous_return_position),
         *pool_figure_rows(p, rs),
         ("Risk Share Settled", rs.settled),
+        *((("Scheme Outturns", c.expenditure_note),) if c.expenditure_note else ()),
         *_checkpoint_rows(v.checkpoint),
     ]
 

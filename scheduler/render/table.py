@@ -10,6 +10,7 @@ from ledger.domain.money import format_pence
 from scheduler.content.shared import PoolFigures, RiskShareSummary
 
 SHARE_FORMAT = "0.00%"
+NO_SCHEME_FORECAST = "no scheme forecast"  # a scheme outturn cell when it has none
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,10 @@ def pool_figure_rows(p: PoolFigures, rs: RiskShareSummary) -> list[tuple[str, Ce
         ("Pool Balance (£)", money(p.balance)),
         ("Outturn (£)", money(p.outturn)),
         ("Outturn Basis", p.outturn_basis),
-        ("Variance (£)", money(p.variance)),
+        ("Variance (£)", money(p.variance) if p.variance is not None else "none: no outturn yet"),
+        ("Planned Spend to Date (£)", money(p.planned_to_date)),
+        ("Actual Spend to Date (£)", money(p.actual_to_date)),
+        ("Variance to Date (£)", money(p.variance_to_date)),
         ("Risk Share Direction", rs.direction),
         ("Risk Share Method", rs.method),
     ]

@@ -42,6 +42,7 @@ def test_balances_have_exactly_the_shape_of_the_contract(world: World) -> None:
             "risk_share",
             "net_obligation",
             "outstanding",
+            "planned_to_date",
         }
         assert re.match(r"^[01]\.[0-9]{10}$", p["share"])
         for k in set(p) - {"partner_id", "share"}:
@@ -57,11 +58,22 @@ def test_balances_have_exactly_the_shape_of_the_contract(world: World) -> None:
         "outturn",
         "outturn_basis",
         "variance",
+        "to_date",
+        "planned_to_date",
+        "actual_to_date",
+        "variance_to_date",
+        "income_planned_to_date",
     }
     # a negative is written "-123.45"
     assert b["pool"]["balance"] == "-100.01"
-    assert b["pool"]["variance"] == "-3498399.99"
+    # spend to date is no outturn: no year variance, the to-date figures instead (as at
+    # 23 November 2026 every quarter of 2025-26 has ended)
     assert b["pool"]["outturn_basis"] == "actual_to_date"
+    assert b["pool"]["variance"] is None
+    assert b["pool"]["to_date"] == "2026-03-31"
+    assert b["pool"]["planned_to_date"] == "3500000.00"
+    assert b["pool"]["actual_to_date"] == "1600.01"
+    assert b["pool"]["variance_to_date"] == "-3498399.99"
 
 
 def test_as_at_answers_as_the_ledger_knew_it(world: World) -> None:

@@ -509,8 +509,13 @@ def test_the_overview_as_the_board_saw_it_on_30_september(board: Board) -> None:
     assert cell(eq, "spend") == "£400,000.00"
     assert cell(eq, "balance") == "£350,000.00"
     assert cell(eq, "outturn") == "£400,000.00"  # no forecast yet: spend to date
-    assert cell(eq, "variance") == f"{MINUS}£3,100,000.00"
     assert "Spend to date (no forecast yet)" in text(eq)
+    # no year variance (spend to date is no outturn): the variance to date instead,
+    # against the plan for Q1 and Q2 (3,500,000.00 / 4 x 2 = 1,750,000.00)
+    assert 'data-figure="variance"' not in eq
+    assert cell(eq, "variance_to_date") == f"{MINUS}£1,350,000.00"
+    assert "Variance to date: plan to 30 September 2025 £1,750,000.00" in text(eq)
+    assert "Underspend" not in text(eq)
     assert 'data-pool="alliance"' not in html  # not yet established then
     # links keep the as-at
     assert all("as_at=2025-09-30" in h for h in links_in(eq))
@@ -622,8 +627,15 @@ def test_spend_against_plan_by_scheme_type_and_the_quarterly_trend(board: Board)
 
 def test_the_pool_page_as_at_30_september_shows_no_risk_share_yet(board: Board) -> None:
     html = board.page("/board/pools/eq/years/2025-26", as_at="2025-09-30")
-    assert figures(html)["income"] == "£750,000.00"
-    assert figures(html)["variance"] == f"{MINUS}£3,100,000.00"
+    key = figures(html)
+    assert key["income"] == "£750,000.00"
+    # a part year: the plan and variance to date, never an underspend for the year
+    assert "variance" not in key and "outturn" not in key
+    assert (key["planned_to_date"], key["variance_to_date"]) == (
+        "£1,750,000.00",
+        f"{MINUS}£1,350,000.00",
+    )
+    assert "figures--under" not in html
     assert "No risk share is allocated yet: there is no forecast outturn" in html
     ncc = row(table(html, "partner-balances"), "partner", "ncc")
     assert cell(ncc, "risk_share") == "£0.00"

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,9 +169,46 @@ def test_every_fact_of_the_catalogue_has_a_golden_sample() -> None:
 def test_golden_payloads_still_decode_to_the_same_fact(sample: ev.Event) -> None:
     golden = _golden()[type(sample).type]
     stored = ser.canonical_json(golden["payload"])
-    decoded = ser.decode_event(type(sample).type, int(golden["schema_version"]), stored)  # type: ignore[call-overload]
+    version = int(golden["schema_version"])  # type: ignore[call-overload]
+    decoded = ser.decode_event(type(sample).type, version, stored)
     assert decoded == sample
-    assert ser.encode_payload(decoded) == stored
+    # a payload of an older schema is re-encoded as its upcast form (the stored bytes
+    # themselves never change: the chain hashes them as first stored)
+    upcast = ser.upcast(type(sample).type, version, json.loads(stored))
+    assert ser.encode_payload(decoded) == ser.canonical_json(upcast)
+    if version == type(sample).schema_version:
+        assert ser.encode_payload(decoded) == stored
+
+
+def test_a_schema_1_plan_is_upcast_with_no_quarterly_profiles() -> None:
+    # given the golden plan as first stored (schema 1, before quarterly profiles)
+    golden = _golden()["plan_agreed"]
+    assert golden["schema_version"] == 1 and ev.PlanAgreed.schema_version == 2
+    payload: dict[str, Any] = golden["payload"]  # type: ignore[assignment]
+    # when it is read, then each contribution and scheme has no profile (straight line)
+    upcast = ser.upcast("plan_agreed", 1, payload)
+    assert [c["quarters"] for c in upcast["plan"]["contributions"]] == [None]
+    assert "quarters" not in payload["plan"]["contributions"][0]  # the stored one untouched
+    event = ser.decode_event("plan_agreed", 1, ser.canonical_json(payload))
+    assert isinstance(event, ev.PlanAgreed)
+    assert event.plan.contributions[0].quarters is None
+
+
+def test_a_plan_with_quarterly_profiles_round_trips_at_schema_2() -> None:
+    plan = Plan(
+        contributions=(
+            PlannedContribution(
+                partner_id="ncc",
+                funding_stream="contribution",
+                amount=1000,
+                quarters=(100, 200, 300, 400),
+            ),
+        ),
+    )
+    event = ev.PlanAgreed(pool_id="p", year="2025-26", plan=plan)
+    stored = ser.encode_payload(event)
+    assert '"quarters":[100,200,300,400]' in stored
+    assert ser.decode_event("plan_agreed", 2, stored) == event
 
 
 def test_events_are_frozen_and_refuse_unknown_fields() -> None:

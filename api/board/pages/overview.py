@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from api.board import fmt
 from api.board.pages.shared import Fig, Tracer, choose_year, names_of
 from api.board.web import AsAt, Links
 from ledger.domain.periods import parse_year
@@ -34,8 +35,11 @@ class PoolRow:
     balance: Fig | None = None
     outturn: Fig | None = None
     basis: str = ""
-    variance: Fig | None = None
+    variance: Fig | None = None  # None with basis actual_to_date: no year variance
     direction: str = "none"
+    planned_to_date: Fig | None = None  # planned spend over the quarters ended to date
+    variance_to_date: Fig | None = None  # spend to date less planned_to_date
+    to_date_end: str = ""  # "30 June 2025": the last day of the quarters to date
     rag: tuple[RagCount, ...] = ()
     rag_period: str = ""
 
@@ -56,7 +60,7 @@ def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
                 )
             )
             continue
-        b = q.balances_at(conn, pool.pool_id, year, pos)
+        b = q.balances_at(conn, pool.pool_id, year, pos, through=at.through, on=at.on)
         t = Tracer(links, pool.pool_id, year)
         metrics = latest_metrics(conn, pool.pool_id, year, pos)
         counts: dict[str, int] = defaultdict(int)
@@ -75,8 +79,15 @@ def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
                 balance=t.fig(p.balance, "pool:balance", f"{pool.name} balance"),
                 outturn=t.fig(p.outturn, "pool:outturn", f"{pool.name} outturn"),
                 basis=p.outturn_basis,
-                variance=t.fig(p.variance, "pool:variance", f"{pool.name} variance", True),
-                direction=direction_of(p.variance),
+                variance=t.fig(p.variance, "pool:variance", f"{pool.name} variance", True)
+                if p.variance is not None
+                else None,
+                direction=direction_of(p.variance or 0),
+                planned_to_date=Fig(p.planned_to_date, context=f"{pool.name} plan to date"),
+                variance_to_date=Fig(
+                    p.variance_to_date, context=f"{pool.name} variance to date", signed=True
+                ),
+                to_date_end=fmt.long_date(p.to_date_end) if p.to_date_end else "",
                 rag=tuple(
                     RagCount(s, counts[s]) for s in ("green", "amber", "red") if counts.get(s)
                 ),

@@ -6,6 +6,7 @@ and metrics (the trend, income streams, risk-share chart and rules are built in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -49,8 +50,8 @@ class SchemeRow:
     planned: Fig
     quarters: tuple[Fig, ...]
     actual: Fig
-    forecast: Fig
-    variance: Fig  # outturn - planned
+    forecast: Fig | None  # None: no scheme forecast
+    variance: Fig | None  # outturn - planned; None: no scheme forecast
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class TypeRow:
     scheme_type: str
     planned: int
     actual: int
-    outturn: int
+    outturn: int | None  # None when a scheme of the type has no outturn of its own
 
 
 @dataclass
@@ -101,8 +102,9 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     names = names_of(conn, pos)
     t = Tracer(links, pool_id, year)
-    b = q.balances_at(conn, pool_id, year, pos)
-    risk = q.risk_share_at(conn, pool_id, year, pos)
+    through = at.through
+    b = q.balances_at(conn, pool_id, year, pos, through=through, on=at.on)
+    risk = q.risk_share_at(conn, pool_id, year, pos, through=through)
     plan = q.plan_at(conn, pool_id, year, pos)
     p = b.pool
     key = {
@@ -114,8 +116,12 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         "transfers_out": t.fig(p.transfers_out, "pool:transfers_out", "transfers out"),
         "balance": t.fig(p.balance, "pool:balance", "the pool balance"),
         "outturn": t.fig(p.outturn, "pool:outturn", "the outturn"),
-        "variance": t.fig(p.variance, "pool:variance", "the variance", True),
     }
+    if p.variance is not None:
+        key["variance"] = t.fig(p.variance, "pool:variance", "the variance", True)
+    key["planned_to_date"] = Fig(p.planned_to_date, context="planned spend to date")
+    key["actual_to_date"] = t.fig(p.actual_to_date, "pool:spend", "spend to date")
+    key["variance_to_date"] = Fig(p.variance_to_date, context="variance to date", signed=True)
     partners = []
     for r in b.partners:
         name = names.get(r.partner_id, r.partner_id)
@@ -144,7 +150,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         "outstanding": Fig(sum(r.outstanding for r in b.partners)),
     }
     p2p = [(names.get(a, a), names.get(c, c), Fig(v)) for a, c, v in b.partner_transfers]
-    spend = q.scheme_spend_at(conn, pool_id, year, pos)
+    spend = q.scheme_spend_at(conn, pool_id, year, pos, through=through)
     fy = parse_year(year)
     qlabels = [qq.label for qq in fy.quarters]
     schemes = [
@@ -161,18 +167,25 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
                 for ql in qlabels
             ),
             t.fig(s.actual_year_to_date, f"scheme:{s.scheme_id}:actual", f"{s.name} spend"),
-            t.fig(s.outturn, f"scheme:{s.scheme_id}:outturn", f"{s.name} forecast outturn"),
-            Fig(s.outturn - s.planned, signed=True),
+            t.fig(s.outturn, f"scheme:{s.scheme_id}:outturn", f"{s.name} forecast outturn")
+            if s.outturn_known
+            else None,
+            Fig(s.outturn - s.planned, signed=True) if s.outturn_known else None,
         )
         for s in spend
     ]
     by_type: dict[str, list[int]] = {}
+    unknown: set[str] = set()
     for s in spend:
         row = by_type.setdefault(s.scheme_type, [0, 0, 0])
         row[0] += s.planned
         row[1] += s.actual_year_to_date
         row[2] += s.outturn
-    types = [TypeRow(k, v[0], v[1], v[2]) for k, v in sorted(by_type.items())]
+        if not s.outturn_known:
+            unknown.add(s.scheme_type)
+    types = [
+        TypeRow(k, v[0], v[1], None if k in unknown else v[2]) for k, v in sorted(by_type.items())
+    ]
     py = PoolYear(
         pool=pool,
         year=year,
@@ -195,41 +208,47 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     if any(v for _, v in risk.allocations):
         py.charts["risk"] = risk_chart(risk, names, year)
     if types:
+        outturns_known = all(r.outturn is not None for r in types)
+        series = [
+            charts.Series("Planned", tuple(r.planned for r in types), charts.GREY),
+            charts.Series("Actual to date", tuple(r.actual for r in types), charts.BLUE),
+        ]
+        if outturns_known:
+            series.append(
+                charts.Series(
+                    "Forecast outturn",
+                    tuple(r.outturn or 0 for r in types),
+                    charts.DARK_BLUE,
+                    hatched=True,
+                )
+            )
         py.charts["types"] = charts.bar_chart(
             "chart-scheme-types",
             f"Spend against plan by scheme type, {year}",
-            f"For each scheme type, the planned spend for {year}, the actual spend to date "
-            "and the forecast outturn. "
+            f"For each scheme type, the planned spend for {year}, the actual spend to date"
+            + (" and the forecast outturn. " if outturns_known else " (no scheme forecast). ")
             + "; ".join(
                 f"{r.scheme_type}: planned {fmt.pounds(r.planned)}, actual "
-                f"{fmt.pounds(r.actual)}, forecast outturn {fmt.pounds(r.outturn)}"
+                f"{fmt.pounds(r.actual)}"
+                + (f", forecast outturn {fmt.pounds(r.outturn)}" if r.outturn is not None else "")
                 for r in types
             )
             + ".",
             [r.scheme_type for r in types],
-            [
-                charts.Series("Planned", tuple(r.planned for r in types), charts.GREY),
-                charts.Series("Actual to date", tuple(r.actual for r in types), charts.BLUE),
-                charts.Series(
-                    "Forecast outturn",
-                    tuple(r.outturn for r in types),
-                    charts.DARK_BLUE,
-                    hatched=True,
-                ),
-            ],
+            series,
             caption=f"Spend against plan by scheme type, {year}",
         )
-    trend = q.quarterly_trend_at(conn, pool_id, year, pos)
+    trend = q.quarterly_trend_at(conn, pool_id, year, pos, through=through)
     py.trend = [trend_row(r, t) for r in trend.quarters]
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
     stream_names = funding_stream_names(year)
     py.streams = [
         stream_row(st, t, stream_names)
-        for st in q.income_by_stream_at(conn, pool_id, year, pos).streams
+        for st in q.income_by_stream_at(conn, pool_id, year, pos, through=through).streams
     ]
     if plan is not None and plan.capitation is not None:
-        cap = q.capitation_at(conn, pool_id, year, pos)
+        cap = q.capitation_at(conn, pool_id, year, pos, through=through)
         py.capitation = cap
         py.capitation_weights = [(w.cohort, str(w.weight)) for w in plan.capitation.weights]
         py.capitation_weighted = [
@@ -256,7 +275,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             sum(u.quarters.get(qn, 0) for u in cap.units) for qn in QUARTERS
         ] + [sum(u.annual for u in cap.units)]
     if plan is not None and plan.commissioned_services:
-        op = q.outcome_payments_at(conn, pool_id, year, pos)
+        op = q.outcome_payments_at(conn, pool_id, year, pos, through=through)
         py.service_lots = {
             s.id: unit_name(s.unit_id) for s in plan.commissioned_services if s.unit_id
         }
@@ -284,11 +303,12 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             "total": sum(pr.total for pr in op.providers),
             "withheld": sum(pr.commissioned_value - pr.total for pr in op.providers),
         }
-    py.metrics = year_metrics(conn, pool_id, year, pos)
+    py.metrics = year_metrics(conn, pool_id, year, pos, through)
     py.has_risk_reward = bool(plan and plan.risk_reward_schemes)
     if plan is not None and plan.contributions:
-        through = through_of(at.raw, at.recorded_at, at.today)
-        py.receivables = receivables_at(conn, pool_id, year, pos, through)
+        # owed to the page's "effective through" date, else to the as-at's London date
+        to = through if through is not None else through_of(at.raw, at.recorded_at, at.today)
+        py.receivables = receivables_at(conn, pool_id, year, pos, to)
     return py
 
 
@@ -301,8 +321,10 @@ def _weighted(w: Fraction | None) -> str:
     return f"{whole:,}.{tenth}"
 
 
-def year_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[MetricView]:
+def year_metrics(
+    conn: Connection, pool_id: str, year: str, at: int, through: date | None = None
+) -> list[MetricView]:
     out: list[MetricView] = []
     for quarter in parse_year(year).quarters:
-        out.extend(q.metrics_at(conn, pool_id, quarter.label, at).metrics)
+        out.extend(q.metrics_at(conn, pool_id, quarter.label, at, through=through).metrics)
     return out
