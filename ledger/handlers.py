@@ -190,16 +190,18 @@ class Ledger:
         request_id: str | None = None,
         request_meta: dict[str, Any] | None = None,
         lines: Sequence[int] | None = None,
+        refused: Sequence[FieldError] = (),
     ) -> Outcome:
         """The batched path: all commands in one transaction, all or nothing. Every
-        refused command is reported (with its line, for CSV imports) in one error."""
+        refused command is reported (with its line, for CSV imports) in one error,
+        together with ``refused``: lines the caller could not make a command of."""
         with es.write_transaction(self.engine, self._prefetch(commands)) as (conn, head):
-            if idempotency is not None:
+            if idempotency is not None and not refused:
                 first = self._replay(conn, idempotency)
                 if first is not None:
                     return first
             batch = Batch(self, conn, head, actor)
-            problems: list[FieldError] = []
+            problems: list[FieldError] = list(refused)
             worst: type[LedgerError] = ValidationFailed
             for i, cmd in enumerate(commands):
                 line = lines[i] if lines is not None else i + 1
@@ -212,10 +214,11 @@ class Ledger:
             if problems:
                 # every refused line is reported; the status is the most serious cause
                 # (an officer importing another partner's money is refused as 403)
+                bad = {p.line for p in problems}
+                total = len(commands) + len(bad - set(lines or ()))
                 raise worst(
-                    f"{len({p.line for p in problems})} of {len(commands)} lines were refused; "
-                    "nothing was written",
-                    errors=tuple(problems),
+                    f"{len(bad)} of {total} lines were refused; nothing was written",
+                    errors=tuple(sorted(problems, key=lambda p: p.line or 0)),
                 )
             stored = batch.commit(request_id, request_meta)
             if idempotency is not None:
