@@ -359,8 +359,14 @@ class Writer:
         self.mark(outcome)
         return write_result(outcome.events)
 
-    def many(self, commands: Sequence[c.Command], lines: Sequence[int]) -> Outcome:
-        """All or nothing: every refused line is reported with its line number."""
+    def many(
+        self,
+        commands: Sequence[c.Command],
+        lines: Sequence[int],
+        refused: Sequence[FieldError] = (),
+    ) -> Outcome:
+        """All or nothing: every refused line is reported with its line number (with
+        ``refused``, the lines already refused before the rules were checked)."""
         normalised = {
             "commands": [
                 {"command": type(cmd).__name__, **cmd.model_dump(mode="json")} for cmd in commands
@@ -373,6 +379,7 @@ class Writer:
             request_id=self.request_id,
             request_meta=self.request_meta,
             lines=lines,
+            refused=refused,
         )
         self.mark(outcome)
         return outcome

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
+from ledger import limits
 from ledger.clock import Clock, format_instant, london_today
 from ledger.domain import commands as c
 from ledger.domain import events as ev
@@ -132,6 +133,9 @@ class Batch:
                 )
         if isinstance(command, c.AgreePlan) and self.recorded_reference is None:
             self.recorded_reference = self.ledger.recorded_reference_ids(self.conn)
+        refundable = None
+        if isinstance(command, c.RefundContribution | c.CreditExpenditure):
+            refundable = limits.refundable(self.conn, command, self.pending, self.reversed_here)
         ctx = Context(
             actor=actor or self.actor,
             today=self.today,
@@ -140,6 +144,7 @@ class Batch:
             pool=pool,
             target=target,
             recorded_reference=self.recorded_reference or frozenset(),
+            refundable=refundable,
         )
         new = decide(command, ctx)
         for event in new:

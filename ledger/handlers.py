@@ -299,19 +299,21 @@ class Ledger:
         request_id: str | None = None,
         request_meta: dict[str, Any] | None = None,
         lines: Sequence[int] | None = None,
+        refused: Sequence[FieldError] = (),
     ) -> Outcome:
         """The batched path: all commands in one transaction, all or nothing. Every
-        refused command is reported (with its line, for CSV imports) in one error. A
+        refused command is reported (with its line, for CSV imports) in one error,
+        together with ``refused``: lines the caller could not make a command of. A
         failure at or after COMMIT is answered from the events if they were kept."""
         attempt = _Attempt()
         try:
             with self._transaction(commands) as (conn, head):
-                if idempotency is not None:
+                if idempotency is not None and not refused:
                     first = self._replay(conn, idempotency)
                     if first is not None:
                         return first
                 batch = Batch(self, conn, head, actor)
-                problems: list[FieldError] = []
+                problems: list[FieldError] = list(refused)
                 worst: type[LedgerError] = ValidationFailed
                 for i, cmd in enumerate(commands):
                     line = lines[i] if lines is not None else i + 1
@@ -324,10 +326,11 @@ class Ledger:
                 if problems:
                     # every refused line is reported; the status is the most serious cause
                     # (an officer importing another partner's money is refused as 403)
+                    bad = {p.line for p in problems}
+                    total = len(commands) + len(bad - set(lines or ()))
                     raise worst(
-                        f"{len({p.line for p in problems})} of {len(commands)} lines were "
-                        "refused; nothing was written",
-                        errors=tuple(problems),
+                        f"{len(bad)} of {total} lines were refused; nothing was written",
+                        errors=tuple(sorted(problems, key=lambda p: p.line or 0)),
                     )
                 attempt.stored = batch.commit(request_id, request_meta)
                 if idempotency is not None:

@@ -52,7 +52,7 @@ from projections.returns_data import (
     prior_period_adjustments_at,
     quarterly_trend_at,
 )
-from projections.trace import trace_at
+from projections.trace import Traced, trace_at, traced_at
 from projections.views import (
     Balances,
     CapitationView,
@@ -104,6 +104,8 @@ __all__ = [
     "scheme_spend_at",
     "settlement",
     "trace_at",
+    "traced_at",
+    "Traced",
     "year_position",
 ]
 
@@ -156,6 +158,10 @@ class Reader:
     def trace(self, pool_id: str, year: str, figure: str, as_at: AsAt = None) -> list[int]:
         with self.at(as_at) as (conn, pos):
             return trace_at(conn, pool_id, year, figure, pos)
+
+    def traced(self, pool_id: str, year: str, figure: str, as_at: AsAt = None) -> Traced:
+        with self.at(as_at) as (conn, pos):
+            return traced_at(conn, pool_id, year, figure, pos)
 
     # -- alliances (6.3 - 6.6) ----------------------------------------------------------
 

@@ -43,19 +43,32 @@ Money figures list every line behind them: a reversed posting and its reversal b
 appear (they cancel in the figure; an auditor sees the correction). Positions are
 those at or before ``at``, ascending. An unknown figure is refused
 (``ValidationFailed`` naming the field ``trace``).
+
+**Signed amounts** (domain.md 8): each event is listed with the signed amount by which
+it counts in the figure, and those amounts sum exactly to the figure. A refund or
+credit note counts negative in income or spend, spend negative in the balance, a
+reversal with its target's amount negated, the plan with the planned figure it gives
+(negative in a variance), a forecast with its amount. An event that informs a figure
+without adding to it (the Q4 close behind an actual outturn, the inputs of a risk
+share) counts 0. A figure the agreement's rule computes rather than sums (the
+provisional risk share, and the net obligation and outstanding that include it)
+carries that computed part as ``by_rule``: the amounts and ``by_rule`` sum to the
+figure. A partner's ``share`` is a fraction, not money: its events carry no amount.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import parse_year
-from projections.balances import INCOME_KINDS, SPEND_KINDS, YearPosition, year_position
-from projections.money_lines import line_filter, line_positions
+from projections import tables as t
+from projections.balances import YearPosition, risk_share_at, year_position
+from projections.money_lines import line_filter
 
 _FIGURE = re.compile(
     r"^(?:(?P<subject>partner|scheme|stream|quarter):(?P<id>[A-Za-z0-9_-]{1,60})|pool)"
@@ -103,6 +116,42 @@ def _refuse(figure: str, why: str) -> ValidationFailed:
     )
 
 
+Counts = dict[int, int]  # position -> the signed pence it counts in the figure
+
+INCOME: Mapping[str, int] = {"contribution": 1, "refund": -1}
+SPEND: Mapping[str, int] = {"expenditure": 1, "credit": -1}
+BALANCE: Mapping[str, int] = {
+    "contribution": 1,
+    "refund": -1,
+    "transfer_in": 1,
+    "transfer_out": -1,
+    "expenditure": -1,
+    "credit": 1,
+}
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A figure's trace: each event's signed amount (None for a share), and the part a
+    rule computes from them (``by_rule``: amounts + by_rule = the figure)."""
+
+    amounts: dict[int, int | None]
+    by_rule: int | None = None
+
+    @property
+    def positions(self) -> list[int]:
+        return sorted(self.amounts)
+
+
+def _plus(*parts: Counts, signs: tuple[int, ...] | None = None) -> Counts:
+    out: Counts = {}
+    for i, part in enumerate(parts):
+        sign = signs[i] if signs else 1
+        for p, a in part.items():
+            out[p] = out.get(p, 0) + sign * a
+    return out
+
+
 class _Tracer:
     def __init__(self, conn: Connection, pool_id: str, year: str, at: int) -> None:
         self.conn, self.pool_id, self.year, self.at = conn, pool_id, year, at
@@ -110,115 +159,168 @@ class _Tracer:
 
     def lines(
         self,
-        kinds: tuple[str, ...],
+        signs: Mapping[str, int],
         *,
         partner: str | None = None,
         counterparty: str | None = None,
         scheme: str | None = None,
         stream: str | None = None,
         quarter: str | None = None,
-    ) -> set[int]:
-        return line_positions(
-            self.conn,
-            self.at,
-            line_filter(
-                self.pool_id,
-                self.year,
-                kinds,
-                partner=partner,
-                counterparty=counterparty,
-                scheme=scheme,
-                stream=stream,
-                quarter=quarter,
-            ),
+    ) -> Counts:
+        """The lines of the groups chosen, each with its amount signed as its kind
+        counts (a reversal's line is its target's negated, at the reversal)."""
+        g, r = t.rm_groups.c, t.rm_lines.c
+        conditions = line_filter(
+            self.pool_id,
+            self.year,
+            tuple(signs),
+            partner=partner,
+            counterparty=counterparty,
+            scheme=scheme,
+            stream=stream,
+            quarter=quarter,
         )
-
-    def plan(self) -> set[int]:
-        return {self.yp.plan_position} if self.yp.plan_position is not None else set()
-
-    def spend(self) -> set[int]:
-        return self.lines(SPEND_KINDS)
-
-    def opening(self) -> set[int]:
-        out = self.lines(("opening",))
-        if self.yp.carried_from is not None:
-            out.add(self.yp.carried_from.position)
+        q = (
+            select(r.position, g.kind, r.amount)
+            .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
+            .where(*conditions, r.position <= self.at)
+        )
+        out: Counts = {}
+        for row in self.conn.execute(q):
+            pos = int(row.position)
+            out[pos] = out.get(pos, 0) + signs[row.kind] * int(row.amount)
         return out
 
-    def outturn(self) -> set[int]:
+    def plan(self, amount: int = 0) -> Counts:
+        """The plan in force, counting ``amount`` (the planned figure it gives)."""
+        return {self.yp.plan_position: amount} if self.yp.plan_position is not None else {}
+
+    def planned_of(self, pid: str) -> int:
+        return self.yp.plan.planned_by_partner().get(pid, 0) if self.yp.plan else 0
+
+    def spend(self) -> Counts:
+        return self.lines(SPEND)
+
+    def opening(self) -> Counts:
+        out = self.lines({"opening": 1})
+        if self.yp.carried_from is not None:
+            carried = self.yp.opening - self.yp.opening_recorded
+            out = _plus(out, {self.yp.carried_from.position: carried})
+        return out
+
+    def outturn(self) -> Counts:
         yp = self.yp
         if yp.basis == "actual":
             assert yp.q4_close is not None
-            return {yp.q4_close.position} | self.spend()
+            return _plus({yp.q4_close.position: 0}, self.spend())
         if yp.basis == "forecast":
             if yp.whole_forecast is not None:
-                return {yp.whole_forecast.position}
-            out = {f.position for f in yp.scheme_forecast_facts.values()}
+                return {yp.whole_forecast.position: int(yp.whole_forecast.data["amount"])}
+            out = {f.position: int(f.data["amount"]) for f in yp.scheme_forecast_facts.values()}
             schemes = yp.plan.schemes if yp.plan else ()
-            if any(s.id not in yp.scheme_forecast_facts for s in schemes):
-                out |= self.plan()
+            rest = [s for s in schemes if s.id not in yp.scheme_forecast_facts]
+            if rest:
+                out = _plus(out, self.plan(sum(s.planned for s in rest)))
             return out
         return self.spend()
 
-    def variance(self) -> set[int]:
-        return self.outturn() | self.plan() | self.opening()
-
-    def risk_share(self) -> set[int]:
-        out = self.plan() | self.variance()
-        if self.yp.settled is not None:
-            out.add(self.yp.settled.position)
-        return out
-
-    def partner(self, pid: str, field: str) -> set[int]:
-        if field in ("planned", "share"):
-            return self.plan()
-        if field == "received":
-            return self.lines(INCOME_KINDS, partner=pid)
-        if field == "transfers_in":
-            return self.lines(("transfer_out",), partner=pid) | self.lines(
-                ("partner_transfer",), counterparty=pid
-            )
-        if field == "transfers_out":
-            return self.lines(("transfer_in", "partner_transfer"), partner=pid)
-        if field == "risk_share":
-            return self.risk_share()
-        if field == "net_obligation":
-            return self.plan() | self.risk_share()
-        return self.plan() | self.risk_share() | self.lines(INCOME_KINDS, partner=pid)
-
-    def pool(self, field: str) -> set[int]:
-        simple: dict[str, Callable[[], set[int]]] = {
-            "planned": self.plan,
-            "opening_balance": self.opening,
-            "income": lambda: self.lines(INCOME_KINDS),
-            "spend": self.spend,
-            "transfers_in": lambda: self.lines(("transfer_in",)),
-            "transfers_out": lambda: self.lines(("transfer_out",)),
-            "outturn": self.outturn,
-            "variance": self.variance,
-            "risk_share": self.risk_share,
-        }
-        if field in simple:
-            return simple[field]()
-        return self.opening() | self.lines(
-            (*INCOME_KINDS, *SPEND_KINDS, "transfer_in", "transfer_out")
+    def variance(self) -> Counts:
+        return _plus(
+            self.outturn(), self.plan(self.yp.planned_total), self.opening(), signs=(1, -1, -1)
         )
 
-    def scheme(self, sid: str, field: str) -> set[int]:
-        yp = self.yp
+    def risk_share(self, pid: str | None) -> Traced:
+        """``pid``'s risk share (None: the pool's, all partners'): the settlement once
+        settled; else computed by the rule from the plan and the variance's events."""
+        rs = risk_share_at(self.conn, self.pool_id, self.year, self.at, self.yp)
+        shares = dict(rs.allocations)
+        value = sum(shares.values()) if pid is None else shares.get(pid, 0)
+        inputs: Counts = dict.fromkeys(_plus(self.plan(), self.variance()), 0)
+        if self.yp.settled is not None:
+            inputs[self.yp.settled.position] = value
+            return Traced(dict(inputs))
+        return Traced(dict(inputs), by_rule=value)
+
+    def partner(self, pid: str, field: str) -> Traced:
+        if field == "share":
+            return Traced(dict.fromkeys(self.plan(), None))
         if field == "planned":
-            return self.plan()
+            return Traced(dict(self.plan(self.planned_of(pid))))
+        if field == "received":
+            return Traced(dict(self.lines(INCOME, partner=pid)))
+        if field == "transfers_in":
+            return Traced(
+                dict(
+                    _plus(
+                        self.lines({"transfer_out": 1}, partner=pid),
+                        self.lines({"partner_transfer": 1}, counterparty=pid),
+                    )
+                )
+            )
+        if field == "transfers_out":
+            return Traced(dict(self.lines({"transfer_in": 1, "partner_transfer": 1}, partner=pid)))
+        risk = self.risk_share(pid)
+        if field == "risk_share":
+            return risk
+        own: Counts = self.plan(self.planned_of(pid))
+        if field == "outstanding":
+            own = _plus(own, self.lines(INCOME, partner=pid), signs=(1, -1))
+        base = {p: a or 0 for p, a in risk.amounts.items()}
+        return Traced(dict(_plus(base, own)), by_rule=risk.by_rule)
+
+    def pool(self, field: str) -> Traced:
+        simple: dict[str, Callable[[], Counts]] = {
+            "planned": lambda: self.plan(self.yp.planned_total),
+            "opening_balance": self.opening,
+            "income": lambda: self.lines(INCOME),
+            "spend": self.spend,
+            "transfers_in": lambda: self.lines({"transfer_in": 1}),
+            "transfers_out": lambda: self.lines({"transfer_out": 1}),
+            "outturn": self.outturn,
+            "variance": self.variance,
+            "balance": lambda: _plus(self.opening(), self.lines(BALANCE)),
+        }
+        if field in simple:
+            return Traced(dict(simple[field]()))
+        return self.risk_share(None)
+
+    def scheme(self, sid: str, field: str) -> Counts:
+        yp = self.yp
+        scheme = yp.plan.scheme(sid) if yp.plan else None
+        if field == "planned":
+            return self.plan(scheme.planned if scheme else 0)
         if field == "actual" or (field == "outturn" and yp.q4_close is not None):
-            out = self.lines(SPEND_KINDS, scheme=sid)
+            out = self.lines(SPEND, scheme=sid)
             if field == "outturn" and yp.q4_close is not None:
-                out.add(yp.q4_close.position)
+                out = _plus({yp.q4_close.position: 0}, out)
             return out
+        if scheme is None:  # spend against a scheme the plan no longer has: its actual
+            return self.lines(SPEND, scheme=sid)
         forecast = yp.scheme_forecast_facts.get(sid)
-        return {forecast.position} if forecast is not None else self.plan()
+        if forecast is not None:
+            return {forecast.position: int(forecast.data["amount"])}
+        return self.plan(scheme.planned)
+
+    def stream(self, ident: str, field: str) -> Counts:
+        if field == "planned":
+            plan = self.yp.plan
+            planned = (
+                sum(c.amount for c in plan.contributions if c.funding_stream == ident)
+                if plan
+                else 0
+            )
+            return self.plan(planned)
+        return self.lines(INCOME, stream=ident)
 
 
 def trace_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> list[int]:
     """The positions of the events behind ``figure`` of the pool-year as at ``at``."""
+    return traced_at(conn, pool_id, year, figure, at).positions
+
+
+def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> Traced:
+    """The events behind ``figure`` of the pool-year as at ``at``, each with the signed
+    amount by which it counts in the figure."""
     m = _FIGURE.match(figure.strip())
     if m is None:
         raise _refuse(figure, "is not a figure")
@@ -240,17 +342,18 @@ def trace_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) ->
         schemes = {s.id for s in yp.plan.schemes} if yp.plan else set()
         if ident not in schemes and ident not in yp.scheme_actuals:
             raise _refuse(figure, f"names '{ident}', not a scheme of pool '{pool_id}' in {year}")
-        found = tracer.scheme(ident, field)
+        found = Traced(dict(tracer.scheme(ident, field)))
     elif subject == "stream":
-        found = tracer.plan() if field == "planned" else tracer.lines(INCOME_KINDS, stream=ident)
+        found = Traced(dict(tracer.stream(ident, field)))
     else:
         if ident not in ("Q1", "Q2", "Q3", "Q4"):
             raise _refuse(figure, f"names '{ident}', not a quarter Q1 to Q4")
-        kinds = {
-            "income": INCOME_KINDS,
-            "spend": SPEND_KINDS,
-            "transfers_in": ("transfer_in",),
-            "transfers_out": ("transfer_out",),
+        signs = {
+            "income": INCOME,
+            "spend": SPEND,
+            "transfers_in": {"transfer_in": 1},
+            "transfers_out": {"transfer_out": 1},
         }[field]
-        found = tracer.lines(kinds, quarter=f"{year}-{ident}")
-    return sorted(p for p in found if p <= at)
+        found = Traced(dict(tracer.lines(signs, quarter=f"{year}-{ident}")))
+    kept = {p: a for p, a in found.amounts.items() if p <= at}
+    return Traced(dict(sorted(kept.items())), found.by_rule)

@@ -90,8 +90,10 @@ async def import_csv(
             f"send the file as text/csv (got {media or 'no Content-Type'})",
             errors=(FieldError("Content-Type", "must be text/csv"),),
         )
-    commands, lines = parse_csv(pool, await request.body())
-    outcome = await run_in_threadpool(write.many, commands, lines)
+    commands, lines, refused = parse_lines(pool, await request.body())
+    # every refused line in one answer: the lines that parsed are still checked against
+    # the rules (and nothing is written), so syntax and rule errors come together
+    outcome = await run_in_threadpool(write.many, commands, lines, refused)
     events = [event_public(e) for e in outcome.events]
     return ImportResult(
         imported=len(lines),
@@ -101,8 +103,11 @@ async def import_csv(
     )
 
 
-def parse_csv(pool: str, raw: bytes) -> tuple[list[c.Command], list[int]]:
-    """Commands and their line numbers; every problem of every line in one error."""
+def parse_lines(
+    pool: str, raw: bytes
+) -> tuple[list[c.Command], list[int], list[FieldError]]:
+    """The commands of the lines that parse, their line numbers, and every problem of
+    the lines that do not (an unusable file or header is refused at once)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -165,15 +170,9 @@ def parse_csv(pool: str, raw: bytes) -> tuple[list[c.Command], list[int]]:
         if cmd is not None:
             commands.append(cmd)
             lines.append(line)
-    if problems:
-        bad = sorted({p.line for p in problems if p.line is not None})
-        raise ValidationFailed(
-            f"{len(bad)} line(s) refused (first: line {bad[0]}); nothing was written",
-            errors=tuple(problems),
-        )
-    if not commands:
+    if not commands and not problems:
         raise ValidationFailed.field("body", "the file has a header but no lines to import")
-    return commands, lines
+    return commands, lines, problems
 
 
 def _line(

@@ -33,6 +33,7 @@ from api.schemas.balances import (
 from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
 from ledger.clock import LONDON, SystemClock, london_today
+from ledger.domain.money import format_pence
 from ledger.store import eventstore as es
 from projections import queries
 from projections.queries import Reader
@@ -115,15 +116,18 @@ def _csv(rows: list[list[str]], filename: str, position: int) -> Response:
 def trace_public(
     reader: Reader, pool: str, year: str, figure: str, at: int, value: str | None
 ) -> TracePublic:
-    """The positions behind ``figure`` as at ``at``, each with what it recorded."""
-    positions = reader.trace(pool, year, figure, at)
+    """The positions behind ``figure`` as at ``at``, each with the signed amount by
+    which it counts in the figure."""
+    traced = reader.traced(pool, year, figure, at)
+    positions = traced.positions
     with reader.engine.connect() as conn:
         found = es.get_by_positions(conn, positions) if positions else []
     return TracePublic(
         figure=figure,
         value=value,
         positions=positions,
-        events=[traced_event(e) for e in found],
+        events=[traced_event(e, traced.amounts[e.position]) for e in found],
+        by_rule=format_pence(traced.by_rule) if traced.by_rule is not None else None,
     )
 
 

@@ -1,8 +1,8 @@
-"""The trace of a figure: the positions and the events it was computed from."""
+"""The trace of a figure: the positions and the events it was computed from, each with
+the signed amount by which it counts in the figure (they sum to it, with ``by_rule``)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -25,7 +25,13 @@ class TracedEvent(BaseModel):
     position: int
     event_id: str | None = None
     type: str | None = None
-    amount: str | None = None
+    amount: str | None = Field(
+        None,
+        description="the signed amount by which the event counts in the figure (a refund "
+        "or credit note negative in income or spend, spend negative in a balance, a "
+        "reversal its target's amount negated; 0.00 for an event that informs the "
+        "figure without adding to it); null only in the trace of a share",
+    )
     effective_date: date | None = None
 
 
@@ -42,15 +48,20 @@ class TracePublic(BaseModel):
     value: str | None = None
     positions: list[int]
     events: list[TracedEvent] = Field(default_factory=list)
+    by_rule: str | None = Field(
+        None,
+        description="the part of the figure the agreement's risk-share rule computes from "
+        "the events listed (a provisional risk share); the events' amounts and this sum "
+        "to the figure",
+    )
 
 
-def traced_event(e: StoredEvent) -> TracedEvent:
-    data = json.loads(e.payload)
-    amount = data.get("amount")
+def traced_event(e: StoredEvent, counts: int | None) -> TracedEvent:
+    """``counts``: the signed pence by which ``e`` counts in the figure traced."""
     return TracedEvent(
         position=e.position,
         event_id=e.event_id,
         type=e.type,
-        amount=format_pence(amount) if isinstance(amount, int) else None,
+        amount=format_pence(counts) if counts is not None else None,
         effective_date=e.effective_date,
     )

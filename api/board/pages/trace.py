@@ -37,12 +37,16 @@ def trace(
     if quarter is not None and quarter not in QUARTERS:
         raise ValidationFailed.field("quarter", "must be Q1, Q2, Q3 or Q4")
     board_side = figure.split(":", 1)[0] in BOARD_FIGURES
+    counts: dict[int, int | None] | None = None
+    by_rule = None
     if board_side:
         positions = board_trace(conn, pool_id, year, figure, pos)
     else:
-        positions = q.trace_at(conn, pool_id, year, figure, pos)
+        traced = q.traced_at(conn, pool_id, year, figure, pos)
+        positions, counts, by_rule = traced.positions, traced.amounts, traced.by_rule
     if quarter is not None:
         positions = in_quarter(conn, positions, pool_id, f"{year}-{quarter}")
+        by_rule = None
     events = es.get_by_positions(conn, positions) if positions else []
     names = names_of(conn, pos)
     value = None if board_side else figure_value(conn, pool_id, year, figure, pos, quarter)
@@ -55,6 +59,9 @@ def trace(
         "label": label,
         "value": value,
         "rows": event_rows(conn, events, pos, links),
+        # each event's signed amount in the figure (they sum to it, with by_rule)
+        "counts": {p: counts[p] for p in positions} if counts is not None else None,
+        "by_rule": by_rule,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.deciders.checks import (
+    check_in_life,
     check_member,
     check_open_or_adjustment,
     check_slug,
@@ -19,6 +20,7 @@ from ledger.domain.periods import FinancialYear, parse_period, year_of
 def decide_risk_reward(cmd: c.RecordRiskRewardResult, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     period = parse_period(cmd.period)
+    check_in_life(pool, year_of(period).label, "period")
     plan = pool.plan(year_of(period).label)
     if plan is None or all(s.id != cmd.scheme_id for s in plan.risk_reward_schemes):
         raise ValidationFailed.field(
@@ -80,6 +82,7 @@ def decide_population(cmd: c.RecordPopulation, ctx: Context) -> list[ev.Event]:
 def decide_outcome(cmd: c.AssessOutcome, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     period = parse_period(cmd.period)
+    check_in_life(pool, year_of(period).label, "period")
     plan = pool.plan(year_of(period).label)
     service = (
         next((s for s in plan.commissioned_services if s.id == cmd.service_id), None)
@@ -119,6 +122,7 @@ def decide_metric(cmd: c.RecordMetric, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     period = parse_period(cmd.period)
     year = year_of(period).label
+    check_in_life(pool, year, "period")
     plan = pool.plan(year)
     ref = ctx.reference.for_year(year)
     known = {m.id for m in plan.metrics} if plan else set()

@@ -4,11 +4,14 @@ schemes, amounts and texts. Each raises the domain error naming the field."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from ledger.domain.deciders.context import Context
 from ledger.domain.errors import FieldError, NotFound, PeriodClosed, ValidationFailed
+from ledger.domain.money import format_pence
 from ledger.domain.periods import FinancialYear, Quarter, parse_year
 from ledger.domain.state import PoolState
 
@@ -106,3 +109,61 @@ def check_text(value: str, name: str, *, max_len: int = 500, required: bool = Tr
         raise ValidationFailed.field(name, "must not be empty")
     if len(value) > max_len:
         raise ValidationFailed.field(name, f"must be at most {max_len} characters")
+
+
+class Problems:
+    """Every field error of one command, reported together in one ``ValidationFailed``
+    (a body with a bad funding stream and a date outside the pool's life names both).
+
+    Each independent check runs inside ``with problems.check():``; a check whose input
+    an earlier one refused is skipped by its decider."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except ValidationFailed as e:
+            self.errors.extend(e.errors or (FieldError("", e.detail),))
+
+    def raise_any(self) -> None:
+        if self.errors:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+            raise ValidationFailed(detail, errors=tuple(self.errors))
+
+
+def life_of(pool: PoolState) -> tuple[str, str] | None:
+    """The financial years a dated fact of the pool may fall in: from its first plan
+    year up to the year after its latest (plans are often agreed after 1 April, and
+    money flows meanwhile). None while the pool has no plan."""
+    if not pool.plans:
+        return None
+    last = parse_year(max(pool.plans))
+    return min(pool.plans), FinancialYear(last.start_year + 1).label
+
+
+def check_in_life(pool: PoolState, year: str, name: str) -> None:
+    """A dated fact must fall in the pool's life (domain.md 5, "A pool's life")."""
+    life = life_of(pool)
+    if life is None:
+        raise ValidationFailed.field(
+            name,
+            f"{year} is not in pool '{pool.pool_id}''s life: it has no plan yet; "
+            "agree a plan first",
+        )
+    first, last = life
+    if not first <= year <= last:
+        raise ValidationFailed.field(
+            name,
+            f"{year} is not in pool '{pool.pool_id}''s life: a dated fact falls in "
+            f"{first} (its first plan year) to {last} (the year after its latest plan)",
+        )
+
+
+def check_limit(amount: int, most: int, what: str, name: str = "amount") -> None:
+    """A refund or credit note may not exceed ``most`` (never less than zero)."""
+    most = max(most, 0)
+    if amount > most:
+        raise ValidationFailed.field(name, f"{what}: at most {format_pence(most)}")

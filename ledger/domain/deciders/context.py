@@ -25,4 +25,8 @@ class Context:
     pool: PoolState | None = None
     target: TargetEvent | None = None
     recorded_reference: frozenset[str] = frozenset()
+    # for a refund: what the partner has paid into the stream for the year, net of
+    # refunds; for a credit note: the scheme's spend for the year, net of credits
+    # (reversed facts left out). Loaded by the handler from the facts it holds.
+    refundable: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ledger.domain import commands as c
 from ledger.domain import events as ev
-from ledger.domain.deciders.checks import pool_in_context, scheme_in_plan
+from ledger.domain.deciders.checks import (
+    Problems,
+    check_in_life,
+    pool_in_context,
+    scheme_in_plan,
+)
 from ledger.domain.deciders.context import Context
 from ledger.domain.errors import AlreadyExists, RuleViolation, ValidationFailed
 from ledger.domain.periods import parse_quarter, parse_year
@@ -13,12 +18,18 @@ from ledger.domain.periods import parse_quarter, parse_year
 def decide_forecast(cmd: c.RecordForecast, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     year = parse_year(cmd.year).label
-    if cmd.amount < 0:
-        raise ValidationFailed.field("amount", "a forecast outturn cannot be negative")
+    problems = Problems()
+    with problems.check():
+        if cmd.amount < 0:
+            raise ValidationFailed.field("amount", "a forecast outturn cannot be negative")
+    with problems.check():
+        check_in_life(pool, year, "year")
+    if cmd.scheme_id is not None:
+        with problems.check():
+            scheme_in_plan(pool, year, cmd.scheme_id)
+    problems.raise_any()
     if year in pool.settled_years:
         raise RuleViolation(f"{year} is settled for pool '{pool.pool_id}'; forecasts are closed")
-    if cmd.scheme_id is not None:
-        scheme_in_plan(pool, year, cmd.scheme_id)
     return [
         ev.ForecastRecorded(
             pool_id=pool.pool_id,

@@ -3,9 +3,14 @@ expenditure and its credits, and transfers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.deciders.checks import (
+    Problems,
+    check_in_life,
+    check_limit,
     check_member,
     check_open_or_adjustment,
     check_positive,
@@ -51,11 +56,31 @@ def decide_contribution(
     cmd: c.PostContribution | c.RefundContribution, ctx: Context
 ) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    check_positive(cmd.amount)
-    check_text(cmd.reference, "reference", max_len=200)
-    check_member(pool, cmd.partner_id)
-    year = year_for(cmd.effective_date, cmd.year)
-    check_stream(pool, ctx, year, cmd.funding_stream, "funding_stream")
+    problems = Problems()
+    with problems.check():
+        check_positive(cmd.amount)
+    with problems.check():
+        check_text(cmd.reference, "reference", max_len=200)
+    with problems.check():
+        check_member(pool, cmd.partner_id)
+    year: str | None = None
+    with problems.check():
+        year = year_for(cmd.effective_date, cmd.year)
+    if year is not None:
+        with problems.check():
+            check_in_life(pool, year, "effective_date" if cmd.year is None else "year")
+        with problems.check():
+            check_stream(pool, ctx, year, cmd.funding_stream, "funding_stream")
+        if isinstance(cmd, c.RefundContribution) and cmd.amount > 0:
+            with problems.check():
+                check_limit(
+                    cmd.amount,
+                    ctx.refundable or 0,
+                    f"more than '{cmd.partner_id}' has paid into '{cmd.funding_stream}' "
+                    f"for {year}, net of earlier refunds",
+                )
+    problems.raise_any()
+    assert year is not None
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
     common = dict(
         pool_id=pool.pool_id,
@@ -76,10 +101,25 @@ def decide_expenditure(
     cmd: c.RecordExpenditure | c.CreditExpenditure, ctx: Context
 ) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    check_positive(cmd.amount)
-    check_text(cmd.reference, "reference", max_len=200)
+    problems = Problems()
+    with problems.check():
+        check_positive(cmd.amount)
+    with problems.check():
+        check_text(cmd.reference, "reference", max_len=200)
     year = FinancialYear.of(cmd.effective_date).label
-    scheme = scheme_in_plan(pool, year, cmd.scheme_id)
+    scheme: Any = None
+    with problems.check():
+        check_in_life(pool, year, "effective_date")
+        # spend and credits need the plan's lines: a plan in force for their year
+        scheme = scheme_in_plan(pool, year, cmd.scheme_id)
+    if isinstance(cmd, c.CreditExpenditure) and scheme is not None and cmd.amount > 0:
+        with problems.check():
+            check_limit(
+                cmd.amount,
+                ctx.refundable or 0,
+                f"more than scheme '{cmd.scheme_id}''s spend for {year}, net of earlier credits",
+            )
+    problems.raise_any()
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
     common = dict(
         pool_id=pool.pool_id,
@@ -98,32 +138,42 @@ def decide_expenditure(
 
 def decide_transfer(cmd: c.PostTransfer, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    check_positive(cmd.amount)
-    check_text(cmd.reference, "reference", max_len=200)
+    problems = Problems()
+    with problems.check():
+        check_positive(cmd.amount)
+    with problems.check():
+        check_text(cmd.reference, "reference", max_len=200)
+    with problems.check():
+        check_in_life(pool, FinancialYear.of(cmd.effective_date).label, "effective_date")
     for side, party in (("from", cmd.from_party), ("to", cmd.to_party)):
-        if (party.partner_id is None) == (party.pool_id is None):
-            raise ValidationFailed.field(side, "name exactly one of partner_id or pool_id")
-        if party.pool_id is not None and party.pool_id != pool.pool_id:
-            raise ValidationFailed.field(
-                f"{side}.pool_id", f"must be this transfer's pool '{pool.pool_id}'"
-            )
-        if party.partner_id is not None:
-            check_member(pool, party.partner_id, f"{side}.partner_id")
-    if cmd.from_party.pool_id and cmd.to_party.pool_id:
-        raise ValidationFailed.field("to", "a transfer between a pool and itself moves nothing")
-    if cmd.from_party == cmd.to_party:
-        raise ValidationFailed.field("to", "a partner cannot transfer to itself")
+        with problems.check():
+            if (party.partner_id is None) == (party.pool_id is None):
+                raise ValidationFailed.field(side, "name exactly one of partner_id or pool_id")
+            if party.pool_id is not None and party.pool_id != pool.pool_id:
+                raise ValidationFailed.field(
+                    f"{side}.pool_id", f"must be this transfer's pool '{pool.pool_id}'"
+                )
+            if party.partner_id is not None:
+                check_member(pool, party.partner_id, f"{side}.partner_id")
+    with problems.check():
+        if cmd.from_party.pool_id and cmd.to_party.pool_id:
+            raise ValidationFailed.field("to", "a transfer between a pool and itself moves nothing")
+        if cmd.from_party == cmd.to_party:
+            raise ValidationFailed.field("to", "a partner cannot transfer to itself")
     if cmd.purpose == "s256":
         src = ctx.partners.get(cmd.from_party.partner_id or "")
         dst = ctx.partners.get(cmd.to_party.partner_id or "")
-        if src is None or src.kind not in ("icb", "nhs_trust"):
-            raise ValidationFailed.field(
-                "from.partner_id", "an s256 transfer comes from an ICB or NHS trust"
-            )
-        if dst is None or dst.kind != "local_authority":
-            raise ValidationFailed.field(
-                "to.partner_id", "an s256 transfer goes to a local authority"
-            )
+        with problems.check():
+            if src is None or src.kind not in ("icb", "nhs_trust"):
+                raise ValidationFailed.field(
+                    "from.partner_id", "an s256 transfer comes from an ICB or NHS trust"
+                )
+        with problems.check():
+            if dst is None or dst.kind != "local_authority":
+                raise ValidationFailed.field(
+                    "to.partner_id", "an s256 transfer goes to a local authority"
+                )
+    problems.raise_any()
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
     return [
         ev.TransferPosted(
