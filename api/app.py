@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import audit, imports, parties, postings, reads
+from api.routes import audit, imports, parties, postings, reads, return_parts
 from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
@@ -126,6 +126,7 @@ def create_app(
     app.include_router(postings.router)
     app.include_router(imports.router)
     app.include_router(reads.router)
+    app.include_router(return_parts.router)
     app.include_router(audit.router)
     returns = _optional_router("api.routes.returns")
     if returns is not None:

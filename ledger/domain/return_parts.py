@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from ledger.domain import events as ev
-from ledger.domain.periods import Quarter, parse_quarter
+from ledger.domain.periods import parse_quarter
 from ledger.domain.plan import Plan
 from ledger.domain.reference import ReferenceData
 
@@ -34,8 +34,8 @@ def part_keys_of(event: ev.Event) -> tuple[str, str] | None:
             return q, "contacts"
         case ev.ReturnSignedOff(quarter=q):
             return q, "sign_off"
-        case ev.MetricRecorded(effective_date=d, metric_id=m):
-            return Quarter.of(d).label, f"metric:{m}"
+        case ev.MetricRecorded(period=p, metric_id=m) if "-Q" in p:
+            return p, f"metric:{m}"
     return None
 
 

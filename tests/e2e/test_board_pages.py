@@ -57,6 +57,7 @@ from tests.builders import (
     spend,
 )
 from tests.e2e.api_support import database
+from tests.return_parts_builders import complete_parts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -280,6 +281,7 @@ def world(
         build_alliance(ledger, clock)
         move_to(clock, london(2025, 11, 3))
         # the admin files the BCF pool's first quarterly return and signs it off
+        complete_parts(ledger, "2025-26-Q1")
         returns.generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
         returns.approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
         secrets, ids = {}, {}

@@ -52,6 +52,7 @@ from scheduler.returns import (
     verify_filed_returns as verify_returns,
 )
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
+from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 POOL = "bcf"
 HOST = officer("ncc")
@@ -497,6 +498,7 @@ def test_the_returns_list_shows_filed_and_due_quarters_with_sign_off(
     ledger: Ledger, clock: FixedClock
 ) -> None:
     given_q1_activity(ledger)
+    complete_parts(ledger, Q1, metrics=Q1_METRICS)
     generate_return(ledger, POOL, Q1, ADMIN)
     ledger.execute(c.ApproveReturn(pool_id=POOL, quarter=Q1, note="board 30/7"), ADMIN)
     ledger.execute(c.SubmitReturn(pool_id=POOL, quarter=Q1, reference="NHSE-123"), ADMIN)

@@ -27,6 +27,7 @@ from ledger.store import tokens
 from scheduler.returns import settle_year
 from tests.builders import ADMIN, contribution, equipment_plan, officer, spend
 from tests.integration.test_returns import given_q1_activity
+from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -129,6 +130,7 @@ def test_the_list_approve_and_submit(api: Api) -> None:
     path = f"/v1/pools/bcf/returns/{Q1}"
     api.clock.advance(days=63)  # 2 October: Q2 has ended too
     assert api.post("admin", f"{path}/approve").status_code == 404  # nothing filed yet
+    complete_parts(api.ledger, Q1, metrics=Q1_METRICS)
     api.post("admin", path)
     assert api.post("admin", f"{path}/submit").status_code == 422  # approve first
     assert api.post("ncc", f"{path}/approve").status_code == 403
