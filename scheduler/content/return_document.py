@@ -4,9 +4,12 @@ lines, totals, partner balances, metrics and prior-period adjustments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scheduler.content.shared import CoverFacts, PoolFigures, RiskShareSummary, money
+
+if TYPE_CHECKING:
+    from scheduler.content.parts import ReturnParts
 
 RETURN_SCHEMA = "pooled.bcf-quarterly-return.v1"
 
@@ -159,3 +162,6 @@ class ReturnContent(CoverFacts):
     metrics: tuple[MetricLine, ...]
     prior_period_adjustments: tuple[Adjustment, ...]
     schema: str = RETURN_SCHEMA
+    # the national template's further parts (scheduler.content.parts); None when the
+    # year's recorded reference lists predate them
+    parts: ReturnParts | None = None

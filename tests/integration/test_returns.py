@@ -142,18 +142,26 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     record = generate_return(ledger, POOL, Q1, ADMIN)
     wb_bytes = doc(ledger, Q1, "xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(wb_bytes))
+    # the national template's order, the Checklist first (issue 14 added the part sheets)
     assert wb.sheetnames == [
+        "Checklist",
         "Cover",
+        "National Conditions",
+        "Metrics",
+        "Metric Assessments",
+        "Spend and Activity",
         "Income",
         "Expenditure",
         "Expenditure by Scheme Type",
         "Expenditure by Commissioner",
-        "Metrics",
+        "Ring-fence Checks",
         "Partner Balances and Risk Share",
         "Prior Period Adjustments",
     ]
 
     cover = {r[0]: r[1] for r in rows(wb_bytes, "Cover")[1:]}
+    assert cover["Filed Late"] == "Yes"  # filed 31 July, due 30 July
+    assert cover["All Parts Complete"] == "No"
     assert cover["Health and Wellbeing Board"] == "Nottinghamshire"
     assert cover["HWB ONS Code"] == "E10000024"
     assert cover["Quarter"] == Q1
@@ -267,13 +275,18 @@ def test_json_and_csv_carry_money_as_decimal_strings_and_a_checkable_content_has
     assert document["totals"]["income"]["received_year_to_date"] == "300000.00"
 
     files = csv_files(doc(ledger, Q1, "csv"))
-    assert list(files) == [
+    assert list(files) == [  # the template's order (issue 14 added the part sheets)
+        "checklist.csv",
         "cover.csv",
+        "national_conditions.csv",
+        "metrics.csv",
+        "metric_assessments.csv",
+        "spend_and_activity.csv",
         "income.csv",
         "expenditure.csv",
         "expenditure_by_scheme_type.csv",
         "expenditure_by_commissioner.csv",
-        "metrics.csv",
+        "ring_fence.csv",
         "balances.csv",
         "prior_period_adjustments.csv",
     ]
@@ -365,8 +378,16 @@ def test_a_draft_as_at_the_filed_position_is_the_filed_return(
             assert csv_files(draft.content) == csv_files(filed)
         assert draft.content == filed  # byte for byte
     draft_xlsx = doc(ledger, Q1, "xlsx", at)
-    assert cell_values(draft_xlsx) == cell_values(doc(ledger, Q1, "xlsx"))
-    assert draft_xlsx == doc(ledger, Q1, "xlsx")  # deterministic bytes, too
+    # the same cells but for the draft's mark, a red line under every sheet's table
+    # and its page header (issue 14: a draft never passes for the filed return)
+    label = f"DRAFT as at position {at}"
+    marked = cell_values(draft_xlsx)
+    for title, values in cell_values(doc(ledger, Q1, "xlsx")).items():
+        blank = (None,) * len(values[0])
+        assert marked[title] == [*values, blank, (label, *blank[1:])]
+    wb = openpyxl.load_workbook(io.BytesIO(draft_xlsx))
+    assert all(ws.oddHeader.center.text == label for ws in wb)
+    assert draft_xlsx == doc(ledger, Q1, "xlsx", at)  # deterministic bytes, too
 
 
 def test_a_later_correction_is_listed_in_the_next_return_and_reconciles(
