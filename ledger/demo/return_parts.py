@@ -113,6 +113,7 @@ class _ReturnParts(_Poster):
 
     def _return_parts(self, q: Quarter, index: int) -> None:
         host = officer(HOST)
+        self.marks[f"return-parts:{q.label}"] = q.label  # its sign-off may follow
         for cid in self._conditions(q):
             self.run(
                 c.AssureNationalCondition(
@@ -179,18 +180,27 @@ class _ReturnParts(_Poster):
                 ),
                 host,
             )
-        signed = q.end + timedelta(days=25)  # the Board's chair signs off before the deadline
-        if signed <= min(self.today, london_today(self.ledger.clock)):
-            self.run(
-                c.SignOffReturn(
-                    pool_id=BCF,
-                    quarter=q.label,
-                    signed_off_by="Councillor Scott Carlton",
-                    role="Chair, Nottinghamshire Health and Wellbeing Board",
-                    signed_off_on=signed,
-                ),
-                ADMIN,
-            )
+
+    def _sign_off(self, q: Quarter) -> None:
+        """The Board's chair signs the return off in the month after the quarter (25
+        days after it ends, or the latest the loader has reached); once per quarter."""
+        parts = f"return-parts:{q.label}" in self.marks
+        if not parts or q.end >= self.today or q.label in self.signed:
+            return
+        signed = min(q.end + timedelta(days=25), self.today, london_today(self.ledger.clock))
+        if signed <= q.end:
+            return
+        self.signed.add(q.label)
+        self.run(
+            c.SignOffReturn(
+                pool_id=BCF,
+                quarter=q.label,
+                signed_off_by="Councillor Scott Carlton",
+                role="Chair, Nottinghamshire Health and Wellbeing Board",
+                signed_off_on=signed,
+            ),
+            ADMIN,
+        )
 
     def _conditions(self, q: Quarter) -> tuple[str, ...]:
         ref = self.ledger.reference.for_year(q.year.label)
