@@ -14,11 +14,12 @@ def draft_label(position: int) -> str:
     return f"DRAFT as at position {position}"
 
 
-def print_setup(ws: Worksheet, draft_at: int | None = None) -> None:
+def print_setup(ws: Worksheet, draft_at: int | None = None, *, one_page: bool = False) -> None:
+    """``one_page``: fit the sheet on one page (the cover), not just one page wide."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = 1 if one_page else 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
     if draft_at is not None:

@@ -100,7 +100,7 @@ def render_xlsx(content: Content, draft_at: int | None = None) -> bytes:
             ws.column_dimensions[get_column_letter(col)].width = w
         ws.row_dimensions[1].height = 32
         ws.freeze_panes = "A2"
-        print_setup(ws, draft_at)
+        print_setup(ws, draft_at, one_page=sheet.key == "cover")
     buf, archive = open_zip(content)
     ExcelWriter(wb, archive).save()  # not save_workbook: that stamps the time now
     return buf.getvalue()

@@ -664,6 +664,13 @@ def test_the_workbook_converts_cleanly_with_libreoffice(
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5000
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) >= 8  # a page (or more) a sheet
+    # A4 landscape on every page (842 x 595 points), not US Letter (792 x 612)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
+    wb = openpyxl.load_workbook(source)
+    cover = wb["Cover"]  # the cover fits one page; every sheet one page wide
+    assert (cover.page_setup.fitToWidth, cover.page_setup.fitToHeight) == (1, 1)
+    assert all(ws.print_title_rows == "$1:$1" for ws in wb)
 
 
 @pytest.mark.slow
