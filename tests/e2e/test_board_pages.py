@@ -775,6 +775,8 @@ def test_the_returns_page_lists_filed_returns_with_their_hashes(board: Board) ->
     html = board.page("/board/pools/bcf/returns")
     filed = table(html, "returns")
     q1 = row(filed, "quarter", "2025-26-Q1")
+    # filed on 3 November, due 30 July: marked late; filed with every part, none missing
+    assert "data-late" in q1 and "Filed late" in q1 and "data-missing" not in q1
     with board.engine.connect() as conn:
         rec = returns.filed_records(conn, "bcf", es.read_head(conn).position)["2025-26-Q1"]
         chain_head = es.hash_at(conn, rec.as_at_position or 0)

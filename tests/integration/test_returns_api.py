@@ -150,6 +150,9 @@ def test_the_list_approve_and_submit(api: Api) -> None:
     assert q1["approval_note"] == "signed off by the HWB"
     assert q1["submission_reference"] == "NHSE-2025-Q1-0042"
     assert q1["due_date"] == "2025-07-30"
+    assert q1["late"] is True and q1["missing_parts"] == []  # filed 2 October, complete
+    q2 = by_quarter["2025-26-Q2"]  # not filed, not due yet, nothing recorded for it
+    assert q2["late"] is False and "sign_off" in q2["missing_parts"]
     assert (
         q1["chain_head"]
         and q1["content_hash"]
