@@ -22,7 +22,16 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors
-from api.routes import audit, imports, ledger_reads, parties, postings, proofs, reads
+from api.routes import (
+    audit,
+    imports,
+    ledger_reads,
+    parties,
+    postings,
+    proofs,
+    reads,
+    return_parts,
+)
 from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
@@ -137,6 +146,7 @@ def create_app(
     app.include_router(imports.router)
     app.include_router(reads.router)
     app.include_router(ledger_reads.router)
+    app.include_router(return_parts.router)
     app.include_router(audit.router)
     app.include_router(proofs.router)
     returns = _optional_router("api.routes.returns")

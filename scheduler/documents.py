@@ -77,7 +77,7 @@ def fetch_return(
         content = build_return_content(conn, pool_id, q.label, at, reference=reference)
         content = with_filing_checkpoint(conn, content)
     return Document(
-        render(content, fmt),
+        render(content, fmt, draft_at=at),
         MEDIA_TYPES[fmt],
         f"{pool_id}-{q.label}-draft-at-{at}.{EXTENSIONS[fmt]}",
         False,

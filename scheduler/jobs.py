@@ -118,12 +118,15 @@ def file_due_returns(
             if record is None:
                 continue  # filed meanwhile (another scheduler, or an admin)
             out.append(record)
+            due = due_date(q, ledger.reference, due_days)
             log.info(
-                "filed the %s return of pool '%s' at position %s (as at %s)",
+                "filed the %s return of pool '%s' at position %s (as at %s); due %s%s",
                 q.label,
                 pool.pool_id,
                 record.position,
                 record.as_at_position,
+                due.isoformat(),
+                " (late)" if today > due else "",
             )
     return out
 

@@ -19,7 +19,9 @@ from projections import asat
 from projections.base import facts
 from projections.queries import pool_at
 from projections.views import PoolView
+from scheduler.content.parts_status import parts_status
 from scheduler.content.reference import ReferenceSource
+from scheduler.lateness import is_late
 
 QUARTERLY = "bcf_quarterly"
 DEFAULT_DUE_DAYS = 30
@@ -52,6 +54,8 @@ class ReturnRecord:
     submitted_by: str | None = None
     submitted_at: str | None = None
     submission_reference: str | None = None
+    late: bool = False  # filed after its due date (or, not filed, past it)
+    missing_parts: tuple[str, ...] = ()  # required parts its content lacks
 
     @property
     def status(self) -> Literal["draft", "filed", "approved", "submitted"]:
@@ -180,8 +184,25 @@ def list_returns(
             records.setdefault(q.label, ReturnRecord(pool_id=pool_id, quarter=q.label, filed=False))
             q = q.next()
     out = []
-    for label in sorted(records, key=lambda x: parse_quarter(x)):
-        rec = records[label]
-        due = due_date(parse_quarter(label), reference, due_days).isoformat()
-        out.append(_replace(rec, due_date=due))
+    with read_at(engine, head) as (conn, _):
+        for label in sorted(records, key=lambda x: parse_quarter(x)):
+            rec = records[label]
+            due = due_date(parse_quarter(label), reference, due_days)
+            out.append(_with_status(conn, rec, due, head, today, reference))
     return out
+
+
+def _with_status(
+    conn: Connection,
+    rec: ReturnRecord,
+    due: date,
+    head: int,
+    today: date | None,
+    reference: ReferenceSource | None,
+) -> ReturnRecord:
+    """``rec`` with its due date, marked late or not, and the required parts its content
+    lacks (a filed return's as at its as-at position; one still to file, as at ``head``)."""
+    at = rec.as_at_position if rec.as_at_position is not None else head
+    _, missing = parts_status(conn, rec.pool_id, rec.quarter, at, reference)
+    late = is_late(rec.generated_at, due, today)
+    return _replace(rec, due_date=due.isoformat(), late=late, missing_parts=missing)

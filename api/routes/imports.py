@@ -103,9 +103,7 @@ async def import_csv(
     )
 
 
-def parse_lines(
-    pool: str, raw: bytes
-) -> tuple[list[c.Command], list[int], list[FieldError]]:
+def parse_lines(pool: str, raw: bytes) -> tuple[list[c.Command], list[int], list[FieldError]]:
     """The commands of the lines that parse, their line numbers, and every problem of
     the lines that do not (an unusable file or header is refused at once)."""
     try:

@@ -103,6 +103,12 @@ class ReturnPublic(BaseModel):
     submitted_at: str | None = None
     submission_reference: str | None = None
     links: dict[str, str] = Field(default_factory=dict)
+    late: bool = Field(False, description="filed after its due date (or, unfiled, past it)")
+    missing_parts: list[str] = Field(
+        default_factory=list,
+        description="required parts its content lacks (e.g. sign_off); approval is refused "
+        "while any is missing",
+    )
 
 
 class ReturnsPublic(BaseModel):
@@ -147,6 +153,8 @@ def _public(r: ReturnRecord) -> ReturnPublic:
         submitted_at=r.submitted_at,
         submission_reference=r.submission_reference,
         links={fmt: f"{base}?format={fmt}" for fmt in ("json", "xlsx", "csv")},
+        late=r.late,
+        missing_parts=list(r.missing_parts),
     )
 
 

@@ -85,8 +85,10 @@ class _Loader(_MonthlyPostings, _QuarterEnds):
             if month.number % 3 == 0 and month.quarter.end < self.today:
                 self._quarter_end(month.quarter)
             if month.number % 3 == 1:
+                self._sign_off(month.quarter.previous())
                 self._close(month.quarter.previous())
         for q in self._ended():  # anything not closed in the loop (e.g. the last quarter)
+            self._sign_off(q)
             self._close(q)
         self._prior_period_adjustment()
         return DemoSummary(

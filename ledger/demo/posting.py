@@ -32,6 +32,7 @@ class _Poster:
     spend: dict[tuple[str, int, str], list[int]] = field(default_factory=dict)
     rapid_spend: dict[str, int] = field(default_factory=dict)  # quarter -> spend so far
     marks: dict[str, str] = field(default_factory=dict)  # named events -> event id
+    signed: set[str] = field(default_factory=set)  # quarters whose return the HWB signed off
 
     def run(self, command: c.Command, actor: c.Actor) -> Outcome:
         self.seq += 1

@@ -20,14 +20,14 @@ from ledger.demo.alliance import (
 from ledger.demo.amounts import _p
 from ledger.demo.bcf import BCF_METRICS
 from ledger.demo.partnership import ADMIN, ALLIANCE, BCF, HOST, ICES, YEARS, officer
-from ledger.demo.posting import _Poster
+from ledger.demo.return_parts import _ReturnParts
 from ledger.domain import commands as c
 from ledger.domain.calc.outcomes import outcome_payment
 from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import Quarter
 
 
-class _QuarterEnds(_Poster):
+class _QuarterEnds(_ReturnParts):
     """Each quarter's close-out, for all three pools."""
 
     def _quarter_index(self, q: Quarter) -> int:
@@ -53,6 +53,7 @@ class _QuarterEnds(_Poster):
                 ),
                 officer(HOST),
             )  # fmt: skip
+        self._return_parts(q, i)
         # rapid response: the council's costs against the ICB's bed days saved
         saved = BED_DAYS_SAVED[i % len(BED_DAYS_SAVED)] * BED_DAY_COST
         self.run(

@@ -257,3 +257,66 @@ class SubmitReturn(Command):
     pool_id: str
     quarter: str
     reference: str = ""
+
+
+# --- the BCF return's further parts -------------------------------------------------
+
+
+class AssureNationalCondition(Command):
+    pool_id: str
+    quarter: str
+    condition_id: str
+    answer: bool
+    explanation: str = ""
+
+
+class AssessMetric(Command):
+    pool_id: str
+    quarter: str
+    metric_id: str
+    assessment: str
+    challenges: str = ""
+    achievements: str = ""
+    support_needs: str = ""
+
+
+class RecordSchemeActivity(Command):
+    pool_id: str
+    quarter: str
+    scheme_id: str
+    planned_output: Decimal
+    output_delivered: Decimal
+    unit: str
+    scheme_sub_type: str = ""
+    area_of_spend: str | None = None
+    new_scheme: bool | None = None
+
+
+class RecordFeeRates(Command):
+    """Average fees in pence."""
+
+    pool_id: str
+    year: str
+    home_care_per_hour_before: int
+    home_care_per_hour_after: int
+    residential_per_week_before: int
+    residential_per_week_after: int
+    nursing_per_week_before: int
+    nursing_per_week_after: int
+
+
+class RecordReturnContacts(Command):
+    pool_id: str
+    quarter: str
+    completed_by: str
+    role: str = ""
+    email: str
+    telephone: str = ""
+
+
+class SignOffReturn(Command):
+    pool_id: str
+    quarter: str
+    signed_off_by: str
+    role: str
+    signed_off_on: date

@@ -34,6 +34,14 @@ from ledger.domain.deciders.postings import (
     decide_opening_balance,
     decide_transfer,
 )
+from ledger.domain.deciders.return_parts import (
+    decide_assurance,
+    decide_contacts,
+    decide_fee_rates,
+    decide_metric_assessment,
+    decide_scheme_activity,
+    decide_sign_off,
+)
 from ledger.domain.deciders.returns import decide_approve, decide_generate_return, decide_submit
 from ledger.domain.deciders.reversals import decide_reverse
 from ledger.domain.errors import NotFound
@@ -77,4 +85,10 @@ _DECIDERS: dict[type[c.Command], Callable[[Any, Context], list[ev.Event]]] = {
     c.GenerateReturn: decide_generate_return,
     c.ApproveReturn: decide_approve,
     c.SubmitReturn: decide_submit,
+    c.AssureNationalCondition: decide_assurance,
+    c.AssessMetric: decide_metric_assessment,
+    c.RecordSchemeActivity: decide_scheme_activity,
+    c.RecordFeeRates: decide_fee_rates,
+    c.RecordReturnContacts: decide_contacts,
+    c.SignOffReturn: decide_sign_off,
 }

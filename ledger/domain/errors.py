@@ -10,6 +10,7 @@
         +-- PeriodClosed             a dated fact in a closed quarter, not marked as
         |                            a prior-period adjustment
         +-- AlreadyReversed          an event can be reversed once
+        +-- ReturnIncomplete         approving a return with a required part missing
         +-- ConcurrencyError         a stream changed under the writer (unique key)
         +-- IdempotencyConflict      the same key was used with a different request
 
@@ -89,6 +90,13 @@ class PeriodClosed(Conflict):
 class AlreadyReversed(Conflict):
     title = "Already reversed"
     code = "already-reversed"
+
+
+class ReturnIncomplete(Conflict):
+    """A return approved while a required part is missing; ``errors`` names each part."""
+
+    title = "Return incomplete"
+    code = "return-incomplete"
 
 
 class ConcurrencyError(Conflict):

@@ -341,33 +341,133 @@ class ReturnSubmitted(Event):
     reference: str = ""
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls
-    for cls in (
-        PartnerRegistered,
-        PoolEstablished,
-        PartnerJoined,
-        PlanAgreed,
-        ReferenceDataRecorded,
-        OpeningBalanceRecorded,
-        ContributionPosted,
-        ContributionRefunded,
-        ExpenditureRecorded,
-        ExpenditureCredited,
-        TransferPosted,
-        ForecastRecorded,
-        RiskRewardResultRecorded,
-        PopulationRecorded,
-        OutcomeAssessed,
-        MetricRecorded,
-        EventReversed,
-        PeriodClosed,
-        RiskShareSettled,
-        ReturnGenerated,
-        ReturnApproved,
-        ReturnSubmitted,
-    )
-}
+# --- the BCF return's further parts (the national template) ---------------------------
+
+
+class NationalConditionAssured(Event):
+    """Our assurance, for a quarter's return, that the area meets one of the year's
+    national conditions of the BCF (Yes), or that it does not and why (No)."""
+
+    type: ClassVar[str] = "national_condition_assured"
+    pool_id: str
+    year: str
+    quarter: str
+    condition_id: str
+    answer: bool
+    explanation: str = ""
+
+
+class MetricAssessed(Event):
+    """How a BCF metric is going in the quarter, in the template's words (on track, not
+    on track, no data yet), with what held it back, what went well and the help we need."""
+
+    type: ClassVar[str] = "metric_assessed"
+    pool_id: str
+    year: str
+    period: str  # the quarter
+    metric_id: str
+    assessment: str
+    challenges: str = ""
+    achievements: str = ""
+    support_needs: str = ""
+
+
+class SchemeActivityRecorded(Event):
+    """A scheme's outputs for the year to the quarter's end: what we planned to deliver,
+    what was delivered and in what unit (hours of care, packages, beds), with how the
+    template classes the scheme (sub-type, area of spend, new or existing)."""
+
+    type: ClassVar[str] = "scheme_activity_recorded"
+    pool_id: str
+    year: str
+    period: str  # the quarter
+    scheme_id: str
+    planned_output: Decimal
+    output_delivered: Decimal
+    unit: str
+    scheme_sub_type: str = ""
+    area_of_spend: str | None = None
+    new_scheme: bool | None = None
+
+
+class FeeRatesRecorded(Event):
+    """The year's average adult social care fees the council pays (pence): home care per
+    hour, residential and nursing care per week, before and after the year's uplift."""
+
+    type: ClassVar[str] = "fee_rates_recorded"
+    pool_id: str
+    year: str
+    quarter: str  # the year's Q4: the end-of-year return carries them
+    home_care_per_hour_before: int
+    home_care_per_hour_after: int
+    residential_per_week_before: int
+    residential_per_week_after: int
+    nursing_per_week_before: int
+    nursing_per_week_after: int
+
+
+class ReturnContactsRecorded(Event):
+    """Who completed the quarter's return and how to reach them with questions."""
+
+    type: ClassVar[str] = "return_contacts_recorded"
+    pool_id: str
+    year: str
+    quarter: str
+    completed_by: str
+    role: str = ""
+    email: str
+    telephone: str = ""
+
+
+class ReturnSignedOff(Event):
+    """The Health and Wellbeing Board's sign-off of the quarter's return: by whom, in
+    what role, on what date."""
+
+    type: ClassVar[str] = "return_signed_off"
+    pool_id: str
+    year: str
+    quarter: str
+    signed_off_by: str
+    role: str
+    signed_off_on: date
+
+
+RETURN_PART_TYPES: tuple[type[Event], ...] = (
+    NationalConditionAssured,
+    MetricAssessed,
+    SchemeActivityRecorded,
+    FeeRatesRecorded,
+    ReturnContactsRecorded,
+    ReturnSignedOff,
+)
+
+
+_CATALOGUE: tuple[type[Event], ...] = (
+    PartnerRegistered,
+    PoolEstablished,
+    PartnerJoined,
+    PlanAgreed,
+    ReferenceDataRecorded,
+    OpeningBalanceRecorded,
+    ContributionPosted,
+    ContributionRefunded,
+    ExpenditureRecorded,
+    ExpenditureCredited,
+    TransferPosted,
+    ForecastRecorded,
+    RiskRewardResultRecorded,
+    PopulationRecorded,
+    OutcomeAssessed,
+    MetricRecorded,
+    EventReversed,
+    PeriodClosed,
+    RiskShareSettled,
+    ReturnGenerated,
+    ReturnApproved,
+    ReturnSubmitted,
+    *RETURN_PART_TYPES,
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in _CATALOGUE}
 
 DATED_TYPES = frozenset(t for t, c in EVENT_TYPES.items() if "effective_date" in c.model_fields)
 

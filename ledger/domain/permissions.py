@@ -5,7 +5,9 @@
 - finance_officer of a partner: contributions and transfers it pays, reversals of
   what its partner posted; the host's officers (the pooled fund manager) also post
   any member's contributions, refunds, spend, credits, forecasts, risk/reward
-  results, populations, outcome assessments and metrics;
+  results, populations, outcome assessments and metrics, and the BCF return's parts
+  (national-condition assurances, metric assessments, scheme activity, fee rates,
+  contacts); the HWB's sign-off of a return is recorded by an admin;
 - board and auditor: read only.
 """
 
@@ -26,6 +28,7 @@ ADMIN_ONLY = (
     c.GenerateReturn,
     c.ApproveReturn,
     c.SubmitReturn,
+    c.SignOffReturn,
 )
 HOST_ONLY = (
     c.RefundContribution,
@@ -36,6 +39,11 @@ HOST_ONLY = (
     c.RecordPopulation,
     c.AssessOutcome,
     c.RecordMetric,
+    c.AssureNationalCondition,
+    c.AssessMetric,
+    c.RecordSchemeActivity,
+    c.RecordFeeRates,
+    c.RecordReturnContacts,
 )
 
 

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 from pydantic import model_validator
 
+from ledger.domain.bcf_reference import PART_SHEET_KEYS, BcfReturnReference
 from ledger.domain.model import Frozen
 from ledger.domain.periods import Quarter, parse_quarter
 from ledger.domain.plan import MetricDefinition
@@ -176,6 +177,9 @@ class ReferenceData(Frozen):
     metrics: tuple[MetricDefinition, ...]
     reporting: ReportingCalendar
     return_layout: ReturnLayout
+    # The national template's further parts (conditions, assessments, activity, floors);
+    # absent from lists recorded before they were shipped.
+    bcf_return: BcfReturnReference | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ReferenceData:
@@ -192,6 +196,10 @@ class ReferenceData(Frozen):
             if not METRIC_ID.match(metric.id):
                 raise ValueError(f"metric id '{metric.id}' must be a slug such as ed-attendances")
         _check_unique([x.id for x in self.metrics], "metric ids")
+        if self.bcf_return is not None:
+            known = {*RETURN_SHEET_KEYS, *PART_SHEET_KEYS}
+            if set(self.bcf_return.sheet_order) != known:
+                raise ValueError(f"bcf_return.sheet_order must name each of: {', '.join(known)}")
         for entry in self.reporting.due_dates:
             if not entry.quarter.startswith(f"{self.year}-Q"):
                 raise ValueError(f"due date for {entry.quarter} is not a quarter of {self.year}")
@@ -199,8 +207,11 @@ class ReferenceData(Frozen):
 
     def canonical_json(self) -> str:
         """The canonical JSON the content hash is computed over (and the ledger keeps)."""
+        data = self.model_dump(mode="json")
+        if data.get("bcf_return") is None:  # lists recorded before it keep their hash
+            data.pop("bcf_return", None)
         return json.dumps(
-            self.model_dump(mode="json"),
+            data,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,

@@ -13,6 +13,7 @@ from typing import Literal
 from ledger.domain import events as ev
 from ledger.domain.model import Frozen
 from ledger.domain.plan import Plan
+from ledger.domain.return_parts import part_keys_of
 
 
 class PartnerInfo(Frozen):
@@ -31,6 +32,7 @@ class ReturnState(Frozen):
     kind: Literal["bcf_quarterly", "s75_memorandum"] = "bcf_quarterly"
     approved: bool = False
     submitted: bool = False
+    parts: tuple[str, ...] = ()  # the return parts recorded when it was filed
 
 
 class PoolState(Frozen):
@@ -46,6 +48,7 @@ class PoolState(Frozen):
     closed_quarters: tuple[str, ...] = ()  # in closing order
     settled_years: tuple[str, ...] = ()
     returns: tuple[ReturnState, ...] = ()
+    return_parts: dict[str, tuple[str, ...]] = {}  # quarter -> parts recorded (return_parts)
 
     def plan(self, year: str) -> Plan | None:
         stack = self.plans.get(year, ())
@@ -102,7 +105,8 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
         case ev.RiskShareSettled(year=y) if y not in s.settled_years:
             return s.model_copy(update={"settled_years": (*s.settled_years, y)})
         case ev.ReturnGenerated(quarter=q, kind=kind) if s.filed(q) is None:
-            return s.model_copy(update={"returns": (*s.returns, ReturnState(quarter=q, kind=kind))})
+            filed = ReturnState(quarter=q, kind=kind, parts=s.return_parts.get(q, ()))
+            return s.model_copy(update={"returns": (*s.returns, filed)})
         case ev.ReturnApproved(quarter=q):
             return s.model_copy(update={"returns": _mark(s.returns, q, approved=True)})
         case ev.ReturnSubmitted(quarter=q):
@@ -119,6 +123,11 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
                 and s.opening_balance[1] == target
             ):
                 return s.model_copy(update={"opening_balance": None})
+    if (found := part_keys_of(event)) is not None:
+        q, key = found
+        if key not in s.return_parts.get(q, ()):
+            parts = {**s.return_parts, q: (*s.return_parts.get(q, ()), key)}
+            return s.model_copy(update={"return_parts": parts})
     return s
 
 

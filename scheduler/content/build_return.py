@@ -3,6 +3,8 @@ section, sealed with its content hash."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection
 
 from ledger.domain.errors import RuleViolation
@@ -21,6 +23,7 @@ from projections.queries import (
 from scheduler.content.adjustments import baseline_of, prior_period_adjustments
 from scheduler.content.canonical import sealed
 from scheduler.content.lines import income_lines, joint_splits, scheme_line
+from scheduler.content.parts import build_parts
 from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
 from scheduler.content.reference import ReferenceSource, reference_at, return_layout
 from scheduler.content.return_document import Cover, MetricLine, PartnerLine, ReturnContent
@@ -135,4 +138,8 @@ def build_return_content(
         prior_period_adjustments=adjustments,
         expenditure_note=yp.schemes_note,
     )
-    return sealed(content)
+    parts = build_parts(
+        conn, pool_id, cover.hwb_area_ons_code, q, at, ref, schemes=content.expenditure,
+        metrics=content.metrics, joint=joint, data_as_at=cover.data_as_at,
+    )  # fmt: skip
+    return sealed(replace(content, parts=parts))

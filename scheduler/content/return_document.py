@@ -4,9 +4,12 @@ lines, totals, partner balances, metrics and prior-period adjustments."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scheduler.content.shared import CoverFacts, PoolFigures, RiskShareSummary, money
+
+if TYPE_CHECKING:
+    from scheduler.content.parts import ReturnParts
 
 RETURN_SCHEMA = "pooled.bcf-quarterly-return.v1"
 
@@ -164,3 +167,6 @@ class ReturnContent(CoverFacts):
     # why the schemes' forecast outturns do not sum to the pool's outturn (None: they do)
     expenditure_note: str | None = None
     schema: str = RETURN_SCHEMA
+    # the national template's further parts (scheduler.content.parts); None when the
+    # year's recorded reference lists predate them
+    parts: ReturnParts | None = None

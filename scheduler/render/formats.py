@@ -33,11 +33,15 @@ _RENDERERS: dict[str, Callable[[Content], bytes]] = {
 }
 
 
-def render(content: Content, fmt: str) -> bytes:
+def render(content: Content, fmt: str, *, draft_at: int | None = None) -> bytes:
+    """``content`` in ``fmt``; with ``draft_at``, a workbook marked as a draft as at
+    that position on every sheet (the JSON and CSV say so in the download's headers)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format '{fmt}' (one of: {', '.join(FORMATS)})") from None
+    if fmt == "xlsx" and draft_at is not None:
+        return render_xlsx(content, draft_at)
     return renderer(content)
 
 

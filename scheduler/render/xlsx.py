@@ -20,6 +20,7 @@ from scheduler.content.canonical import Content
 from scheduler.content.return_document import ReturnContent
 from scheduler.render.archive import open_zip
 from scheduler.render.cells import starts_like_formula
+from scheduler.render.print_setup import print_setup
 from scheduler.render.sheets import sheets_of
 from scheduler.render.table import Cell, Money, Number, Rag, cell_text
 
@@ -71,7 +72,7 @@ def _width(cell: Cell) -> int:
     return len(cell_text(cell)) + 2
 
 
-def render_xlsx(content: Content) -> bytes:
+def render_xlsx(content: Content, draft_at: int | None = None) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     when = parse_instant(content.data_as_at).replace(tzinfo=None)
@@ -113,11 +114,7 @@ def render_xlsx(content: Content) -> bytes:
             ws.column_dimensions[get_column_letter(col)].width = w
         ws.row_dimensions[1].height = 32
         ws.freeze_panes = "A2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "1:1"
+        print_setup(ws, draft_at, one_page=sheet.key == "cover")
     buf, archive = open_zip(content)
     ExcelWriter(wb, archive).save()  # not save_workbook: that stamps the time now
     return buf.getvalue()

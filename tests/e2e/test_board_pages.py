@@ -57,6 +57,7 @@ from tests.builders import (
     spend,
 )
 from tests.e2e.api_support import database
+from tests.return_parts_builders import complete_parts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -280,6 +281,7 @@ def world(
         build_alliance(ledger, clock)
         move_to(clock, london(2025, 11, 3))
         # the admin files the BCF pool's first quarterly return and signs it off
+        complete_parts(ledger, "2025-26-Q1")
         returns.generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
         returns.approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
         secrets, ids = {}, {}
@@ -805,6 +807,8 @@ def test_the_returns_page_lists_filed_returns_with_their_hashes(board: Board) ->
     html = board.page("/board/pools/bcf/returns")
     filed = table(html, "returns")
     q1 = row(filed, "quarter", "2025-26-Q1")
+    # filed on 3 November, due 30 July: marked late; filed with every part, none missing
+    assert "data-late" in q1 and "Filed late" in q1 and "data-missing" not in q1
     with board.engine.connect() as conn:
         rec = returns.filed_records(conn, "bcf", es.read_head(conn).position)["2025-26-Q1"]
         chain_head = es.hash_at(conn, rec.as_at_position or 0)

@@ -52,6 +52,7 @@ from scheduler.returns import (
     verify_filed_returns as verify_returns,
 )
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
+from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 POOL = "bcf"
 HOST = officer("ncc")
@@ -142,18 +143,26 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     record = generate_return(ledger, POOL, Q1, ADMIN)
     wb_bytes = doc(ledger, Q1, "xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(wb_bytes))
+    # the national template's order, the Checklist first (issue 14 added the part sheets)
     assert wb.sheetnames == [
+        "Checklist",
         "Cover",
+        "National Conditions",
+        "Metrics",
+        "Metric Assessments",
+        "Spend and Activity",
         "Income",
         "Expenditure",
         "Expenditure by Scheme Type",
         "Expenditure by Commissioner",
-        "Metrics",
+        "Ring-fence Checks",
         "Partner Balances and Risk Share",
         "Prior Period Adjustments",
     ]
 
     cover = {r[0]: r[1] for r in rows(wb_bytes, "Cover")[1:]}
+    assert cover["Filed Late"] == "Yes"  # filed 31 July, due 30 July
+    assert cover["All Parts Complete"] == "No"
     assert cover["Health and Wellbeing Board"] == "Nottinghamshire"
     assert cover["HWB ONS Code"] == "E10000024"
     assert cover["Quarter"] == Q1
@@ -269,13 +278,18 @@ def test_json_and_csv_carry_money_as_decimal_strings_and_a_checkable_content_has
     assert document["totals"]["income"]["received_year_to_date"] == "300000.00"
 
     files = csv_files(doc(ledger, Q1, "csv"))
-    assert list(files) == [
+    assert list(files) == [  # the template's order (issue 14 added the part sheets)
+        "checklist.csv",
         "cover.csv",
+        "national_conditions.csv",
+        "metrics.csv",
+        "metric_assessments.csv",
+        "spend_and_activity.csv",
         "income.csv",
         "expenditure.csv",
         "expenditure_by_scheme_type.csv",
         "expenditure_by_commissioner.csv",
-        "metrics.csv",
+        "ring_fence.csv",
         "balances.csv",
         "prior_period_adjustments.csv",
     ]
@@ -369,8 +383,16 @@ def test_a_draft_as_at_the_filed_position_is_the_filed_return(
             assert csv_files(draft.content) == csv_files(filed)
         assert draft.content == filed  # byte for byte
     draft_xlsx = doc(ledger, Q1, "xlsx", at)
-    assert cell_values(draft_xlsx) == cell_values(doc(ledger, Q1, "xlsx"))
-    assert draft_xlsx == doc(ledger, Q1, "xlsx")  # deterministic bytes, too
+    # the same cells but for the draft's mark, a red line under every sheet's table
+    # and its page header (issue 14: a draft never passes for the filed return)
+    label = f"DRAFT as at position {at}"
+    marked = cell_values(draft_xlsx)
+    for title, values in cell_values(doc(ledger, Q1, "xlsx")).items():
+        blank = (None,) * len(values[0])
+        assert marked[title] == [*values, blank, (label, *blank[1:])]
+    wb = openpyxl.load_workbook(io.BytesIO(draft_xlsx))
+    assert all(ws.oddHeader.center.text == label for ws in wb)
+    assert draft_xlsx == doc(ledger, Q1, "xlsx", at)  # deterministic bytes, too
 
 
 def test_a_later_correction_is_listed_in_the_next_return_and_reconciles(
@@ -502,6 +524,7 @@ def test_the_returns_list_shows_filed_and_due_quarters_with_sign_off(
     ledger: Ledger, clock: FixedClock
 ) -> None:
     given_q1_activity(ledger)
+    complete_parts(ledger, Q1, metrics=Q1_METRICS)
     generate_return(ledger, POOL, Q1, ADMIN)
     ledger.execute(c.ApproveReturn(pool_id=POOL, quarter=Q1, note="board 30/7"), ADMIN)
     ledger.execute(c.SubmitReturn(pool_id=POOL, quarter=Q1, reference="NHSE-123"), ADMIN)
@@ -646,6 +669,13 @@ def test_the_workbook_converts_cleanly_with_libreoffice(
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5000
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) >= 8  # a page (or more) a sheet
+    # A4 landscape on every page (842 x 595 points), not US Letter (792 x 612)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
+    wb = openpyxl.load_workbook(source)
+    cover = wb["Cover"]  # the cover fits one page; every sheet one page wide
+    assert (cover.page_setup.fitToWidth, cover.page_setup.fitToHeight) == (1, 1)
+    assert all(ws.print_title_rows == "$1:$1" for ws in wb)
 
 
 @pytest.mark.slow

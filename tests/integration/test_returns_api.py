@@ -27,6 +27,7 @@ from ledger.store import tokens
 from scheduler.returns import settle_year
 from tests.builders import ADMIN, contribution, equipment_plan, officer, spend
 from tests.integration.test_returns import given_q1_activity
+from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -135,6 +136,7 @@ def test_the_list_approve_and_submit(api: Api) -> None:
     path = f"/v1/pools/bcf/returns/{Q1}"
     api.clock.advance(days=63)  # 2 October: Q2 has ended too
     assert api.post("admin", f"{path}/approve").status_code == 404  # nothing filed yet
+    complete_parts(api.ledger, Q1, metrics=Q1_METRICS)
     api.post("admin", path)
     assert api.post("admin", f"{path}/submit").status_code == 422  # approve first
     assert api.post("ncc", f"{path}/approve").status_code == 403
@@ -154,6 +156,9 @@ def test_the_list_approve_and_submit(api: Api) -> None:
     assert q1["approval_note"] == "signed off by the HWB"
     assert q1["submission_reference"] == "NHSE-2025-Q1-0042"
     assert q1["due_date"] == "2025-07-30"
+    assert q1["late"] is True and q1["missing_parts"] == []  # filed 2 October, complete
+    q2 = by_quarter["2025-26-Q2"]  # not filed, not due yet, nothing recorded for it
+    assert q2["late"] is False and "sign_off" in q2["missing_parts"]
     assert (
         q1["chain_head"]
         and q1["content_hash"]

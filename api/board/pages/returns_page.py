@@ -12,9 +12,12 @@ from api.board import fmt
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_quarter
+from ledger.domain.return_parts import describe
 from projections import queries as q
 from projections.views import PoolView
 from scheduler import returns
+from scheduler.content.parts_status import parts_status
+from scheduler.lateness import is_late
 from scheduler.returns import ReturnRecord
 
 
@@ -33,6 +36,8 @@ class ReturnRow:
     approved: str | None  # "by NAME, WHEN (note)"
     submitted: str | None
     downloads: tuple[Download, ...]
+    late: bool = False  # filed after its due date
+    missing: tuple[str, ...] = ()  # required parts the filed content lacks, in words
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class DueRow:
     due: date
     overdue: bool
     downloads: tuple[Download, ...]
+    missing: tuple[str, ...] = ()  # required parts not recorded yet, in words
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,10 @@ class ReturnsPage:
     memoranda: list[MemorandumRow]
 
 
+def _missing(conn: Connection, pool_id: str, quarter: str, at: int) -> tuple[str, ...]:
+    return tuple(describe(k) for k in parts_status(conn, pool_id, quarter, at)[1])
+
+
 def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> ReturnsPage:
     """The pool's filed returns (with hashes, sign-off and the filed bytes to
     download), the ended quarters not filed yet (drafts as at the page's position), and
@@ -96,6 +106,8 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             if rec.submitted
             else None,
             _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
+            is_late(rec.generated_at, returns.due_date(parse_quarter(label)), None),
+            _missing(conn, pool_id, label, rec.as_at_position or pos),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
@@ -113,6 +125,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
                     _downloads(
                         links, "board_return_download", pos, pool_id=pool_id, quarter=quarter.label
                     ),
+                    _missing(conn, pool_id, quarter.label, pos),
                 )
             )
         quarter = quarter.next()

@@ -7,8 +7,15 @@ from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.deciders.checks import pool_in_context
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import AlreadyExists, NotFound, RuleViolation
+from ledger.domain.errors import (
+    AlreadyExists,
+    FieldError,
+    NotFound,
+    ReturnIncomplete,
+    RuleViolation,
+)
 from ledger.domain.periods import parse_quarter
+from ledger.domain.return_parts import describe, missing_parts
 
 
 def decide_generate_return(cmd: c.GenerateReturn, ctx: Context) -> list[ev.Event]:
@@ -44,6 +51,15 @@ def decide_approve(cmd: c.ApproveReturn, ctx: Context) -> list[ev.Event]:
         raise NotFound(f"no filed return for {cmd.quarter} in pool '{pool.pool_id}'")
     if r.approved:
         raise AlreadyExists(f"the {cmd.quarter} return is already approved")
+    if r.kind == "bcf_quarterly":
+        year = parse_quarter(cmd.quarter).year.label
+        missing = missing_parts(cmd.quarter, pool.plan(year), ctx.reference.for_year(year), r.parts)
+        if missing:
+            raise ReturnIncomplete(
+                f"the {cmd.quarter} return of pool '{pool.pool_id}' was filed without "
+                f"{len(missing)} required part(s): {', '.join(missing)}",
+                errors=tuple(FieldError(k, f"missing: {describe(k)}") for k in missing),
+            )
     return [
         ev.ReturnApproved(
             pool_id=pool.pool_id, quarter=cmd.quarter, approved_by=ctx.actor.name, note=cmd.note
