@@ -3,36 +3,74 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+UV_VERSION := 0.13.9
+# PostgreSQL tests run when this server answers; unreachable, they are skipped with one
+# line saying so (and fail the run when CI=true, as .ci/run sets).
 export POOLED_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck unit bench clean install
+.PHONY: run test lint typecheck unit bench clean install install-dev otel lock
 
-$(STAMP): pyproject.toml requirements.lock
+# The installer: a `uv` on the PATH, else uv installed into the venv from PyPI, else pip.
+# `install_lock LOCK` installs a hashed lock file, then the project itself without deps.
+define install_lock
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; \
 	test -x $(BIN)/python || $${PY:-$(PY)} -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps -e '.[dev]'
+	@if [ -x $(BIN)/uv ] || command -v uv >/dev/null 2>&1; then :; \
+	else $(BIN)/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)" \
+	  || echo "uv unavailable: installing with pip"; fi
+	@uv=$$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || true); \
+	if [ -n "$$uv" ]; then \
+	  export SSL_CERT_FILE=$${SSL_CERT_FILE:-$${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}}; \
+	  $$uv pip install -q --python $(BIN)/python --require-hashes -r $(1) && \
+	  $$uv pip install -q --python $(BIN)/python --no-deps -e .; \
+	else \
+	  $(BIN)/pip install -q --require-hashes -r $(1) && \
+	  $(BIN)/pip install -q --no-deps -e .; \
+	fi
+endef
+
+$(STAMP): pyproject.toml requirements.lock
+	$(call install_lock,requirements.lock)
 	touch $(STAMP)
+
+$(DEV_STAMP): pyproject.toml requirements-dev.lock
+	$(call install_lock,requirements-dev.lock)
+	touch $(DEV_STAMP) $(STAMP)
+
+# Regenerate both locks from pyproject.toml (hashes for every platform's wheels).
+UV_RUN = $$(test -x $(BIN)/uv && echo $(BIN)/uv || echo uv)
+lock:
+	$(UV_RUN) pip compile pyproject.toml --python-version 3.11 --universal --generate-hashes \
+	  -o requirements.lock
+	$(UV_RUN) pip compile pyproject.toml --python-version 3.11 --universal --generate-hashes \
+	  --extra dev -o requirements-dev.lock
+
+# OpenTelemetry tracing (POOLED_OTEL=true) is an extra, not in the locks.
+otel: $(STAMP)
+	$(UV_RUN) pip install -q --python $(BIN)/python -e '.[otel]' \
+	  || $(BIN)/pip install -q -e '.[otel]'
 
 install: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/pooled serve --demo
+install-dev: $(DEV_STAMP)
 
-lint: $(STAMP)
+run: $(STAMP)
+	POOLED_LOG_FORMAT=$${POOLED_LOG_FORMAT:-console} $(BIN)/pooled serve --demo
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check ledger projections api scheduler tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(DEV_STAMP) lint
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/append.py
 
 clean:
