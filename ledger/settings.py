@@ -17,3 +17,9 @@ class Settings(BaseSettings):
     scheduler_hour: int = 6  # Europe/London hour of the daily catch-up run
     max_body_bytes: int = 5_000_000
     demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
+    # operations (issue 17): logs, metrics, tracing
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | console (`make run` sets console)
+    metrics_port: int | None = None  # also serve /metrics, unauthenticated, on this port
+    metrics_host: str = "127.0.0.1"
+    otel: bool = False  # OpenTelemetry tracing (the `otel` extra), exported by OTLP

@@ -33,10 +33,11 @@ from apscheduler.triggers.date import DateTrigger
 
 from ledger.clock import LONDON, Clock, SystemClock, london_today
 from ledger.handlers import Ledger
+from ledger.logs import fields
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings
 from ledger.store.engine import make_engine
-from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
+from scheduler.jobs import RUN_FAILURES, RUNS, SCHEDULER_ACTOR, file_due_returns
 from scheduler.returns import ReturnRecord
 
 log = logging.getLogger("pooled.scheduler")
@@ -70,9 +71,21 @@ class CatchUp:
                     SCHEDULER_ACTOR,
                     due_days=self.settings.return_due_days,
                 )
+            except Exception:
+                RUN_FAILURES.add()
+                log.exception(
+                    "catch-up for %s failed", today.isoformat(), extra=fields(run_date=today)
+                )
+                raise
             finally:
                 self.runs += 1
-            log.info("catch-up for %s: %d return(s) filed", today.isoformat(), len(filed))
+                RUNS.add()
+            log.info(
+                "catch-up for %s: %d return(s) filed",
+                today.isoformat(),
+                len(filed),
+                extra=fields(run_date=today.isoformat(), filed=len(filed)),
+            )
             return filed
 
 
