@@ -19,7 +19,11 @@ start=$(date +%s.%N)
 setsid make run >"$dir/run.log" 2>&1 &
 pid=$!
 ok=0
+installed=""
 for _ in $(seq 1 3000); do
+  if [ -z "$installed" ] && compgen -G "$dir/clone/.venv/.installed*" >/dev/null; then
+    installed=$(date +%s.%N)
+  fi
   if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then ok=1; break; fi
   if ! kill -0 "$pid" 2>/dev/null; then break; fi
   sleep 0.2
@@ -29,7 +33,8 @@ kill -- -"$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$ok" = 1 ]; then
-  printf 'first make run to /healthz: %.1f s  (log: %s/run.log)\n' "$(echo "$end - $start" | bc)" "$dir"
+  printf 'first make run to /healthz: %.1f s, of which installing %.1f s  (log: %s/run.log)\n' \
+    "$(echo "$end - $start" | bc)" "$(echo "${installed:-$end} - $start" | bc)" "$dir"
 else
   echo "FAILED: /healthz never answered; see $dir/run.log"; tail -20 "$dir/run.log"; exit 1
 fi
