@@ -13,22 +13,27 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck unit bench clean install install-dev otel lock
 
-# The installer: a `uv` on the PATH, else uv installed into the venv from PyPI, else pip.
-# `install_lock LOCK` installs a hashed lock file, then the project itself without deps.
+# The installer: `uv` from the PATH, else uv fetched from PyPI by the system's pip into
+# .tools/ (no pip in the venv needed: the venv is made by uv in under a second), else
+# plain venv + pip. `install_lock LOCK` installs a hashed lock file, then the project
+# itself without deps.
 define install_lock
-	@command -v $(PY) >/dev/null 2>&1 || PY=python3; \
-	test -x $(BIN)/python || $${PY:-$(PY)} -m venv $(VENV) || python3 -m venv $(VENV)
-	@if [ -x $(BIN)/uv ] || command -v uv >/dev/null 2>&1; then :; \
-	else $(BIN)/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)" \
-	  || echo "uv unavailable: installing with pip"; fi
-	@uv=$$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || true); \
+	@py=$$(command -v $(PY) || command -v python3); \
+	uv=$$(command -v uv || true); \
+	if [ -z "$$uv" ] && [ ! -x .tools/uv/bin/uv ]; then \
+	  $$py -m pip install -q --disable-pip-version-check --target .tools/uv \
+	    "uv==$(UV_VERSION)" >/dev/null 2>&1 || echo "uv unavailable: installing with pip"; fi; \
+	if [ -z "$$uv" ] && [ -x .tools/uv/bin/uv ]; then uv=.tools/uv/bin/uv; fi; \
 	if [ -n "$$uv" ]; then \
-	  export SSL_CERT_FILE=$${SSL_CERT_FILE:-$${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}}; \
+	  cert=$${SSL_CERT_FILE:-$${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}}; \
+	  if [ -f "$$cert" ]; then export SSL_CERT_FILE=$$cert; fi; \
+	  test -x $(BIN)/python || $$uv venv -q --python $$py $(VENV); \
 	  $$uv pip install -q --python $(BIN)/python --require-hashes -r $(1) && \
 	  $$uv pip install -q --python $(BIN)/python --no-deps -e .; \
 	else \
-	  $(BIN)/pip install -q --require-hashes -r $(1) && \
-	  $(BIN)/pip install -q --no-deps -e .; \
+	  test -x $(BIN)/python || $$py -m venv $(VENV); \
+	  $(BIN)/python -m pip install -q --require-hashes -r $(1) && \
+	  $(BIN)/python -m pip install -q --no-deps -e .; \
 	fi
 endef
 
@@ -41,7 +46,7 @@ $(DEV_STAMP): pyproject.toml requirements-dev.lock
 	touch $(DEV_STAMP) $(STAMP)
 
 # Regenerate both locks from pyproject.toml (hashes for every platform's wheels).
-UV_RUN = $$(test -x $(BIN)/uv && echo $(BIN)/uv || echo uv)
+UV_RUN = $$(command -v uv || echo .tools/uv/bin/uv)
 lock:
 	$(UV_RUN) pip compile pyproject.toml --python-version 3.11 --universal --generate-hashes \
 	  -o requirements.lock
@@ -51,7 +56,7 @@ lock:
 # OpenTelemetry tracing (POOLED_OTEL=true) is an extra, not in the locks.
 otel: $(STAMP)
 	$(UV_RUN) pip install -q --python $(BIN)/python -e '.[otel]' \
-	  || $(BIN)/pip install -q -e '.[otel]'
+	  || $(BIN)/python -m pip install -q -e '.[otel]'
 
 install: $(STAMP)
 
@@ -74,4 +79,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/append.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache
