@@ -16,7 +16,8 @@ PYTEST_WORKERS ?= 2
 # The installer: `uv` from the PATH, else uv fetched from PyPI by the system's pip into
 # .tools/ (no pip in the venv needed: the venv is made by uv in under a second), else
 # plain venv + pip. `install_lock LOCK` installs a hashed lock file, then the project
-# itself without deps.
+# itself without deps. Bytecode is compiled at install (in parallel), as pip does: left to
+# the first start, compiling it there took ~25 s of the first `make run`.
 define install_lock
 	@py=$$(command -v $(PY) || command -v python3); \
 	uv=$$(command -v uv || true); \
@@ -28,7 +29,7 @@ define install_lock
 	  cert=$${SSL_CERT_FILE:-$${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}}; \
 	  if [ -f "$$cert" ]; then export SSL_CERT_FILE=$$cert; fi; \
 	  test -x $(BIN)/python || $$uv venv -q --python $$py $(VENV); \
-	  $$uv pip install -q --python $(BIN)/python --require-hashes -r $(1) && \
+	  $$uv pip install -q --python $(BIN)/python --require-hashes --compile-bytecode -r $(1) && \
 	  $$uv pip install -q --python $(BIN)/python --no-deps -e .; \
 	else \
 	  test -x $(BIN)/python || $$py -m venv $(VENV); \
