@@ -21,7 +21,8 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import docs, errors
+from api import docs, errors, metrics
+from api.access import AccessLogMiddleware
 from api.routes import (
     audit,
     imports,
@@ -99,11 +100,12 @@ def create_app(
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     clock = clock or SystemClock()
+    meters = metrics.Metrics(engine, default_catalogue(), settings.return_due_days)
     ledger = Ledger(
         engine,
         clock,
         default_catalogue(),
-        hooks=[Projector().apply],
+        hooks=[Projector().apply, meters.apply],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
     )
     reader = Reader(engine)
@@ -117,7 +119,11 @@ def create_app(
             # stall for every request in flight.
             gc.collect()
             gc.freeze()
+        port = settings.metrics_port
+        scrape = metrics.serve_on_port(meters, settings.metrics_host, port) if port else None
         yield
+        if scrape is not None:
+            scrape.shutdown()
         if owns_engine:
             engine.dispose()
 
@@ -135,11 +141,14 @@ def create_app(
     app.state.clock = clock
     app.state.ledger = ledger
     app.state.reader = reader
+    app.state.metrics = meters
 
     errors.install(app)
     app.add_middleware(errors.BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware, metrics=meters)  # the request log and metrics
 
     app.include_router(audit.health)
+    app.include_router(metrics.router)
     app.include_router(parties.writes)
     app.include_router(parties.reads)
     app.include_router(postings.router)
@@ -158,6 +167,10 @@ def create_app(
 
     docs.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if settings.otel:
+        from api.tracing import instrument
+
+        instrument(app, engine)
     _outermost(app, RequestContextMiddleware)
     return app
 

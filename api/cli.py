@@ -1,6 +1,7 @@
 """The ``pooled`` console script (Typer).
 
     pooled db upgrade                       migrate the database to the newest schema
+    pooled db backup FILE | db restore FILE back up; restore into an empty database
     pooled token create --role ROLE [--partner ID] --name NAME
     pooled token list | token revoke TOKEN_ID
     pooled demo load                        load the demo partnership into an empty ledger
@@ -37,7 +38,7 @@ from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store import tokens
 from ledger.store.checkpoints import load_or_create_key
-from ledger.store.engine import make_engine
+from ledger.store.engine import is_sqlite, make_engine
 from ledger.store.migrate import upgrade
 from projections import cli as projections_cli
 from scheduler import cli as scheduler_cli
@@ -123,6 +124,66 @@ def db_upgrade() -> None:
     with _engine(settings) as engine:
         upgrade(engine)
     typer.echo(f"Database {_where(settings)} is up to date.")
+
+
+def _check_copy(engine: Engine, what: str) -> None:
+    """The chain verification and the read models' check, after a backup or restore."""
+    from projections.rebuild import compare_with_rebuild, status
+
+    result = es.verify(engine)
+    if not result.ok:
+        _fail(f"{what}: the chain does not verify: {result.problem}")
+    checkpoint, head = status(engine)
+    differences = compare_with_rebuild(engine)
+    if checkpoint != head or differences:
+        _fail(
+            f"{what}: read models at {checkpoint} of {head}, {len(differences)} differences "
+            "from a rebuild (run `pooled projections rebuild`)"
+        )
+    typer.echo(
+        f"{what}: chain verified ({result.events_checked} events, head position "
+        f"{result.head_position}, hash {result.head_hash}); read models identical to a rebuild."
+    )
+
+
+@db_app.command("backup")
+def db_backup(file: Annotated[Path, typer.Argument(help="the backup file to write")]) -> None:
+    """Back the whole ledger up to FILE (SQLite: online backup API; PostgreSQL: pg_dump
+    custom format), safe while it is being written; then verify the copy (SQLite) or
+    the database it was taken from (PostgreSQL)."""
+    from ledger.store import backup as bk
+
+    settings = Settings()
+    with _engine(settings) as engine:
+        try:
+            copied = bk.backup(engine, file)
+        except bk.BackupError as e:
+            _fail(str(e))
+        typer.echo(f"Backed {_where(settings)} up to {copied.path}.")
+        if is_sqlite(engine):
+            copy = make_engine(f"sqlite:///{copied.path}")
+            try:
+                _check_copy(copy, "the backup")
+            finally:
+                copy.dispose()
+        else:
+            _check_copy(engine, "the database backed up")
+
+
+@db_app.command("restore")
+def db_restore(file: Annotated[Path, typer.Argument(help="a file `db backup` wrote")]) -> None:
+    """Restore FILE into the (empty) database of POOLED_DATABASE_URL, then verify the
+    chain and check the read models. Refuses a database that already holds a ledger."""
+    from ledger.store import backup as bk
+
+    settings = Settings()
+    with _engine(settings) as engine:
+        try:
+            bk.restore(engine, file)
+        except bk.BackupError as e:
+            _fail(str(e))
+        typer.echo(f"Restored {file} into {_where(settings)}.")
+        _check_copy(engine, "the restored ledger")
 
 
 # --- tokens ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from api.schemas.fields import Slug
 from ledger.domain import commands as c
 from ledger.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from ledger.handlers import Idempotency, Ledger, Outcome
+from ledger.logs import annotate
 from ledger.settings import Settings
 from ledger.store import tokens
 from ledger.store.sql import one_round_trip, run_sql, without_transaction
@@ -90,6 +91,7 @@ def _actor(
         record = authenticate(secret)
     if record is None:
         raise Unauthorized("the bearer token is not valid or has been revoked")
+    annotate(token_id=record.token_id)  # the request log names the token, never its secret
     return record.actor()
 
 
@@ -385,6 +387,8 @@ class Writer:
         return outcome
 
     def mark(self, outcome: Outcome) -> None:
+        positions = [e.position for e in outcome.events]
+        annotate(positions=positions[:100], events=len(positions), replayed=outcome.replayed)
         if outcome.replayed:
             self.response.headers["Idempotent-Replayed"] = "true"
 

@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from ledger.clock import SystemClock
+from ledger.logs import configure_logging
 from ledger.settings import Settings
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
@@ -40,6 +41,7 @@ def run_server(settings: Settings, *, demo: bool, scheduler: bool) -> None:
     ledger and prints a fresh token for each demo role; ``scheduler`` starts the
     return scheduler in this process (turn it off for extra API instances)."""
     export_settings(settings)
+    configure_logging(settings.log_level, settings.log_format)
     engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     try:
         upgrade(engine)
@@ -51,7 +53,14 @@ def run_server(settings: Settings, *, demo: bool, scheduler: bool) -> None:
     stop = start_scheduler_hook(settings) if scheduler else None
     print(f"pooled: serving on http://{settings.host}:{settings.port}", flush=True)
     try:
-        uvicorn.run(APP_FACTORY, factory=True, host=settings.host, port=settings.port)
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,  # our handler (ledger.logs) formats uvicorn's records too
+            access_log=False,  # api.access writes the request log, without query strings
+        )
     finally:
         if stop is not None:
             stop()

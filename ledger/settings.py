@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     session_key: str | None = None
     data_dir: str = "var"
     demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
+    # operations (issue 17): logs, metrics, tracing
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | console (`make run` sets console)
+    metrics_port: int | None = None  # also serve /metrics, unauthenticated, on this port
+    metrics_host: str = "127.0.0.1"
+    otel: bool = False  # OpenTelemetry tracing (the `otel` extra), exported by OTLP
 
 
 def signing_key_path(settings: Settings) -> str:

@@ -24,6 +24,7 @@ import typer
 from ledger.clock import SystemClock, london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
+from ledger.logs import configure_logging
 from ledger.settings import Settings
 from scheduler.jobs import SCHEDULER_ACTOR
 from scheduler.returns import (
@@ -160,6 +161,13 @@ def run(
                 typer.echo(f"filed {r.quarter} of pool '{r.pool_id}' at position {r.position}")
             typer.echo(f"{len(filed)} return(s) filed")
             return
+        configure_logging(settings.log_level, settings.log_format)
+        scrape = None
+        if settings.metrics_port:  # this process's runs and failures, and the ledger's
+            from api.metrics import Metrics, serve_on_port
+
+            meters = Metrics(ledger.engine, ledger.reference, settings.return_due_days)
+            scrape = serve_on_port(meters, settings.metrics_host, settings.metrics_port)
         scheduler = build_scheduler(ledger, clock, settings)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,6 +179,8 @@ def run(
         )
         stop.wait()
         scheduler.shutdown()
+        if scrape is not None:
+            scrape.shutdown()
     finally:
         ledger.engine.dispose()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -34,6 +35,7 @@ from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
 from ledger.domain.periods import Quarter
 from ledger.handlers import Ledger
+from ledger.logs import fields
 from ledger.store.engine import is_sqlite
 from projections.queries import pools_at
 from projections.views import PoolView
@@ -49,6 +51,22 @@ from scheduler.returns import (
 log = logging.getLogger("pooled.scheduler")
 
 SCHEDULER_ACTOR = c.Actor(name="scheduler", role="admin")
+
+
+class Tally:
+    """A thread-safe count for the metrics page (the scheduler's runs and failures)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
+
+
+# this process's scheduler counts, read by /metrics (api.metrics) at scrape time
+RUNS, RUN_FAILURES, FILING_FAILURES = Tally(), Tally(), Tally()
 
 
 def lock_key(pool_id: str, quarter: str, namespace: str = "") -> int:
@@ -101,15 +119,19 @@ def file_due_returns(
         for q in due_quarters(pool, today, ledger, due_days):
             if q.label in filed[pool.pool_id]:
                 continue
+            due = due_date(q, ledger.reference, due_days)
+            where = {"pool": pool.pool_id, "quarter": q.label, "due_date": due.isoformat()}
             try:
                 record, outcome = _file_once(ledger, pool.pool_id, q.label, actor, today)
             except LedgerError as e:
+                FILING_FAILURES.add()
                 log.error(
                     "the %s return of pool '%s' could not be filed: %s: %s",
                     q.label,
                     pool.pool_id,
                     e.title,
                     e.detail,
+                    extra=fields(**where, error=e.code),
                 )
                 break  # later quarters wait for this one (returns are filed in order)
             if outcome == "busy":
@@ -127,7 +149,20 @@ def file_due_returns(
                 record.as_at_position,
                 due.isoformat(),
                 " (late)" if today > due else "",
+                extra=fields(
+                    **where,
+                    late=today > due,
+                    position=record.position,
+                    as_at_position=record.as_at_position,
+                ),
             )
+            if record.quarter_closed:
+                log.info(
+                    "closed %s of pool '%s'",
+                    q.label,
+                    pool.pool_id,
+                    extra=fields(pool=pool.pool_id, quarter=q.label, position=record.position),
+                )
     return out
 
 

@@ -34,11 +34,12 @@ from apscheduler.triggers.date import DateTrigger
 
 from ledger.clock import LONDON, Clock, SystemClock, format_instant, london_today
 from ledger.handlers import Ledger
+from ledger.logs import fields
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings, signing_key_path
 from ledger.store.checkpoints import load_or_create_key, take_checkpoint
 from ledger.store.engine import make_engine
-from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
+from scheduler.jobs import RUN_FAILURES, RUNS, SCHEDULER_ACTOR, file_due_returns
 from scheduler.returns import ReturnRecord
 
 log = logging.getLogger("pooled.scheduler")
@@ -73,9 +74,21 @@ class CatchUp:
                     due_days=self.settings.return_due_days,
                 )
                 self.daily_checkpoint()
+            except Exception:
+                RUN_FAILURES.add()
+                log.exception(
+                    "catch-up for %s failed", today.isoformat(), extra=fields(run_date=today)
+                )
+                raise
             finally:
                 self.runs += 1
-            log.info("catch-up for %s: %d return(s) filed", today.isoformat(), len(filed))
+                RUNS.add()
+            log.info(
+                "catch-up for %s: %d return(s) filed",
+                today.isoformat(),
+                len(filed),
+                extra=fields(run_date=today.isoformat(), filed=len(filed)),
+            )
             return filed
 
     def daily_checkpoint(self) -> None:

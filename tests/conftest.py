@@ -1,8 +1,9 @@
 """Shared fixtures: every storage test runs on SQLite (a file, WAL) and PostgreSQL.
 
-PostgreSQL tests read POOLED_TEST_POSTGRES_URL. Unset outside CI, they are skipped with
-a visible reason; in CI (CI=true) or when the URL is set but unreachable, they fail
-loudly. Each PostgreSQL test gets its own schema, dropped afterwards.
+PostgreSQL tests read POOLED_TEST_POSTGRES_URL. When it is unset or the server does not
+answer, they are skipped, all with one reason (so ``-ra`` prints ONE line saying how to
+enable them); with CI=true they fail instead, naming the server. Each PostgreSQL test
+gets its own schema, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -50,12 +51,13 @@ def _pg_reachable() -> str | None:
     if not PG_URL:
         return "POOLED_TEST_POSTGRES_URL is not set"
     try:
-        eng = create_engine(normalise_url(PG_URL))
+        eng = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 5})
         with eng.connect() as conn:
             conn.execute(text("select 1"))
         eng.dispose()
     except Exception as e:
-        return f"PostgreSQL at {PG_URL} is unreachable: {e.__class__.__name__}: {e}"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        return f"PostgreSQL at {PG_URL} is unreachable ({e.__class__.__name__}: {first})"
     return None
 
 
@@ -69,9 +71,26 @@ def require_postgres() -> None:
         _PG_PROBLEM, _PG_CHECKED = _pg_reachable(), True
     if _PG_PROBLEM is None:
         return
-    if IN_CI or PG_URL:
-        pytest.fail(f"PostgreSQL tests cannot run: {_PG_PROBLEM}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {_PG_PROBLEM}")
+    if IN_CI:
+        pytest.fail(f"PostgreSQL tests cannot run (CI=true): {_PG_PROBLEM}", pytrace=False)
+    pytest.skip(
+        f"{_PG_SKIP}: {_PG_PROBLEM}; to run them, start PostgreSQL or set "
+        "POOLED_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB"
+    )
+
+
+_PG_SKIP = "PostgreSQL tests skipped"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Fold every PostgreSQL skip into one summary line (pytest reports a skip raised in
+    a fixture at each test's own location, which would list every test)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and _PG_SKIP in str(longrepr[2]):
+        report.longrepr = (__file__, 0, str(longrepr[2]))
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from api.board.auth import BoardUser, CsrfFailed, SignInRequired
 from api.board.web import AsAt, Links, Page, app_today, chosen_as_at, render, resolve_as_at
 from api.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from ledger.domain.errors import LedgerError
+from ledger.logs import annotate
 from ledger.store import tokens
 
 NO_STORE = {
@@ -116,6 +117,7 @@ def signed_in(request: Request) -> BoardUser:
     record = tokens.get_token(engine_of(request), user.token_id)
     if record is None or record.revoked or record.role not in auth.BOARD_ROLES:
         raise SignInRequired
+    annotate(token_id=user.token_id)
     return user
 
 
