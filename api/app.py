@@ -170,7 +170,9 @@ def create_app(
     if settings.otel:
         from api.tracing import instrument
 
-        instrument(app, engine)
+        # before the request-context wrapper: the instrumentation expects Starlette's
+        # own stack, whose outermost layer is the server-error middleware
+        app.state.tracer_provider = instrument(app, engine)
     _outermost(app, RequestContextMiddleware)
     return app
 

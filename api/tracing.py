@@ -32,9 +32,7 @@ def instrument(app: FastAPI, engine: Engine, exporter: Any = None) -> Any:
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "pooled")})
     provider = TracerProvider(resource=resource)
     if exporter is None:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(default_exporter()))
     else:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
@@ -44,3 +42,10 @@ def instrument(app: FastAPI, engine: Engine, exporter: Any = None) -> Any:
         engine=engine, tracer_provider=provider, skip_dep_check=True
     )
     return provider
+
+
+def default_exporter() -> Any:
+    """OTLP over HTTP, configured by the standard ``OTEL_EXPORTER_OTLP_*`` variables."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
@@ -28,13 +28,13 @@ from api.schemas.receivables import ReceivablesPublic, receivables_public
 from ledger.clock import (
     LONDON,
     Clock,
-    end_of_london_day,
     format_instant,
     london_today,
 )
 from ledger.domain.errors import ValidationFailed
 from ledger.store import tables as lt
 from projections import queries
+from projections.asat import parse_as_at
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
 from projections.receivables import ReceivablesView, receivables_at, through_of
 
@@ -45,27 +45,18 @@ _MAX_PAGE = 1000
 
 def _recorded(field: str, text: str | None, *, end: bool) -> str | None:
     """A recorded-time bound in the stored form: an RFC 3339 instant, or a date (its
-    London day's first instant for ``recorded_from``, its last for ``recorded_to``)."""
+    London day's first instant for ``recorded_from``, its last for ``recorded_to``),
+    read and range-checked by the one as-at parser."""
     if text is None or text == "":
         return None
     t = text.strip()
-    if len(t) == 10:
-        try:
-            d = date.fromisoformat(t)
-        except ValueError as e:
-            raise ValidationFailed.field(field, f"'{t[:20]}' is not a real date") from e
-        if end:
-            return format_instant(end_of_london_day(d))
+    parsed = parse_as_at(t, field)
+    if isinstance(parsed, int):
+        raise ValidationFailed.field(field, "must be an RFC 3339 instant or a date (YYYY-MM-DD)")
+    if len(t) == 10 and not end:
+        d = date.fromisoformat(t)
         return format_instant(datetime(d.year, d.month, d.day, tzinfo=LONDON))
-    try:
-        instant = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError as e:
-        raise ValidationFailed.field(
-            field, "must be an RFC 3339 instant or a date (YYYY-MM-DD)"
-        ) from e
-    if instant.tzinfo is None:
-        raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
-    return format_instant(instant.astimezone(UTC))
+    return parsed
 
 
 _KIND_DOC = "only these kinds (repeat for several): " + ", ".join(KINDS)

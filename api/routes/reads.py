@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response
@@ -32,10 +32,11 @@ from api.schemas.balances import (
 )
 from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
-from ledger.clock import LONDON, SystemClock, london_today
+from ledger.clock import LONDON, SystemClock, london_today, parse_instant
 from ledger.domain.money import format_pence
 from ledger.store import eventstore as es
 from projections import queries
+from projections.asat import parse_as_at
 from projections.queries import Reader
 
 router = new_router(tags=["figures"])
@@ -71,21 +72,19 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 def as_at_date(request: Request, as_at: str | None) -> date | None:
     """The London date an as-at names, for the plan to date (6.1): today for none, the
-    date given, an instant's date; None for a position (the projection reads its
-    recorded time). A malformed as-at is left for the resolver to refuse."""
+    date given, an instant's London date; None for a position (the projection reads
+    its recorded time). The as-at is checked by the one parser every as-at goes
+    through (a malformed or out-of-range one is a 422 naming ``as_at``)."""
     text = (as_at or "").strip()
     if not text:
         clock = getattr(request.app.state, "clock", None)
         return london_today(clock if clock is not None else SystemClock())
-    try:
-        if _DATE.match(text):
-            return date.fromisoformat(text)
-        if not text.startswith("position:"):
-            instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return instant.astimezone(LONDON).date() if instant.tzinfo else None
-    except ValueError:
+    parsed = parse_as_at(text)
+    if isinstance(parsed, int):
         return None
-    return None
+    if _DATE.match(text):
+        return date.fromisoformat(text)
+    return parse_instant(parsed).astimezone(LONDON).date()
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -11,7 +11,7 @@ from fastapi import Path
 from api.deps import AsAt, LedgerDep, PoolReadDep, WriterDep
 from api.routes import new_router
 from api.schemas.events import WriteResult
-from api.schemas.fields import Slug, Year, parse_quarter_label
+from api.schemas.fields import QuarterLabel, Slug, Year, parse_quarter_label
 from api.schemas.return_parts import (
     AssuranceCreate,
     ContactsCreate,
@@ -28,7 +28,7 @@ from scheduler.content.parts_status import parts_status
 router = new_router(tags=["returns"], write=True)
 
 PoolPath = Annotated[Slug, Path(description="the pool's id", examples=["bcf"])]
-QuarterPath = Annotated[str, Path(description="a quarter", examples=["2025-26-Q2"], max_length=12)]
+QuarterPath = Annotated[QuarterLabel, Path(description="a quarter", examples=["2025-26-Q2"])]
 YearPath = Annotated[Year, Path(description="a financial year", examples=["2025-26"])]
 BASE = "/v1/pools/{pool}/returns/{quarter}"
 

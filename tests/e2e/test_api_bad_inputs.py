@@ -678,15 +678,15 @@ def test_an_unexpected_failure_is_a_logged_500_problem(world: World) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    original = app.state.reader.trace
-    app.state.reader.trace = broken
+    original = app.state.reader.traced
+    app.state.reader.traced = broken
     try:
         client = TestClient(app, raise_server_exceptions=False)
         r = client.get(
             BALANCES, params={"year": "2025-26", "trace": "pool:spend"}, headers=w.auth("city")
         )
     finally:
-        app.state.reader.trace = original
+        app.state.reader.traced = original
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "disk on fire" not in r.text

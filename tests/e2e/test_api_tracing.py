@@ -16,22 +16,23 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
+from api import tracing
 from api.app import create_app
-from api.tracing import instrument
 from ledger.settings import Settings
 from ledger.store.engine import make_engine
 from tests.e2e.api_support import TestClient
 
 
 def test_a_request_makes_a_server_span_and_database_spans(
-    tmp_path: Path, sqlite_template: Path
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "t.db"
     db.write_bytes(sqlite_template.read_bytes())
     engine = make_engine(f"sqlite:///{db}")
-    app = create_app(Settings(scheduler=False), engine=engine)
     exporter = InMemorySpanExporter()
-    provider: Any = instrument(app, engine, exporter=exporter)
+    monkeypatch.setattr(tracing, "default_exporter", lambda: exporter)
+    app = create_app(Settings(scheduler=False, otel=True), engine=engine)
+    provider: Any = app.state.tracer_provider
     try:
         with TestClient(app) as client:
             assert client.get("/healthz?token=x").status_code == 200

@@ -46,12 +46,12 @@ def test_every_kind_of_answer_says_nosniff(world: World) -> None:
 def test_an_unexpected_500_says_nosniff_too(world: World) -> None:
     w = world
     app = w.client.app
-    original = app.state.reader.trace  # type: ignore[attr-defined]
+    original = app.state.reader.traced  # type: ignore[attr-defined]
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("disk on fire")
 
-    app.state.reader.trace = broken  # type: ignore[attr-defined]
+    app.state.reader.traced = broken  # type: ignore[attr-defined]
     try:
         client = TestClient(app, raise_server_exceptions=False)
         r = client.get(
@@ -60,7 +60,7 @@ def test_an_unexpected_500_says_nosniff_too(world: World) -> None:
             headers=w.auth("city"),
         )
     finally:
-        app.state.reader.trace = original  # type: ignore[attr-defined]
+        app.state.reader.traced = original  # type: ignore[attr-defined]
     assert r.status_code == 500
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-request-id"]
 

@@ -49,8 +49,9 @@ PAYLOADS = (
     "\t=1",
     "\r=1",
 )
-# fields the renderer reads as numbers, statuses or instants, not as free text
-NOT_TEXT = {"data_as_at", "content_hash", "layout", "status", "target", "actual", "share"}
+# fields the renderer reads as numbers, statuses or instants, or the layout (reference
+# data), not as free text
+NOT_TEXT = {"data_as_at", "content_hash", "layout", "sheets", "status", "target", "actual", "share"}
 # an XML reader turns a carriage return into a line feed (the cell is still text)
 READ_BACK = {p.replace("\r", "\n"): p for p in PAYLOADS}
 NEGATIVE_MONEY = re.compile(r"^-[0-9]+\.[0-9]{2}$")
