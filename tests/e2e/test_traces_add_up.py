@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.api_support import PLAN, World, build_world, contribution, database, spend
@@ -260,6 +260,10 @@ def act(w: World, pool: str, action: tuple[Any, ...], posted: list[str]) -> None
         posted.append(r.json()["events"][0]["event_id"])
 
 
+# Each example posts up to ten facts through the API and reads every figure's trace on
+# the API and the board (~40 requests): a third of the profile's examples, at most 10,
+# keeps this property to about a minute on both databases in `make test`.
+@settings(max_examples=min(10, max(3, settings.default.max_examples // 3)))
 @given(actions=st.lists(ACTION, min_size=1, max_size=10))
 def test_every_traced_figure_is_the_sum_of_its_listed_signed_amounts(
     world: World, actions: list[tuple[Any, ...]]
