@@ -12,7 +12,7 @@ import io
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from sqlalchemy import Connection, select
 
 from api.deps import AsAt, PoolRead, PoolReadDep
@@ -173,17 +173,8 @@ def _wants_csv(request: Request) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
-@router.get(
-    "/v1/pools/{pool}/postings",
-    response_model=PostingsPagePublic,
-    responses=_CSV_DOC,
-    summary="The pool's postings, searched and paged (officers: their partner's; host's "
-    "officers, board, auditor: all); CSV with Accept: text/csv",
-)
-def list_postings(
-    request: Request,
+def postings_filter(
     pool: PoolReadDep,
-    as_at: AsAt = None,
     kind: KindQuery = None,
     partner: PartnerQuery = None,
     scheme: SchemeQuery = None,
@@ -197,13 +188,33 @@ def list_postings(
     amount_min: AmountQuery = None,
     amount_max: AmountQuery = None,
     reversed: ReversedQuery = None,
-    after: AfterQuery = 0,
-    limit: LimitQuery = 100,
-) -> Response:
-    flt = _filter(
+) -> PostingFilter:
+    """The postings filters of a request, checked, with an officer's scope: one
+    dependency for the JSON and the CSV routes, so both take exactly the same query."""
+    return _filter(
         pool, kind, partner, scheme, funding_stream, year, effective_from, effective_to,
         recorded_from, recorded_to, reference, amount_min, amount_max, reversed,
     )  # fmt: skip
+
+
+FilterDep = Annotated[PostingFilter, Depends(postings_filter)]
+
+
+@router.get(
+    "/v1/pools/{pool}/postings",
+    response_model=PostingsPagePublic,
+    responses=_CSV_DOC,
+    summary="The pool's postings, searched and paged (officers: their partner's; host's "
+    "officers, board, auditor: all); CSV with Accept: text/csv",
+)
+def list_postings(
+    request: Request,
+    pool: PoolReadDep,
+    flt: FilterDep,
+    as_at: AsAt = None,
+    after: AfterQuery = 0,
+    limit: LimitQuery = 100,
+) -> Response:
     as_csv = _wants_csv(request)
 
     def ask(conn: Connection, at: int) -> tuple[int, PostingsPage]:
@@ -226,25 +237,9 @@ def list_postings(
 )
 def postings_csv(
     pool: PoolReadDep,
+    flt: FilterDep,
     as_at: AsAt = None,
-    kind: KindQuery = None,
-    partner: PartnerQuery = None,
-    scheme: SchemeQuery = None,
-    funding_stream: StreamQuery = None,
-    year: YearFilter = None,
-    effective_from: DateQuery = None,
-    effective_to: DateQuery = None,
-    recorded_from: RecordedQuery = None,
-    recorded_to: RecordedQuery = None,
-    reference: ReferenceQuery = None,
-    amount_min: AmountQuery = None,
-    amount_max: AmountQuery = None,
-    reversed: ReversedQuery = None,
 ) -> Response:
-    flt = _filter(
-        pool, kind, partner, scheme, funding_stream, year, effective_from, effective_to,
-        recorded_from, recorded_to, reference, amount_min, amount_max, reversed,
-    )  # fmt: skip
     at, page = pool.answer(
         as_at, lambda conn, at: (at, postings_at(conn, pool.pool, at, flt, limit=None))
     )
