@@ -189,7 +189,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
+async def _unexpected(request: Request, _exc: Exception) -> Response:
     rid = request_id_of(request.scope)
     log.exception("unexpected error on %s %s (request %s)", request.method, request.url.path, rid)
     return problem_response(

@@ -73,6 +73,7 @@ __all__ = [
     "Line",
     "LineSum",
     "Reader",
+    "Traced",
     "YearPosition",
     "balances_at",
     "capitation_at",
@@ -105,7 +106,6 @@ __all__ = [
     "settlement",
     "trace_at",
     "traced_at",
-    "Traced",
     "year_position",
 ]
 

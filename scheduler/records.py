@@ -126,7 +126,7 @@ def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRe
             data_as_at=d["data_as_at"],
             chain_head=d["chain_head"],
             content_hash=d["content_hash"],
-            documents={fmt: sha for fmt, sha in d["documents"]},
+            documents=dict(d["documents"]),
             generated_at=f.recorded_at,
             generated_by=f.actor,
             quarter_closed=d["quarter"] in closed,

@@ -73,7 +73,7 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
 
 
 @router.get("/pools/{pool_id}", name="board_pool")
-def pool_home(request: Request, user: User, pool_id: str, as_at: AsAtChoice) -> Response:
+def pool_home(request: Request, _user: User, pool_id: str, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         if at.error:  # not redirected to the latest figures: the reader asked for a moment
             raise Problem(400, "Not a moment the ledger can answer at", at.error)
@@ -196,7 +196,7 @@ def _document(doc: returns.Document) -> Response:
 @router.get("/pools/{pool_id}/returns/{quarter}/download", name="board_return_download")
 def return_download(
     request: Request,
-    user: User,
+    _user: User,
     pool_id: str,
     quarter: str,
     format: FormatQuery = "xlsx",
@@ -209,7 +209,7 @@ def return_download(
 @router.get("/pools/{pool_id}/memorandum/{year}/download", name="board_memorandum_download")
 def memorandum_download(
     request: Request,
-    user: User,
+    _user: User,
     pool_id: str,
     year: str,
     format: FormatQuery = "xlsx",
@@ -340,7 +340,7 @@ def audit(
 
 
 @router.get("/{rest:path}", name="board_not_found")
-def not_found(request: Request, rest: str) -> Response:
+def not_found(rest: str) -> Response:  # noqa: ARG001 (the path is only matched)
     raise Problem(
         404,
         "Page not found",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from pydantic import Field
+
 from ledger.domain import events as ev
 from ledger.domain.model import Frozen
 from ledger.domain.plan import Plan
@@ -43,12 +45,14 @@ class PoolState(Frozen):
     members: tuple[str, ...]
     hwb_area: ev.HwbArea | None = None
     version: int = 0  # events in the pool's stream
-    plans: dict[str, tuple[PlanEntry, ...]] = {}  # year -> stack of plans not reversed
+    # year -> stack of plans not reversed
+    plans: dict[str, tuple[PlanEntry, ...]] = Field(default_factory=dict)
     opening_balance: tuple[str, str] | None = None  # (year, event_id) not reversed
     closed_quarters: tuple[str, ...] = ()  # in closing order
     settled_years: tuple[str, ...] = ()
     returns: tuple[ReturnState, ...] = ()
-    return_parts: dict[str, tuple[str, ...]] = {}  # quarter -> parts recorded (return_parts)
+    # quarter -> parts recorded (return_parts)
+    return_parts: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     def plan(self, year: str) -> Plan | None:
         stack = self.plans.get(year, ())

@@ -81,8 +81,17 @@ def backup(engine: Engine, file: Path) -> Copied:
         return Copied(file, None)
     schema = _schema(engine)
     run = subprocess.run(
-        [_tool("pg_dump"), "--format=custom", "--no-owner", "--schema", schema]
-        + ["--file", str(partial), "--dbname", _libpq_url(engine)],
+        [
+            _tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--schema",
+            schema,
+            "--file",
+            str(partial),
+            "--dbname",
+            _libpq_url(engine),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -137,8 +146,15 @@ def restore(engine: Engine, file: Path) -> Copied:
     if listing.returncode != 0:
         raise BackupError(f"{file} is not a pg_dump custom archive: {listing.stderr.strip()}")
     run = subprocess.run(
-        [_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction"]
-        + ["--dbname", _libpq_url(engine), str(file)],
+        [
+            _tool("pg_restore"),
+            "--no-owner",
+            "--exit-on-error",
+            "--single-transaction",
+            "--dbname",
+            _libpq_url(engine),
+            str(file),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -51,12 +51,12 @@ from ledger.store.verify import VerifyResult, verify
 __all__ = [
     "COLUMNS",
     "EPOCH",
+    "ChainedRows",
     "Envelope",
     "Head",
     "PendingEvent",
     "StoredEvent",
     "VerifyResult",
-    "ChainedRows",
     "build_rows",
     "count_event_ids",
     "get_by_positions",

@@ -28,7 +28,7 @@ class _FixedTimeZip(zipfile.ZipFile):
         self,
         zinfo_or_arcname: str | zipfile.ZipInfo,
         data: str | bytes,
-        compress_type: int | None = None,
+        compress_type: int | None = None,  # noqa: ARG002 (every entry is deflated)
         compresslevel: int | None = None,
     ) -> None:
         name = (
@@ -46,7 +46,7 @@ class _FixedTimeZip(zipfile.ZipFile):
         self,
         filename: str | os.PathLike[str],
         arcname: str | None = None,
-        compress_type: int | None = None,
+        compress_type: int | None = None,  # noqa: ARG002 (every entry is deflated)
         compresslevel: int | None = None,
     ) -> None:
         """openpyxl writes each worksheet from a temporary file, whose modification

@@ -77,8 +77,15 @@ def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
         for x in c.expenditure
     ]
     spend_rows.append(
-        ["total", "Total", "", "", "", *total(c.expenditure, "planned", "actual", "outturn")]
-        + total(c.expenditure, "variance")
+        [
+            "total",
+            "Total",
+            "",
+            "",
+            "",
+            *total(c.expenditure, "planned", "actual", "outturn"),
+            *total(c.expenditure, "variance"),
+        ]
     )
     labels = {
         "partner_to_pool": "Partner to pool",
@@ -106,8 +113,14 @@ def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:
     ]
     money_fields = ("planned", "received", "transfers_in", "transfers_out", "risk_share")
     risk_rows.append(
-        ["total", "Total", None, *total(c.partners, *money_fields), None]
-        + total(c.partners, "net_obligation", "outstanding")
+        [
+            "total",
+            "Total",
+            None,
+            *total(c.partners, *money_fields),
+            None,
+            *total(c.partners, "net_obligation", "outstanding"),
+        ]
     )
     return [
         table("statement", "Statement", (), COVER_DEFAULTS, (), [list(r) for r in statement]),

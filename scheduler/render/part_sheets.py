@@ -31,7 +31,7 @@ def cover_extra_rows(p: ReturnParts) -> list[tuple[Cell, ...]]:
     ]
 
 
-def part_sheets(c: ReturnContent, p: ReturnParts) -> dict[str, Sheet]:
+def part_sheets(p: ReturnParts) -> dict[str, Sheet]:
     """The part sheets by key (fee rates only in the end-of-year return)."""
     layout = {s.key: s for s in p.sheets}
 
@@ -117,7 +117,7 @@ def with_parts(c: ReturnContent, core: list[Sheet]) -> list[Sheet]:
     p = c.parts
     if p is None:
         return core
-    sheets = {s.key: s for s in core} | part_sheets(c, p)
+    sheets = {s.key: s for s in core} | part_sheets(p)
     cover = sheets.get("cover")
     if cover is not None:
         extra = tuple(tuple(r) + (None,) * (len(cover.columns) - 2) for r in cover_extra_rows(p))

@@ -35,7 +35,7 @@ def only(status: int, *callers: str) -> dict[str, int]:
     return dict.fromkeys(callers, status)
 
 
-READ_ALL = {c: 200 for c in ("admin", "board", "auditor", "ncc", "city", "trust")}
+READ_ALL = dict.fromkeys(("admin", "board", "auditor", "ncc", "city", "trust"), 200)
 READ_EQ = {**READ_ALL, "trust": 403}
 
 TARGETS: dict[str, str] = {}  # caller -> an event city posted, for that caller to reverse

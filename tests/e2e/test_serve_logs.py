@@ -52,8 +52,15 @@ def test_serve_logs_json_lines_without_query_strings_and_serves_metrics_on_its_p
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", "serve"]
-            + ["--no-scheduler", "--port", str(port)],
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "serve",
+                "--no-scheduler",
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env=env,
             stdout=o,

@@ -85,7 +85,7 @@ def test_the_database_refuses_update_and_delete_of_events(
     ledger: Ledger, engine: Engine, statement: str
 ) -> None:
     given_equipment_pool(ledger)
-    with pytest.raises(DatabaseError, match="(?i)immutable|refused"), engine.begin() as conn:
+    with pytest.raises(DatabaseError, match=r"(?i)immutable|refused"), engine.begin() as conn:
         conn.execute(text(statement))
     assert es.verify(engine).ok
 
@@ -175,7 +175,12 @@ def test_same_idempotency_key_with_a_different_request_is_a_conflict_naming_the_
     given_equipment_pool(ledger)
     cmd = contribution("eq", "city", "17.00", date(2025, 6, 1))
     other = contribution("eq", "city", "18.00", date(2025, 6, 1))
-    scope = dict(key="k1", token_id="tok-city", method="POST", path="/v1/pools/eq/contributions")
+    scope = {
+        "key": "k1",
+        "token_id": "tok-city",
+        "method": "POST",
+        "path": "/v1/pools/eq/contributions",
+    }
     ledger.execute(
         cmd, officer("city"), idempotency=Idempotency(**scope, request=cmd.model_dump(mode="json"))
     )

@@ -160,15 +160,15 @@ class Run:
         if kind in ("contribution", "refund"):
             _, partner, amount, day = s
             when = START + timedelta(days=day)
-            common = dict(
-                pool_id=pool,
-                partner_id=partner,
-                funding_stream="contribution",
-                amount=amount,
-                effective_date=when,
-                reference="r",
-                prior_period_adjustment=self._ppa(when),
-            )
+            common = {
+                "pool_id": pool,
+                "partner_id": partner,
+                "funding_stream": "contribution",
+                "amount": amount,
+                "effective_date": when,
+                "reference": "r",
+                "prior_period_adjustment": self._ppa(when),
+            }
             sign = 1 if kind == "contribution" else -1
             command: c.Command = (
                 c.PostContribution(**common) if sign > 0 else c.RefundContribution(**common)
@@ -177,14 +177,14 @@ class Run:
         elif kind in ("spend", "credit"):
             _, scheme, amount, day = s
             when = START + timedelta(days=day)
-            common = dict(
-                pool_id=pool,
-                scheme_id=scheme,
-                amount=amount,
-                effective_date=when,
-                reference="i",
-                prior_period_adjustment=self._ppa(when),
-            )
+            common = {
+                "pool_id": pool,
+                "scheme_id": scheme,
+                "amount": amount,
+                "effective_date": when,
+                "reference": "i",
+                "prior_period_adjustment": self._ppa(when),
+            }
             sign = 1 if kind == "spend" else -1
             command = c.RecordExpenditure(**common) if sign > 0 else c.CreditExpenditure(**common)
             self._do(command, HOST, {"spend": sign * amount})

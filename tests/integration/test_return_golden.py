@@ -52,7 +52,6 @@ def test_the_demo_q2_workbook_sheets_and_header_rows_are_the_golden_ones(loaded:
     )
     wb = openpyxl.load_workbook(io.BytesIO(doc.content))
     sheets = [
-        {"sheet": ws.title, "header": [c for c in next(ws.iter_rows(values_only=True))]}
-        for ws in wb
+        {"sheet": ws.title, "header": list(next(ws.iter_rows(values_only=True)))} for ws in wb
     ]
     _check("demo_return_2025-26-Q2_sheets.json", sheets)

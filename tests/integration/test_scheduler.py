@@ -4,6 +4,7 @@ schedulers at once on PostgreSQL; and the APScheduler wiring."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import Counter
@@ -155,7 +156,7 @@ def test_after_an_outage_spanning_three_quarter_ends_each_missed_return_is_filed
     assert positions == sorted(positions)  # in quarter order
     assert all(r.quarter_closed for r in filed)
     # each return's prior-period baseline is the one filed before it
-    for before, after in zip(filed, filed[1:], strict=False):
+    for before, after in itertools.pairwise(filed):
         cover = json.loads(get_return(ledger.engine, "bcf", after.quarter, "json")[0])["cover"]
         assert cover["previous_return_quarter"] == before.quarter
         assert cover["previous_return_position"] == before.as_at_position

@@ -47,7 +47,7 @@ def test_a_token_is_issued_once_and_authenticates_as_its_actor(
 
 
 def test_the_secret_is_stored_only_as_its_sha256(engine: Engine, clock: FixedClock) -> None:
-    record, secret = create_token(engine, role="auditor", name="External audit", clock=clock)
+    _record, secret = create_token(engine, role="auditor", name="External audit", clock=clock)
     with engine.connect() as conn:
         rows = conn.execute(select(t.tokens)).all()
     assert len(rows) == 1

@@ -227,7 +227,7 @@ def test_round_parts_sum_to_the_whole_each_within_a_penny(
     fractions: list[Fraction], total: int
 ) -> None:
     # given exact parts of either sign, adjusted so that they sum to whole pence
-    parts = {i: f for i, f in enumerate(fractions)}
+    parts = dict(enumerate(fractions))
     parts[0] += total - sum(fractions, Fraction(0))
     # when rounded once
     rounded = round_parts(parts)

@@ -102,7 +102,7 @@ def test_labels_round_trip_for_any_date(day: date) -> None:
     ],
 )
 def test_a_bad_period_label_is_refused(label: object) -> None:
-    with pytest.raises(ValidationFailed, match="is not a (period|financial year)"):
+    with pytest.raises(ValidationFailed, match=r"is not a (period|financial year)"):
         parse_period(label)
 
 

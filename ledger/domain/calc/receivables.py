@@ -87,7 +87,7 @@ def instalments(
     else:
         firsts = [m.start for m in year.months]
     dues = [d.replace(day=schedule.day_of_month) for d in firsts]
-    parts = allocate(total, {i: 1 for i in range(len(dues))}, list(range(len(dues))))
+    parts = allocate(total, dict.fromkeys(range(len(dues)), 1), list(range(len(dues))))
     return [Instalment(due, parts[i]) for i, due in enumerate(dues)]
 
 

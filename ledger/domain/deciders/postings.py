@@ -82,16 +82,16 @@ def decide_contribution(
     problems.raise_any()
     assert year is not None
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
-    common = dict(
-        pool_id=pool.pool_id,
-        partner_id=cmd.partner_id,
-        funding_stream=cmd.funding_stream,
-        amount=cmd.amount,
-        effective_date=cmd.effective_date,
-        year=year,
-        reference=cmd.reference,
-        prior_period_adjustment=cmd.prior_period_adjustment,
-    )
+    common = {
+        "pool_id": pool.pool_id,
+        "partner_id": cmd.partner_id,
+        "funding_stream": cmd.funding_stream,
+        "amount": cmd.amount,
+        "effective_date": cmd.effective_date,
+        "year": year,
+        "reference": cmd.reference,
+        "prior_period_adjustment": cmd.prior_period_adjustment,
+    }
     if isinstance(cmd, c.RefundContribution):
         return [ev.ContributionRefunded(**common, refunds_event_id=cmd.refunds_event_id)]
     return [ev.ContributionPosted(**common)]
@@ -121,16 +121,16 @@ def decide_expenditure(
             )
     problems.raise_any()
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
-    common = dict(
-        pool_id=pool.pool_id,
-        scheme_id=cmd.scheme_id,
-        funding_stream=scheme.funding_stream,
-        amount=cmd.amount,
-        effective_date=cmd.effective_date,
-        year=year,
-        reference=cmd.reference,
-        prior_period_adjustment=cmd.prior_period_adjustment,
-    )
+    common = {
+        "pool_id": pool.pool_id,
+        "scheme_id": cmd.scheme_id,
+        "funding_stream": scheme.funding_stream,
+        "amount": cmd.amount,
+        "effective_date": cmd.effective_date,
+        "year": year,
+        "reference": cmd.reference,
+        "prior_period_adjustment": cmd.prior_period_adjustment,
+    }
     if isinstance(cmd, c.CreditExpenditure):
         return [ev.ExpenditureCredited(**common, credits_event_id=cmd.credits_event_id)]
     return [ev.ExpenditureRecorded(**common)]
