@@ -67,7 +67,7 @@ run: $(STAMP)
 	POOLED_LOG_FORMAT=$${POOLED_LOG_FORMAT:-console} $(BIN)/pooled serve --demo
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check ledger projections api scheduler tests bench
+	$(BIN)/ruff check ledger projections filing api scheduler tests bench
 	$(BIN)/mypy
 
 test: $(DEV_STAMP) lint

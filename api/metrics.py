@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine
 from api.deps import require_roles
 from ledger.clock import LONDON
 from ledger.store import eventstore as es
-from scheduler.content.reference import ReferenceSource
+from projections.returns.reference import ReferenceSource
 
 log = logging.getLogger("pooled.metrics")
 
@@ -112,8 +112,8 @@ class LedgerCollector(Collector):
             yield up
 
     def _from_database(self) -> Iterable[Metric]:
+        from filing.records import due_date, filed_records, first_quarter, read_at
         from projections.rebuild import status
-        from scheduler.records import due_date, filed_records, first_quarter, read_at
 
         checkpoint, head = status(self.engine)
         up = GaugeMetricFamily("pooled_database_up", "1 when the last scrape read it")

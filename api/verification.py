@@ -1,15 +1,15 @@
 """Everything ``pooled verify`` and ``GET /v1/verify`` check, in one place: the chain and
 the Merkle tree (``ledger.store.verify``, with every stored checkpoint against this
 server's public key) and every filed document against its recorded hash and chain
-head (``scheduler.documents``)."""
+head (``filing.documents``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filing.documents import verify_filed_returns
 from ledger.handlers import Ledger
 from ledger.store import eventstore as es
-from scheduler.documents import verify_filed_returns
 
 
 @dataclass(frozen=True)

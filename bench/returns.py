@@ -35,6 +35,10 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
+from filing.lifecycle import generate_return  # noqa: E402
+from filing.render.csv_zip import render_csv_zip  # noqa: E402
+from filing.render.formats import render_json  # noqa: E402
+from filing.render.xlsx import render_xlsx  # noqa: E402
 from ledger.clock import FixedClock  # noqa: E402
 from ledger.domain import commands as c  # noqa: E402
 from ledger.domain.events import HwbArea  # noqa: E402
@@ -45,11 +49,7 @@ from ledger.store import eventstore as es  # noqa: E402
 from ledger.store.engine import make_engine, normalise_url  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
 from projections.projector import Projector  # noqa: E402
-from scheduler.content.build_return import build_return_content  # noqa: E402
-from scheduler.render.csv_zip import render_csv_zip  # noqa: E402
-from scheduler.render.formats import render_json  # noqa: E402
-from scheduler.render.xlsx import render_xlsx  # noqa: E402
-from scheduler.returns import generate_return  # noqa: E402
+from projections.returns.build_return import build_return_content  # noqa: E402
 
 ADMIN = c.Actor(name="bench admin", role="admin", token_id="tok-admin")
 HOST = c.Actor(name="bench officer", role="finance_officer", partner_id="ncc", token_id="tok-ncc")

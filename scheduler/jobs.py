@@ -31,6 +31,8 @@ from typing import Literal
 
 from sqlalchemy import Engine, text
 
+from filing.lifecycle import generate_or_get
+from filing.records import ReturnRecord, due_date, filed_records, first_quarter, read_at
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
 from ledger.domain.periods import Quarter
@@ -39,14 +41,6 @@ from ledger.logs import fields
 from ledger.store.engine import is_sqlite
 from projections.queries import pools_at
 from projections.views import PoolView
-from scheduler.returns import (
-    ReturnRecord,
-    due_date,
-    filed_records,
-    first_quarter,
-    generate_or_get,
-    read_at,
-)
 
 log = logging.getLogger("pooled.scheduler")
 

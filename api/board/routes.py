@@ -31,9 +31,9 @@ from api.board.routing import (
     html_response,
 )
 from api.board.web import HERE, AsAt, Links, Page, render
+from filing.documents import Document, fetch_memorandum, fetch_return
 from ledger.domain.periods import parse_year
 from projections import queries as q
-from scheduler import returns
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
 
@@ -181,7 +181,7 @@ FormatQuery = Annotated[str, Query(max_length=8)]
 PositionQuery = Annotated[int | None, Query(ge=0)]
 
 
-def _document(doc: returns.Document) -> Response:
+def _document(doc: Document) -> Response:
     return Response(
         doc.content,
         media_type=doc.media_type,
@@ -203,7 +203,7 @@ def return_download(
     position: PositionQuery = None,
 ) -> Response:
     """The filed return's bytes (no position), or a draft as at ``position``."""
-    return _document(returns.fetch_return(engine_of(request), pool_id, quarter, format, position))
+    return _document(fetch_return(engine_of(request), pool_id, quarter, format, position))
 
 
 @router.get("/pools/{pool_id}/memorandum/{year}/download", name="board_memorandum_download")
@@ -216,7 +216,7 @@ def memorandum_download(
     position: PositionQuery = None,
 ) -> Response:
     """The annual memorandum statement of a pool-year as at ``position``."""
-    return _document(returns.fetch_memorandum(engine_of(request), pool_id, year, format, position))
+    return _document(fetch_memorandum(engine_of(request), pool_id, year, format, position))
 
 
 @router.get("/pools/{pool_id}/years/{year}/trace", name="board_trace")

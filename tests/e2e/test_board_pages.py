@@ -29,6 +29,9 @@ import pytest
 from sqlalchemy import Engine
 
 from api.app import create_app
+from filing.documents import get_return
+from filing.lifecycle import approve_return, generate_or_get
+from filing.records import filed_records
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.events import PartnerAmount
@@ -46,7 +49,6 @@ from ledger.handlers import Ledger
 from ledger.settings import Settings
 from ledger.store import eventstore as es
 from ledger.store import tokens
-from scheduler import returns
 from tests.builders import (
     ADMIN,
     contribution,
@@ -282,8 +284,8 @@ def world(
         move_to(clock, london(2025, 11, 3))
         # the admin files the BCF pool's first quarterly return and signs it off
         complete_parts(ledger, "2025-26-Q1")
-        returns.generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
-        returns.approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
+        generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
+        approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
         secrets, ids = {}, {}
         for who, role, partner in (
             ("board", "board", None),
@@ -810,7 +812,7 @@ def test_the_returns_page_lists_filed_returns_with_their_hashes(board: Board) ->
     # filed on 3 November, due 30 July: marked late; filed with every part, none missing
     assert "data-late" in q1 and "Filed late" in q1 and "data-missing" not in q1
     with board.engine.connect() as conn:
-        rec = returns.filed_records(conn, "bcf", es.read_head(conn).position)["2025-26-Q1"]
+        rec = filed_records(conn, "bcf", es.read_head(conn).position)["2025-26-Q1"]
         chain_head = es.hash_at(conn, rec.as_at_position or 0)
     assert rec.content_hash and f'data-hash="content">{rec.content_hash}</code>' in q1
     assert f'data-hash="chain">{chain_head}</code>' in q1
@@ -830,7 +832,7 @@ def test_a_filed_return_downloads_in_every_format_byte_for_byte(board: Board) ->
     for href, code in zip(links_in(q1)[-3:], ("xlsx", "csv", "json"), strict=True):
         r = board.client.get(href)
         assert r.status_code == 200, r.text[:500]
-        assert r.content == returns.get_return(board.engine, "bcf", "2025-26-Q1", code)[0]
+        assert r.content == get_return(board.engine, "bcf", "2025-26-Q1", code)[0]
         assert "attachment" in r.headers["content-disposition"]
     r = board.client.get(links_in(q1)[-1])
     assert r.headers["content-type"].startswith("application/json")

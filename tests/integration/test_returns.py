@@ -25,6 +25,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, select, text
 
+from filing import lifecycle
+from filing.documents import fetch_return, get_return
+from filing.documents import verify_filed_returns as verify_returns
+from filing.lifecycle import generate_return
+from filing.records import ReturnRecord, filed_record, list_returns
+from filing.render.formats import render_all
+from filing.render.xlsx import render_xlsx
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.errors import Forbidden, PeriodClosed, RuleViolation, ValidationFailed
@@ -35,22 +42,8 @@ from ledger.store import tables as lt
 from ledger.store.engine import make_engine
 from ledger.store.serialization import chain_hash
 from projections.projector import Projector
-from scheduler import returns as returns_service
-from scheduler.content.build_return import build_return_content
-from scheduler.content.canonical import content_hash_of
-from scheduler.render.formats import render_all
-from scheduler.render.xlsx import render_xlsx
-from scheduler.returns import (
-    ReturnRecord,
-    fetch_return,
-    filed_record,
-    generate_return,
-    get_return,
-    list_returns,
-)
-from scheduler.returns import (
-    verify_filed_returns as verify_returns,
-)
+from projections.returns.build_return import build_return_content
+from projections.returns.canonical import content_hash_of
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
 from tests.return_parts_builders import Q1_METRICS, complete_parts
 
@@ -705,9 +698,9 @@ def test_an_entry_that_races_the_filing_is_reported_by_the_next_return(
         ledger.execute(spend(POOL, "carers", "777.00", date(2025, 6, 30), reference="RACE"), HOST)
         return documents
 
-    monkeypatch.setattr(returns_service, "render_all", render_then_race)
+    monkeypatch.setattr(lifecycle, "render_all", render_then_race)
     q1 = generate_return(ledger, POOL, Q1, ADMIN)
-    monkeypatch.setattr(returns_service, "render_all", real)
+    monkeypatch.setattr(lifecycle, "render_all", real)
     assert q1.as_at_position is not None and q1.position == q1.as_at_position + 2
     filed = json.loads(doc(ledger, Q1, "json"))
     carers = next(s for s in filed["expenditure"] if s["scheme_id"] == "carers")

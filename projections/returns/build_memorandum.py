@@ -19,8 +19,8 @@ from projections.queries import (
     risk_share_at,
     scheme_spend_at,
 )
-from scheduler.content.canonical import sealed
-from scheduler.content.memorandum_document import (
+from projections.returns.canonical import sealed
+from projections.returns.memorandum_document import (
     MemorandumContent,
     MemorandumCover,
     PartnerIncomeLine,
@@ -28,7 +28,7 @@ from scheduler.content.memorandum_document import (
     SchemeOutturnLine,
     TransferLine,
 )
-from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
+from projections.returns.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
 
 
 def build_memorandum_content(

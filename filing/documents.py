@@ -9,16 +9,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from filing.checkpointing import with_filing_checkpoint
+from filing.records import filed_records, read_at, require_bcf_pool, require_pool
+from filing.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import parse_quarter, parse_year
 from ledger.store import eventstore as es
 from ledger.store import tables as lt
-from scheduler.checkpointing import with_filing_checkpoint
-from scheduler.content.build_memorandum import build_memorandum_content
-from scheduler.content.build_return import build_return_content
-from scheduler.content.reference import ReferenceSource
-from scheduler.records import filed_records, read_at, require_bcf_pool, require_pool
-from scheduler.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render
+from projections.returns.build_memorandum import build_memorandum_content
+from projections.returns.build_return import build_return_content
+from projections.returns.reference import ReferenceSource
 
 
 @dataclass(frozen=True)

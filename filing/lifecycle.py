@@ -1,7 +1,7 @@
 """Quarterly BCF returns: generate (file), approve, submit, and settle a year. The
-records, due dates and listing are in ``scheduler.records``; reading returns and the
+records, due dates and listing are in ``filing.records``; reading returns and the
 annual memorandum, and checking filed returns against the chain, in
-``scheduler.documents`` (both importable from here).
+``filing.documents``.
 
 The first return generated for a pool-quarter is the filed one (domain.md 6.7): its
 content is computed as at the ledger head of the moment, rendered in the three
@@ -18,7 +18,7 @@ Rules chosen here (also in docs/DECISIONS.md):
   be filed first, so each return's prior-period adjustments have their baseline.
 - The as-at position, its chain head and its recorded time are those the content was
   computed from (one read transaction); anything recorded between that position and
-  the filing is reported by the next return (see ``scheduler.content.adjustments``).
+  the filing is reported by the next return (see ``projections.returns.adjustments``).
 - Reading a return without ``position`` gives the filed bytes, unchanged for ever;
   with ``position`` (or when none is filed yet) a draft rendered as at that position.
 """
@@ -28,6 +28,17 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
+from filing.checkpointing import sign_for_filing
+from filing.records import (
+    ReturnRecord,
+    filed_record,
+    filed_records,
+    first_quarter,
+    read_at,
+    require_bcf_pool,
+    require_pool,
+)
+from filing.render.formats import FORMATS, render_all
 from ledger.clock import london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
@@ -35,54 +46,8 @@ from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
 from ledger.handlers import Ledger, Outcome
 from projections.queries import risk_share_at
+from projections.returns.build_return import build_return_content
 from projections.views import PoolView
-from scheduler.checkpointing import sign_for_filing
-from scheduler.content.build_return import build_return_content
-from scheduler.documents import (
-    Document,
-    ReturnsCheck,
-    fetch_memorandum,
-    fetch_return,
-    get_return,
-    verify_filed_returns,
-)
-from scheduler.records import (
-    DEFAULT_DUE_DAYS,
-    QUARTERLY,
-    ReturnRecord,
-    due_date,
-    filed_record,
-    filed_records,
-    first_quarter,
-    list_returns,
-    read_at,
-    require_bcf_pool,
-    require_pool,
-)
-from scheduler.render.formats import FORMATS, render_all
-
-__all__ = [
-    "DEFAULT_DUE_DAYS",
-    "QUARTERLY",
-    "Document",
-    "ReturnRecord",
-    "ReturnsCheck",
-    "approve_return",
-    "due_date",
-    "fetch_memorandum",
-    "fetch_return",
-    "filed_record",
-    "filed_records",
-    "first_quarter",
-    "generate_or_get",
-    "generate_return",
-    "get_return",
-    "list_returns",
-    "read_at",
-    "settle_year",
-    "submit_return",
-    "verify_filed_returns",
-]
 
 
 def _require_admin(actor: c.Actor, what: str) -> None:

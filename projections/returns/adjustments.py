@@ -30,8 +30,8 @@ from ledger.store import eventstore as es
 from projections.base import facts
 from projections.money_lines import Line, lines
 from projections.queries import prior_period_adjustments_at
+from projections.returns.return_document import Adjustment
 from projections.views import PoolView
-from scheduler.content.return_document import Adjustment
 
 
 def _filed_as_at(conn: Connection, pool_id: str, quarter: str, at: int) -> int | None:

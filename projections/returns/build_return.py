@@ -20,14 +20,14 @@ from projections.queries import (
     risk_share_at,
     scheme_spend_at,
 )
-from scheduler.content.adjustments import baseline_of, prior_period_adjustments
-from scheduler.content.canonical import sealed
-from scheduler.content.lines import income_lines, joint_splits, scheme_line
-from scheduler.content.parts import build_parts
-from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
-from scheduler.content.reference import ReferenceSource, reference_at, return_layout
-from scheduler.content.return_document import Cover, MetricLine, PartnerLine, ReturnContent
-from scheduler.content.totals import by_commissioner, by_scheme_type, totals
+from projections.returns.adjustments import baseline_of, prior_period_adjustments
+from projections.returns.canonical import sealed
+from projections.returns.lines import income_lines, joint_splits, scheme_line
+from projections.returns.parts import build_parts
+from projections.returns.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
+from projections.returns.reference import ReferenceSource, reference_at, return_layout
+from projections.returns.return_document import Cover, MetricLine, PartnerLine, ReturnContent
+from projections.returns.totals import by_commissioner, by_scheme_type, totals
 
 
 def build_return_content(
