@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine
 
 from api.deps import require_roles
 from ledger.clock import LONDON
-from ledger.store import eventstore as es
+from ledger.store.reads import StoredEvent
 from projections.returns.reference import ReferenceSource
 
 log = logging.getLogger("pooled.metrics")
@@ -72,7 +72,7 @@ class Metrics:
         self.registry.register(LedgerCollector(engine, reference, due_days))
 
     # -- the ledger's append hook: the Ledger tells an owner with committed() of commits
-    def apply(self, conn: Connection, events: Sequence[es.StoredEvent]) -> None:
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """A no-op append hook; it makes the Ledger call :meth:`committed`."""
 
     def committed(self, h0: int, h1: int) -> None:
@@ -143,7 +143,7 @@ class LedgerCollector(Collector):
             "Start (London) of the due date of the pool's next unfiled return",
             labels=["pool", "quarter"],
         )
-        from projections.queries import pools_at
+        from projections.parties import pools_at
 
         with read_at(self.engine) as (conn, at):
             for pool in pools_at(conn, at):

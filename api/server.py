@@ -103,7 +103,7 @@ def prepare_demo(engine: Any) -> list[str]:
     from ledger.handlers import Ledger
     from ledger.refdata import default_catalogue
     from ledger.store import tokens
-    from projections import queries
+    from projections.parties import pool_at
     from projections.projector import Projector
     from projections.queries import Reader
 
@@ -117,7 +117,7 @@ def prepare_demo(engine: Any) -> list[str]:
         )
         lines.append(f"pooled: loaded the demo partnership ({', '.join(summary.pools)})")
     with Reader(engine).at() as (conn, head):
-        is_demo = queries.pool_at(conn, demo_data.ICES, head) is not None
+        is_demo = pool_at(conn, demo_data.ICES, head) is not None
     if not is_demo:
         lines.append("pooled: the ledger holds other data, not the demo: no demo tokens issued")
         return lines

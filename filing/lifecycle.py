@@ -45,7 +45,7 @@ from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
 from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
 from ledger.handlers import Ledger, Outcome
-from projections.queries import risk_share_at
+from projections.balances import risk_share_at
 from projections.returns.build_return import build_return_content
 from projections.views import PoolView
 

@@ -17,7 +17,7 @@ from ledger.domain.periods import Quarter, parse_quarter, parse_year
 from ledger.refdata import default_catalogue
 from projections import asat
 from projections.base import facts
-from projections.queries import pool_at
+from projections.parties import pool_at
 from projections.returns.lateness import is_late
 from projections.returns.parts_status import parts_status
 from projections.returns.reference import ReferenceSource

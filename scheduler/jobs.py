@@ -39,7 +39,7 @@ from ledger.domain.periods import Quarter
 from ledger.handlers import Ledger
 from ledger.logs import fields
 from ledger.store.engine import is_sqlite
-from projections.queries import pools_at
+from projections.parties import pools_at
 from projections.views import PoolView
 
 log = logging.getLogger("pooled.scheduler")

@@ -33,7 +33,7 @@ from api.board.routing import (
 from api.board.web import HERE, AsAt, Links, Page, render
 from filing.documents import Document, fetch_memorandum, fetch_return
 from ledger.domain.periods import parse_year
-from projections import queries as q
+from projections.parties import pool_at
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
 
@@ -77,7 +77,7 @@ def pool_home(request: Request, _user: User, pool_id: str, as_at: AsAtChoice) ->
     with Read(request, as_at) as (conn, at):
         if at.error:  # not redirected to the latest figures: the reader asked for a moment
             raise Problem(400, "Not a moment the ledger can answer at", at.error)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         year = choose_year(pool, at)
@@ -124,7 +124,7 @@ def alliance(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         chosen = period or choose_year(pool, at) or at.year.label

@@ -25,7 +25,7 @@ from ledger.domain.periods import Quarter
 from ledger.domain.reference import ReferenceData
 from ledger.domain.return_parts import describe, missing_parts
 from projections.base import plan_at
-from projections.queries import partners_at
+from projections.parties import partners_at
 from projections.return_parts import PartsView, RecordedPart, parts_at
 from projections.returns.lateness import is_late
 from projections.returns.return_document import MetricLine, SchemeLine, SheetLayout

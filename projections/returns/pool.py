@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from ledger.domain.errors import NotFound
 from ledger.domain.money import format_fraction
-from projections.queries import pool_at
+from projections.parties import pool_at
 from projections.returns.shared import PoolFigures, RiskShareSummary
 from projections.views import PartnerBalance, PoolPosition, PoolView, RiskShareView
 

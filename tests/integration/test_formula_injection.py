@@ -25,7 +25,7 @@ from filing.render.sheets import sheets_of
 from filing.render.xlsx import render_xlsx
 from ledger.clock import FixedClock
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
+from ledger.store.reads import read_head
 from projections.returns.build_memorandum import build_memorandum_content
 from projections.returns.build_return import build_return_content
 from projections.returns.canonical import Content
@@ -84,7 +84,7 @@ def _contents(ledger: Ledger, clock: FixedClock) -> list[Content]:
     given_a_correction_after_q1_is_filed(ledger, clock)
     ledger.execute(spend(POOL, "carers", "10.00", date(2025, 9, 2)), HOST)
     with ledger.engine.connect() as conn:
-        at = es.read_head(conn).position
+        at = read_head(conn).position
         return [
             build_return_content(conn, POOL, Q2, at),
             build_memorandum_content(conn, POOL, "2025-26", at),

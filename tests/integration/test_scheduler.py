@@ -25,7 +25,7 @@ from ledger.domain.events import HwbArea
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings
-from ledger.store import eventstore as es
+from ledger.store.reads import read_range
 from projections.base import plan_at
 from projections.projector import Projector
 from projections.queries import Reader
@@ -60,7 +60,7 @@ def filed_events(engine: Engine) -> list[tuple[str, str, int]]:
     with engine.connect() as conn:
         return [
             (e.pool_id or "", e.period or "", e.position)
-            for e in es.read_range(conn)
+            for e in read_range(conn)
             if e.type == "return_generated"
         ]
 

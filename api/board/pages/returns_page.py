@@ -14,7 +14,7 @@ from filing.records import ReturnRecord, due_date, filed_records, first_quarter
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_quarter
 from ledger.domain.return_parts import describe
-from projections import queries as q
+from projections.parties import pool_at
 from projections.returns.lateness import is_late
 from projections.returns.parts_status import parts_status
 from projections.views import PoolView
@@ -89,7 +89,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
     download), the ended quarters not filed yet (drafts as at the page's position), and
     each plan year's annual memorandum statement as at that position."""
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
 
