@@ -1,7 +1,7 @@
-"""Quarterly BCF returns: generate (file), approve, submit, and settle a year. The
-records, due dates and listing are in ``filing.records``; reading returns and the
-annual memorandum, and checking filed returns against the chain, in
-``filing.documents``.
+"""Quarterly BCF returns: generate (file), approve and submit. The records, due dates
+and listing are in ``filing.records``; reading returns and the annual memorandum, and
+checking filed returns against the chain, in ``filing.documents``; settling a year's
+risk share in ``filing.settlement``.
 
 The first return generated for a pool-quarter is the filed one (domain.md 6.7): its
 content is computed as at the ledger head of the moment, rendered in the three
@@ -12,7 +12,7 @@ the filed record. Filing closes the quarter when it is the next to close.
 
 Rules chosen here (also in docs/DECISIONS.md):
 
-- Only an admin generates, approves, submits and settles (checked before any work).
+- Only an admin generates, approves and submits (checked before any work).
 - A quarter's return is filed only once the quarter has ended (London date), and in
   quarter order from the pool's first plan year: the previous quarter's return must
   be filed first, so each return's prior-period adjustments have their baseline.
@@ -36,16 +36,13 @@ from filing.records import (
     first_quarter,
     read_at,
     require_bcf_pool,
-    require_pool,
 )
 from filing.render.formats import FORMATS, render_all
 from ledger.clock import london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
-from ledger.domain.events import PartnerAmount
-from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
-from ledger.handlers import Ledger, Outcome
-from projections.balances import risk_share_at
+from ledger.domain.periods import Quarter, parse_quarter
+from ledger.handlers import Ledger
 from projections.returns.build_return import build_return_content
 from projections.views import PoolView
 
@@ -151,33 +148,3 @@ def submit_return(
     rec = filed_record(ledger.engine, pool_id, q.label)
     assert rec is not None
     return rec
-
-
-# --- the year's settlement -----------------------------------------------------------------
-
-
-def settle_year(ledger: Ledger, pool_id: str, year: str, actor: c.Actor) -> Outcome:
-    """Fix each partner's risk share for ``year`` once its Q4 is closed: the risk share
-    as at the head (outturn basis ``actual``) recorded by ``SettleRiskShare``."""
-    _require_admin(actor, "settle a year's risk share")
-    fy: FinancialYear = parse_year(year)
-    with read_at(ledger.engine) as (conn, at):
-        require_pool(conn, pool_id, at)
-        rs = risk_share_at(conn, pool_id, fy.label, at)
-    if rs.settled:
-        raise AlreadyExists(f"{fy.label} is already settled for pool '{pool_id}'")
-    if rs.basis != "actual":
-        q4 = fy.quarters[3].label
-        raise RuleViolation(f"{fy.label} can be settled only after {q4} is closed")
-    return ledger.execute(
-        c.SettleRiskShare(
-            pool_id=pool_id,
-            year=fy.label,
-            variance=rs.variance,
-            direction=rs.direction,
-            method=rs.method,
-            allocations=tuple(PartnerAmount(partner_id=p, amount=a) for p, a in rs.allocations),
-            carried_forward=rs.carried_forward,
-        ),
-        actor,
-    )

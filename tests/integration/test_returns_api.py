@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from api.app import create_app
-from filing.lifecycle import settle_year
+from filing.settlement import settle_year
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
