@@ -69,6 +69,7 @@ run: $(STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check ledger projections filing api scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the declared layers: [tool.importlinter] in pyproject.toml
 
 test: $(DEV_STAMP) lint
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider

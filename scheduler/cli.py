@@ -23,6 +23,7 @@ import typer
 
 from filing.documents import fetch_return, verify_filed_returns
 from filing.lifecycle import generate_or_get
+from filing.metrics import Metrics, serve_on_port
 from filing.records import list_returns
 from ledger.clock import SystemClock, london_today
 from ledger.domain import commands as c
@@ -161,8 +162,6 @@ def run(
         configure_logging(settings.log_level, settings.log_format)
         scrape = None
         if settings.metrics_port:  # this process's runs and failures, and the ledger's
-            from api.metrics import Metrics, serve_on_port
-
             meters = Metrics(ledger.engine, ledger.reference, settings.return_due_days)
             scrape = serve_on_port(meters, settings.metrics_host, settings.metrics_port)
         scheduler = build_scheduler(ledger, clock, settings)
