@@ -81,4 +81,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/append.py
 
 clean:
-	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
