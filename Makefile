@@ -67,8 +67,9 @@ run: $(STAMP)
 	POOLED_LOG_FORMAT=$${POOLED_LOG_FORMAT:-console} $(BIN)/pooled serve --demo
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check ledger projections api scheduler tests bench
+	$(BIN)/ruff check ledger projections filing api scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the declared layers: [tool.importlinter] in pyproject.toml
 
 test: $(DEV_STAMP) lint
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
@@ -80,4 +81,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/append.py
 
 clean:
-	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

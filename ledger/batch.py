@@ -20,9 +20,10 @@ from ledger.domain.errors import ConcurrencyError
 from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, same_but_version
 from ledger.store import eventstore as es
 from ledger.store import tables as t
+from ledger.store.reads import Head, StoredEvent, get_event, is_reversed
 from ledger.store.sql import driver_sql
 
-AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
+AppendHook = Callable[[Connection, Sequence[StoredEvent]], None]
 
 
 class Owner(Protocol):
@@ -34,7 +35,7 @@ class Owner(Protocol):
     partner_cache: dict[str, PartnerInfo]
 
     def load_pool_state(
-        self, conn: Connection, pool_id: str, locked: es.Head | None
+        self, conn: Connection, pool_id: str, locked: Head | None
     ) -> tuple[PoolState, int] | None: ...
 
     def recorded_reference_ids(self, conn: Connection) -> frozenset[str]: ...
@@ -71,7 +72,7 @@ class _Partners(Mapping[str, PartnerInfo]):
 class Batch:
     """Commands decided one after another against evolving state, appended together."""
 
-    def __init__(self, ledger: Owner, conn: Connection, head: es.Head, actor: c.Actor) -> None:
+    def __init__(self, ledger: Owner, conn: Connection, head: Head, actor: c.Actor) -> None:
         self.ledger, self.conn, self.head, self.actor = ledger, conn, head, actor
         self.pending: list[es.PendingEvent] = []
         self.pools: dict[str, PoolState | None] = {}
@@ -97,7 +98,7 @@ class Batch:
         return self.pools[pool_id]
 
     def _target(self, event_id: str) -> TargetEvent | None:
-        stored = es.get_event(self.conn, event_id)
+        stored = get_event(self.conn, event_id)
         if stored is None:
             return None
         return TargetEvent(
@@ -107,7 +108,7 @@ class Batch:
             pool_id=stored.pool_id,
             poster_partner_id=stored.actor_partner_id,
             effective_date=stored.effective_date,
-            reversed=event_id in self.reversed_here or es.is_reversed(self.conn, event_id),
+            reversed=event_id in self.reversed_here or is_reversed(self.conn, event_id),
         )
 
     def add(
@@ -183,7 +184,7 @@ class Batch:
 
     def commit(
         self, request_id: str | None, request_meta: dict[str, Any] | None
-    ) -> list[es.StoredEvent]:
+    ) -> list[StoredEvent]:
         if not self.pending:
             return []
         envelope = es.Envelope(
@@ -221,7 +222,7 @@ class Batch:
         for hook in self.ledger.hooks:
             hook(self.conn, stored)
 
-    def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:
+    def _save_state(self, stored: Sequence[StoredEvent]) -> None:
         for p in self.new_partners.values():
             self.conn.execute(
                 insert(t.ws_partners).values(partner_id=p.partner_id, name=p.name, kind=p.kind)

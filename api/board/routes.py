@@ -31,9 +31,9 @@ from api.board.routing import (
     html_response,
 )
 from api.board.web import HERE, AsAt, Links, Page, render
+from filing.documents import Document, fetch_memorandum, fetch_return
 from ledger.domain.periods import parse_year
-from projections import queries as q
-from scheduler import returns
+from projections.parties import pool_at
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
 
@@ -77,7 +77,7 @@ def pool_home(request: Request, _user: User, pool_id: str, as_at: AsAtChoice) ->
     with Read(request, as_at) as (conn, at):
         if at.error:  # not redirected to the latest figures: the reader asked for a moment
             raise Problem(400, "Not a moment the ledger can answer at", at.error)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         year = choose_year(pool, at)
@@ -124,7 +124,7 @@ def alliance(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         chosen = period or choose_year(pool, at) or at.year.label
@@ -181,7 +181,7 @@ FormatQuery = Annotated[str, Query(max_length=8)]
 PositionQuery = Annotated[int | None, Query(ge=0)]
 
 
-def _document(doc: returns.Document) -> Response:
+def _document(doc: Document) -> Response:
     return Response(
         doc.content,
         media_type=doc.media_type,
@@ -203,7 +203,7 @@ def return_download(
     position: PositionQuery = None,
 ) -> Response:
     """The filed return's bytes (no position), or a draft as at ``position``."""
-    return _document(returns.fetch_return(engine_of(request), pool_id, quarter, format, position))
+    return _document(fetch_return(engine_of(request), pool_id, quarter, format, position))
 
 
 @router.get("/pools/{pool_id}/memorandum/{year}/download", name="board_memorandum_download")
@@ -216,7 +216,7 @@ def memorandum_download(
     position: PositionQuery = None,
 ) -> Response:
     """The annual memorandum statement of a pool-year as at ``position``."""
-    return _document(returns.fetch_memorandum(engine_of(request), pool_id, year, format, position))
+    return _document(fetch_memorandum(engine_of(request), pool_id, year, format, position))
 
 
 @router.get("/pools/{pool_id}/years/{year}/trace", name="board_trace")

@@ -34,9 +34,11 @@ from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
 from ledger.clock import LONDON, SystemClock, london_today, parse_instant
 from ledger.domain.money import format_pence
-from ledger.store import eventstore as es
-from projections import queries
+from ledger.store.reads import get_by_positions
+from projections.alliance import capitation_at, outcome_payments_at, risk_reward_at
 from projections.asat import parse_as_at
+from projections.balances import balances_at, risk_share_at
+from projections.metrics import metrics_at
 from projections.queries import Reader
 
 router = new_router(tags=["figures"])
@@ -120,7 +122,7 @@ def trace_public(
     traced = reader.traced(pool, year, figure, at)
     positions = traced.positions
     with reader.engine.connect() as conn:
-        found = es.get_by_positions(conn, positions) if positions else []
+        found = get_by_positions(conn, positions) if positions else []
     return TracePublic(
         figure=figure,
         value=value,
@@ -144,7 +146,7 @@ def _balances(
     out = balances_public(
         read.answer(
             as_at,
-            lambda conn, at: queries.balances_at(
+            lambda conn, at: balances_at(
                 conn, read.pool, year, at, read.members_at(at), through=through, on=on
             ),
         )
@@ -218,7 +220,7 @@ def risk_share(
     out = risk_share_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.risk_share_at(conn, pool.pool, year, at, through=through),
+            lambda conn, at: risk_share_at(conn, pool.pool, year, at, through=through),
         )
     )
     if trace is not None:
@@ -236,7 +238,7 @@ def risk_reward(
     return risk_reward_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.risk_reward_at(conn, pool.pool, period, at, through=through),
+            lambda conn, at: risk_reward_at(conn, pool.pool, period, at, through=through),
         )
     )
 
@@ -251,7 +253,7 @@ def capitation(
     return capitation_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.capitation_at(conn, pool.pool, year, at, through=through),
+            lambda conn, at: capitation_at(conn, pool.pool, year, at, through=through),
         )
     )
 
@@ -266,9 +268,7 @@ def outcome_payments(
     return outcome_payments_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.outcome_payments_at(
-                conn, pool.pool, period, at, through=through
-            ),
+            lambda conn, at: outcome_payments_at(conn, pool.pool, period, at, through=through),
         )
     )
 
@@ -282,6 +282,6 @@ def metrics(
 ) -> MetricsPublic:
     return metrics_public(
         pool.answer(
-            as_at, lambda conn, at: queries.metrics_at(conn, pool.pool, period, at, through=through)
+            as_at, lambda conn, at: metrics_at(conn, pool.pool, period, at, through=through)
         )
     )

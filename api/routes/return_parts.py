@@ -23,7 +23,7 @@ from api.schemas.return_parts import (
     parts_public,
 )
 from ledger.domain.return_parts import describe
-from scheduler.content.parts_status import parts_status
+from projections.returns.parts_status import parts_status
 
 router = new_router(tags=["returns"], write=True)
 

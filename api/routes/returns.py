@@ -1,6 +1,6 @@
 """Quarterly BCF returns and the Section 75 annual memorandum statement (domain.md 6.7).
 
-Thin routes over ``scheduler.returns``: generate (file; idempotent), list, read the
+Thin routes over ``filing``: generate (file; idempotent), list, read the
 filed bytes or a draft as at a position, approve, submit, and the memorandum. Access:
 any role reads (officers: their partner's pools), an admin writes; errors are the
 ledger's, mapped to problem+json in ``api.errors``.
@@ -18,16 +18,11 @@ from api.deps import CurrentActor, LedgerDep, ReadablePool, SettingsDep, WriterD
 from api.routes import new_router
 from api.schemas.events import WriteResult
 from api.schemas.fields import QuarterLabel, Year, parse_quarter_label
+from filing.documents import Document, fetch_memorandum, fetch_return
+from filing.lifecycle import generate_or_get
+from filing.records import ReturnRecord, list_returns
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
-from scheduler.returns import (
-    Document,
-    ReturnRecord,
-    fetch_memorandum,
-    fetch_return,
-    generate_or_get,
-    list_returns,
-)
 
 router = new_router(tags=["returns"], write=True)
 

@@ -34,7 +34,7 @@ from ledger.domain import commands as c
 from ledger.domain.errors import RuleViolation
 from ledger.domain.periods import FinancialYear
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
+from ledger.store.reads import read_head
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class DemoSummary:
 
 def ledger_is_empty(ledger: Ledger) -> bool:
     with ledger.engine.connect() as conn:
-        return es.read_head(conn).position == 0
+        return read_head(conn).position == 0
 
 
 def load_demo(ledger: Ledger, today: date) -> DemoSummary:

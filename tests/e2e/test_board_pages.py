@@ -29,6 +29,9 @@ import pytest
 from sqlalchemy import Engine
 
 from api.app import create_app
+from filing.documents import get_return
+from filing.lifecycle import approve_return, generate_or_get
+from filing.records import filed_records
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.events import PartnerAmount
@@ -44,9 +47,8 @@ from ledger.domain.plan import (
 )
 from ledger.handlers import Ledger
 from ledger.settings import Settings
-from ledger.store import eventstore as es
 from ledger.store import tokens
-from scheduler import returns
+from ledger.store.reads import get_by_positions, hash_at, read_head, read_range
 from tests.builders import (
     ADMIN,
     contribution,
@@ -282,8 +284,8 @@ def world(
         move_to(clock, london(2025, 11, 3))
         # the admin files the BCF pool's first quarterly return and signs it off
         complete_parts(ledger, "2025-26-Q1")
-        returns.generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
-        returns.approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
+        generate_or_get(ledger, "bcf", "2025-26-Q1", ADMIN)
+        approve_return(ledger, "bcf", "2025-26-Q1", ADMIN, note="board 3 Nov")
         secrets, ids = {}, {}
         for who, role, partner in (
             ("board", "board", None),
@@ -724,7 +726,7 @@ def test_a_figure_drills_down_to_its_events_with_positions_dates_actors_and_hash
     positions = [int(p) for p in re.findall(r'data-position="(\d+)"', events)]
     assert len(positions) == 1
     with board.engine.connect() as conn:
-        (stored,) = es.get_by_positions(conn, positions)
+        (stored,) = get_by_positions(conn, positions)
     r = row(events, "position", str(stored.position))
     assert "Contribution posted" in text(r)
     assert "1 July 2025" in text(r)  # effective date
@@ -735,7 +737,7 @@ def test_a_figure_drills_down_to_its_events_with_positions_dates_actors_and_hash
     event = board.page(f"/board/events/{stored.position}")
     assert stored.hash in event and stored.event_id in event
     with board.engine.connect() as conn:
-        assert es.hash_at(conn, stored.position - 1) in event
+        assert hash_at(conn, stored.position - 1) in event
 
 
 def test_a_reversed_posting_and_its_reversal_both_show_behind_the_spend(board: Board) -> None:
@@ -793,7 +795,7 @@ def test_the_event_log_pages_through_a_pools_events_as_at_a_date(board: Board) -
     html = board.page("/board/pools/eq/events")
     events = table(html, "events")
     with board.engine.connect() as conn:
-        expected = [e.position for e in es.read_range(conn, pool_id="eq")]
+        expected = [e.position for e in read_range(conn, pool_id="eq")]
     assert [int(p) for p in re.findall(r'data-position="(\d+)"', events)] == expected
     early = board.page("/board/pools/eq/events", as_at="2025-09-30")
     shown = [int(p) for p in re.findall(r'data-position="(\d+)"', table(early, "events"))]
@@ -810,8 +812,8 @@ def test_the_returns_page_lists_filed_returns_with_their_hashes(board: Board) ->
     # filed on 3 November, due 30 July: marked late; filed with every part, none missing
     assert "data-late" in q1 and "Filed late" in q1 and "data-missing" not in q1
     with board.engine.connect() as conn:
-        rec = returns.filed_records(conn, "bcf", es.read_head(conn).position)["2025-26-Q1"]
-        chain_head = es.hash_at(conn, rec.as_at_position or 0)
+        rec = filed_records(conn, "bcf", read_head(conn).position)["2025-26-Q1"]
+        chain_head = hash_at(conn, rec.as_at_position or 0)
     assert rec.content_hash and f'data-hash="content">{rec.content_hash}</code>' in q1
     assert f'data-hash="chain">{chain_head}</code>' in q1
     assert "Approved by Pat Admin" in text(q1) and "board 3 Nov" in text(q1)
@@ -830,7 +832,7 @@ def test_a_filed_return_downloads_in_every_format_byte_for_byte(board: Board) ->
     for href, code in zip(links_in(q1)[-3:], ("xlsx", "csv", "json"), strict=True):
         r = board.client.get(href)
         assert r.status_code == 200, r.text[:500]
-        assert r.content == returns.get_return(board.engine, "bcf", "2025-26-Q1", code)[0]
+        assert r.content == get_return(board.engine, "bcf", "2025-26-Q1", code)[0]
         assert "attachment" in r.headers["content-disposition"]
     r = board.client.get(links_in(q1)[-1])
     assert r.headers["content-type"].startswith("application/json")

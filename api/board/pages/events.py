@@ -13,16 +13,16 @@ from sqlalchemy import Connection, select
 from api.board.pages.shared import names_of
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
-from projections import queries as q
+from ledger.store.reads import StoredEvent, get_by_positions, get_event, hash_at, read_range
+from projections.parties import pool_at
 
 PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class EventRow:
-    e: es.StoredEvent
+    e: StoredEvent
     data: dict[str, Any]
     reversed_at: int | None  # the position of its reversal, as at the page's position
     href: str
@@ -80,7 +80,7 @@ class EventRow:
 
 
 def event_rows(
-    conn: Connection, events: Sequence[es.StoredEvent], at: int, links: Links
+    conn: Connection, events: Sequence[StoredEvent], at: int, links: Links
 ) -> list[EventRow]:
     names = names_of(conn, at)
     ids = [e.event_id for e in events]
@@ -107,10 +107,10 @@ def event_rows(
 
 def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int) -> dict[str, Any]:
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
-    events = es.read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
+    events = read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
     return {
@@ -122,18 +122,18 @@ def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int
 
 
 def event_detail(conn: Connection, at: AsAt, links: Links, position: int) -> dict[str, Any]:
-    found = es.get_by_positions(conn, [position])
+    found = get_by_positions(conn, [position])
     if not found or position > at.head:
         raise NotFound(f"there is no event at ledger position {position}")
     e = found[0]
-    previous = es.hash_at(conn, position - 1)
+    previous = hash_at(conn, position - 1)
     row = event_rows(conn, found, at.head, links)[0]
     reversal = None
     if row.reversed_at is not None:
         reversal = links.to("board_event", position=row.reversed_at)
     target = None
     if e.reverses_event_id:
-        t = es.get_event(conn, e.reverses_event_id)
+        t = get_event(conn, e.reverses_event_id)
         if t is not None:
             target = (t.position, links.to("board_event", position=t.position))
     return {

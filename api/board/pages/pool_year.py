@@ -25,8 +25,13 @@ from api.board.pages.shared import QUARTERS, Fig, Tracer, names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_year
-from projections import queries as q
+from projections.alliance import capitation_at, outcome_payments_at
+from projections.balances import balances_at, risk_share_at, scheme_spend_at
+from projections.base import plan_at
+from projections.metrics import metrics_at
+from projections.parties import pool_at
 from projections.receivables import receivables_at, through_of
+from projections.returns_data import income_by_stream_at, quarterly_trend_at
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
 
 
@@ -97,15 +102,15 @@ class PoolYear:
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     names = names_of(conn, pos)
     t = Tracer(links, pool_id, year)
     through = at.through
-    b = q.balances_at(conn, pool_id, year, pos, through=through, on=at.on)
-    risk = q.risk_share_at(conn, pool_id, year, pos, through=through)
-    plan = q.plan_at(conn, pool_id, year, pos)
+    b = balances_at(conn, pool_id, year, pos, through=through, on=at.on)
+    risk = risk_share_at(conn, pool_id, year, pos, through=through)
+    plan = plan_at(conn, pool_id, year, pos)
     p = b.pool
     key = {
         "planned": t.fig(p.planned, "pool:planned", "planned contributions"),
@@ -150,7 +155,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         "outstanding": Fig(sum(r.outstanding for r in b.partners)),
     }
     p2p = [(names.get(a, a), names.get(c, c), Fig(v)) for a, c, v in b.partner_transfers]
-    spend = q.scheme_spend_at(conn, pool_id, year, pos, through=through)
+    spend = scheme_spend_at(conn, pool_id, year, pos, through=through)
     fy = parse_year(year)
     qlabels = [qq.label for qq in fy.quarters]
     schemes = [
@@ -238,17 +243,17 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             series,
             caption=f"Spend against plan by scheme type, {year}",
         )
-    trend = q.quarterly_trend_at(conn, pool_id, year, pos, through=through)
+    trend = quarterly_trend_at(conn, pool_id, year, pos, through=through)
     py.trend = [trend_row(r, t) for r in trend.quarters]
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
     stream_names = funding_stream_names(year)
     py.streams = [
         stream_row(st, t, stream_names)
-        for st in q.income_by_stream_at(conn, pool_id, year, pos, through=through).streams
+        for st in income_by_stream_at(conn, pool_id, year, pos, through=through).streams
     ]
     if plan is not None and plan.capitation is not None:
-        cap = q.capitation_at(conn, pool_id, year, pos, through=through)
+        cap = capitation_at(conn, pool_id, year, pos, through=through)
         py.capitation = cap
         py.capitation_weights = [(w.cohort, str(w.weight)) for w in plan.capitation.weights]
         py.capitation_weighted = [
@@ -275,7 +280,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             sum(u.quarters.get(qn, 0) for u in cap.units) for qn in QUARTERS
         ] + [sum(u.annual for u in cap.units)]
     if plan is not None and plan.commissioned_services:
-        op = q.outcome_payments_at(conn, pool_id, year, pos, through=through)
+        op = outcome_payments_at(conn, pool_id, year, pos, through=through)
         py.service_lots = {
             s.id: unit_name(s.unit_id) for s in plan.commissioned_services if s.unit_id
         }
@@ -326,5 +331,5 @@ def year_metrics(
 ) -> list[MetricView]:
     out: list[MetricView] = []
     for quarter in parse_year(year).quarters:
-        out.extend(q.metrics_at(conn, pool_id, quarter.label, at, through=through).metrics)
+        out.extend(metrics_at(conn, pool_id, quarter.label, at, through=through).metrics)
     return out

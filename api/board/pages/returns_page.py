@@ -10,15 +10,14 @@ from sqlalchemy import Connection
 
 from api.board import fmt
 from api.board.web import AsAt, Links
+from filing.records import ReturnRecord, due_date, filed_records, first_quarter
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_quarter
 from ledger.domain.return_parts import describe
-from projections import queries as q
+from projections.parties import pool_at
+from projections.returns.lateness import is_late
+from projections.returns.parts_status import parts_status
 from projections.views import PoolView
-from scheduler import returns
-from scheduler.content.parts_status import parts_status
-from scheduler.lateness import is_late
-from scheduler.returns import ReturnRecord
 
 
 @dataclass(frozen=True)
@@ -90,14 +89,14 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
     download), the ended quarters not filed yet (drafts as at the page's position), and
     each plan year's annual memorandum statement as at that position."""
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
 
     def said(who: str | None, when: str | None, extra: str | None) -> str:
         return f"by {who}, {fmt.instant(when)}" + (f" ({extra})" if extra else "")
 
-    records = returns.filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
+    records = filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
     filed = [
         ReturnRow(
             rec,
@@ -106,17 +105,17 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             if rec.submitted
             else None,
             _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
-            is_late(rec.generated_at, returns.due_date(parse_quarter(label)), None),
+            is_late(rec.generated_at, due_date(parse_quarter(label)), None),
             _missing(conn, pool_id, label, rec.as_at_position or pos),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
     due: list[DueRow] = []
-    first = returns.first_quarter(pool) if pool.kind == "bcf" else None
+    first = first_quarter(pool) if pool.kind == "bcf" else None
     quarter = first
     while quarter is not None and quarter.end < at.on:
         if quarter.label not in records:
-            when = returns.due_date(quarter)
+            when = due_date(quarter)
             due.append(
                 DueRow(
                     quarter.label,

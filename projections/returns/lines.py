@@ -1,6 +1,6 @@
 """The return's income lines (by funding stream) and expenditure lines (by scheme):
 in the quarter, year to date, as the previous return reported and the adjustments
-between (see ``scheduler.content.adjustments``), and a commissioner's label."""
+between (see ``projections.returns.adjustments``), and a commissioner's label."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from ledger.domain.periods import Quarter
 from ledger.domain.reference import ReferenceData
+from projections.returns.return_document import IncomeLine, SchemeLine
 from projections.views import IncomeByStreamView, SchemeSpend
-from scheduler.content.return_document import IncomeLine, SchemeLine
 
 
 def _ytd(by_quarter: dict[str, int], quarters: Sequence[str]) -> int:

@@ -1,18 +1,18 @@
 """The CSV format: a zip holding one CSV per sheet (``cover.csv``, ``income.csv``,
 ...), in the workbook's sheet order; UTF-8 with a byte-order mark (so Excel reads the
 £ in the headers), CRLF line ends, money as decimal strings; text that a spreadsheet
-would read as a formula is prefixed with an apostrophe (``scheduler.render.cells``)."""
+would read as a formula is prefixed with an apostrophe (``filing.render.cells``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from scheduler.content.canonical import Content
-from scheduler.render.archive import open_zip
-from scheduler.render.cells import csv_safe
-from scheduler.render.sheets import sheets_of
-from scheduler.render.table import Cell, cell_text
+from filing.render.archive import open_zip
+from filing.render.cells import csv_safe
+from filing.render.sheets import sheets_of
+from filing.render.table import Cell, cell_text
+from projections.returns.canonical import Content
 
 
 def _csv_cell(cell: Cell) -> str:

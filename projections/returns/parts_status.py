@@ -11,7 +11,7 @@ from ledger.domain.periods import parse_quarter
 from ledger.domain.return_parts import missing_parts
 from projections.base import plan_at
 from projections.return_parts import PartsView, parts_at
-from scheduler.content.reference import ReferenceSource, reference_at
+from projections.returns.reference import ReferenceSource, reference_at
 
 
 def parts_status(

@@ -13,8 +13,8 @@ import json
 from typing import Any, TypeVar
 
 from ledger.domain.money import format_pence
-from scheduler.content.memorandum_document import MemorandumContent
-from scheduler.content.return_document import ReturnContent
+from projections.returns.memorandum_document import MemorandumContent
+from projections.returns.return_document import ReturnContent
 
 Content = ReturnContent | MemorandumContent
 

@@ -1,7 +1,7 @@
-"""Quarterly BCF returns: generate (file), approve, submit, and settle a year. The
-records, due dates and listing are in ``scheduler.records``; reading returns and the
-annual memorandum, and checking filed returns against the chain, in
-``scheduler.documents`` (both importable from here).
+"""Quarterly BCF returns: generate (file), approve and submit. The records, due dates
+and listing are in ``filing.records``; reading returns and the annual memorandum, and
+checking filed returns against the chain, in ``filing.documents``; settling a year's
+risk share in ``filing.settlement``.
 
 The first return generated for a pool-quarter is the filed one (domain.md 6.7): its
 content is computed as at the ledger head of the moment, rendered in the three
@@ -12,13 +12,13 @@ the filed record. Filing closes the quarter when it is the next to close.
 
 Rules chosen here (also in docs/DECISIONS.md):
 
-- Only an admin generates, approves, submits and settles (checked before any work).
+- Only an admin generates, approves and submits (checked before any work).
 - A quarter's return is filed only once the quarter has ended (London date), and in
   quarter order from the pool's first plan year: the previous quarter's return must
   be filed first, so each return's prior-period adjustments have their baseline.
 - The as-at position, its chain head and its recorded time are those the content was
   computed from (one read transaction); anything recorded between that position and
-  the filing is reported by the next return (see ``scheduler.content.adjustments``).
+  the filing is reported by the next return (see ``projections.returns.adjustments``).
 - Reading a return without ``position`` gives the filed bytes, unchanged for ever;
   with ``position`` (or when none is filed yet) a draft rendered as at that position.
 """
@@ -28,61 +28,23 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from ledger.clock import london_today
-from ledger.domain import commands as c
-from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
-from ledger.domain.events import PartnerAmount
-from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
-from ledger.handlers import Ledger, Outcome
-from projections.queries import risk_share_at
-from projections.views import PoolView
-from scheduler.checkpointing import sign_for_filing
-from scheduler.content.build_return import build_return_content
-from scheduler.documents import (
-    Document,
-    ReturnsCheck,
-    fetch_memorandum,
-    fetch_return,
-    get_return,
-    verify_filed_returns,
-)
-from scheduler.records import (
-    DEFAULT_DUE_DAYS,
-    QUARTERLY,
+from filing.checkpointing import sign_for_filing
+from filing.records import (
     ReturnRecord,
-    due_date,
     filed_record,
     filed_records,
     first_quarter,
-    list_returns,
     read_at,
     require_bcf_pool,
-    require_pool,
 )
-from scheduler.render.formats import FORMATS, render_all
-
-__all__ = [
-    "DEFAULT_DUE_DAYS",
-    "QUARTERLY",
-    "Document",
-    "ReturnRecord",
-    "ReturnsCheck",
-    "approve_return",
-    "due_date",
-    "fetch_memorandum",
-    "fetch_return",
-    "filed_record",
-    "filed_records",
-    "first_quarter",
-    "generate_or_get",
-    "generate_return",
-    "get_return",
-    "list_returns",
-    "read_at",
-    "settle_year",
-    "submit_return",
-    "verify_filed_returns",
-]
+from filing.render.formats import FORMATS, render_all
+from ledger.clock import london_today
+from ledger.domain import commands as c
+from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
+from ledger.domain.periods import Quarter, parse_quarter
+from ledger.handlers import Ledger
+from projections.returns.build_return import build_return_content
+from projections.views import PoolView
 
 
 def _require_admin(actor: c.Actor, what: str) -> None:
@@ -186,33 +148,3 @@ def submit_return(
     rec = filed_record(ledger.engine, pool_id, q.label)
     assert rec is not None
     return rec
-
-
-# --- the year's settlement -----------------------------------------------------------------
-
-
-def settle_year(ledger: Ledger, pool_id: str, year: str, actor: c.Actor) -> Outcome:
-    """Fix each partner's risk share for ``year`` once its Q4 is closed: the risk share
-    as at the head (outturn basis ``actual``) recorded by ``SettleRiskShare``."""
-    _require_admin(actor, "settle a year's risk share")
-    fy: FinancialYear = parse_year(year)
-    with read_at(ledger.engine) as (conn, at):
-        require_pool(conn, pool_id, at)
-        rs = risk_share_at(conn, pool_id, fy.label, at)
-    if rs.settled:
-        raise AlreadyExists(f"{fy.label} is already settled for pool '{pool_id}'")
-    if rs.basis != "actual":
-        q4 = fy.quarters[3].label
-        raise RuleViolation(f"{fy.label} can be settled only after {q4} is closed")
-    return ledger.execute(
-        c.SettleRiskShare(
-            pool_id=pool_id,
-            year=fy.label,
-            variance=rs.variance,
-            direction=rs.direction,
-            method=rs.method,
-            allocations=tuple(PartnerAmount(partner_id=p, amount=a) for p, a in rs.allocations),
-            carried_forward=rs.carried_forward,
-        ),
-        actor,
-    )

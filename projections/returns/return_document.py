@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from scheduler.content.shared import CoverFacts, PoolFigures, RiskShareSummary, money
+from projections.returns.shared import CoverFacts, PoolFigures, RiskShareSummary, money
 
 if TYPE_CHECKING:
-    from scheduler.content.parts import ReturnParts
+    from projections.returns.parts import ReturnParts
 
 RETURN_SCHEMA = "pooled.bcf-quarterly-return.v1"
 
@@ -167,6 +167,6 @@ class ReturnContent(CoverFacts):
     # why the schemes' forecast outturns do not sum to the pool's outturn (None: they do)
     expenditure_note: str | None = None
     schema: str = RETURN_SCHEMA
-    # the national template's further parts (scheduler.content.parts); None when the
+    # the national template's further parts (projections.returns.parts); None when the
     # year's recorded reference lists predate them
     parts: ReturnParts | None = None

@@ -10,17 +10,11 @@ from typing import Literal
 from sqlalchemy import Connection
 
 from ledger.domain.periods import parse_year
-from ledger.store import eventstore as es
-from projections.balances import year_position
-from projections.queries import (
-    balances_at,
-    income_by_stream_at,
-    partners_at,
-    risk_share_at,
-    scheme_spend_at,
-)
-from scheduler.content.canonical import sealed
-from scheduler.content.memorandum_document import (
+from ledger.store.reads import EPOCH, hash_at, recorded_at_of
+from projections.balances import balances_at, risk_share_at, scheme_spend_at, year_position
+from projections.parties import partners_at
+from projections.returns.canonical import sealed
+from projections.returns.memorandum_document import (
     MemorandumContent,
     MemorandumCover,
     PartnerIncomeLine,
@@ -28,7 +22,8 @@ from scheduler.content.memorandum_document import (
     SchemeOutturnLine,
     TransferLine,
 )
-from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
+from projections.returns.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
+from projections.returns_data import income_by_stream_at
 
 
 def build_memorandum_content(
@@ -101,8 +96,8 @@ def build_memorandum_content(
         period_start=fy.start.isoformat(),
         period_end=fy.end.isoformat(),
         as_at_position=at,
-        data_as_at=es.recorded_at_of(conn, at) or es.EPOCH,
-        chain_head=es.hash_at(conn, at),
+        data_as_at=recorded_at_of(conn, at) or EPOCH,
+        chain_head=hash_at(conn, at),
         q4_closed=yp.q4_closed,
         settled=rs.settled,
     )

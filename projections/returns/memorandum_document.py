@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from scheduler.content.shared import CoverFacts, PoolFigures, RiskShareSummary, money
+from projections.returns.shared import CoverFacts, PoolFigures, RiskShareSummary, money
 
 MEMORANDUM_SCHEMA = "pooled.s75-annual-memorandum.v1"
 

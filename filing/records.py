@@ -17,11 +17,11 @@ from ledger.domain.periods import Quarter, parse_quarter, parse_year
 from ledger.refdata import default_catalogue
 from projections import asat
 from projections.base import facts
-from projections.queries import pool_at
+from projections.parties import pool_at
+from projections.returns.lateness import is_late
+from projections.returns.parts_status import parts_status
+from projections.returns.reference import ReferenceSource
 from projections.views import PoolView
-from scheduler.content.parts_status import parts_status
-from scheduler.content.reference import ReferenceSource
-from scheduler.lateness import is_late
 
 QUARTERLY = "bcf_quarterly"
 DEFAULT_DUE_DAYS = 30

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from scheduler.content.return_document import Adjustment, ReturnContent, SchemeLine, TotalLine
-from scheduler.render.table import (
+from filing.render.table import (
     COVER_DEFAULTS,
     NO_SCHEME_FORECAST,
     SHARE_FORMAT,
@@ -20,6 +19,7 @@ from scheduler.render.table import (
     pool_figure_rows,
     table,
 )
+from projections.returns.return_document import Adjustment, ReturnContent, SchemeLine, TotalLine
 
 RECONCILIATION = ("Year to Date at Previous Return (£)", "Prior-Period Adjustments (£)")
 ADJUSTMENT_EXTRA = ("Position", "Marked as Prior-Period Adjustment")

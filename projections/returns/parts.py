@@ -5,7 +5,7 @@ terms), the ring-fence checks and, at year end, the adult social care fee rates.
 
 Built from the facts as at the return's position and the year's reference lists the
 ledger recorded; a new part of ``ReturnContent`` (``parts``), rendered by
-``scheduler.render.part_sheets``.
+``filing.render.part_sheets``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from ledger.domain.periods import Quarter
 from ledger.domain.reference import ReferenceData
 from ledger.domain.return_parts import describe, missing_parts
 from projections.base import plan_at
-from projections.queries import partners_at
+from projections.parties import partners_at
 from projections.return_parts import PartsView, RecordedPart, parts_at
-from scheduler.content.return_document import MetricLine, SchemeLine, SheetLayout
-from scheduler.content.shared import money
-from scheduler.lateness import is_late
+from projections.returns.lateness import is_late
+from projections.returns.return_document import MetricLine, SchemeLine, SheetLayout
+from projections.returns.shared import money
 
 LA_KINDS = frozenset({"local_authority", "district_council"})
 NHS_KINDS = frozenset({"icb", "nhs_trust"})

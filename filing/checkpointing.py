@@ -14,8 +14,8 @@ from ledger.domain.checkpoint import SignedCheckpoint
 from ledger.handlers import Ledger
 from ledger.store import tables as lt
 from ledger.store.checkpoints import take_checkpoint
-from scheduler.content.canonical import sealed
-from scheduler.content.return_document import ReturnContent
+from projections.returns.canonical import sealed
+from projections.returns.return_document import ReturnContent
 
 
 def filing_reason(pool_id: str, quarter: str) -> str:

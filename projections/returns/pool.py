@@ -10,9 +10,9 @@ from sqlalchemy import Connection
 
 from ledger.domain.errors import NotFound
 from ledger.domain.money import format_fraction
-from projections.queries import pool_at
+from projections.parties import pool_at
+from projections.returns.shared import PoolFigures, RiskShareSummary
 from projections.views import PartnerBalance, PoolPosition, PoolView, RiskShareView
-from scheduler.content.shared import PoolFigures, RiskShareSummary
 
 
 def pool_as_at(conn: Connection, pool_id: str, at: int) -> PoolView:

@@ -16,7 +16,7 @@ from ledger.domain.errors import RuleViolation
 from ledger.domain.reference import ReferenceData
 from ledger.refdata import default_catalogue
 from projections.base import facts, plan_fact
-from scheduler.content.return_document import Layout, SheetLayout
+from projections.returns.return_document import Layout, SheetLayout
 
 
 class ReferenceSource(Protocol):

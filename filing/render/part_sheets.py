@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scheduler.content.parts import ReturnParts
-from scheduler.content.return_document import ReturnContent
-from scheduler.render.table import Cell, Number, Sheet, money, table
+from filing.render.table import Cell, Number, Sheet, money, table
+from projections.returns.parts import ReturnParts
+from projections.returns.return_document import ReturnContent
 
 
 def _yes_no(value: bool | None) -> Cell:

@@ -9,25 +9,20 @@ from sqlalchemy import Connection
 
 from ledger.domain.errors import RuleViolation
 from ledger.domain.periods import parse_quarter
-from ledger.store import eventstore as es
-from projections.balances import year_position
+from ledger.store.reads import EPOCH, hash_at, recorded_at_of
+from projections.balances import balances_at, risk_share_at, scheme_spend_at, year_position
 from projections.base import plan_fact
-from projections.queries import (
-    balances_at,
-    income_by_stream_at,
-    metrics_at,
-    partners_at,
-    risk_share_at,
-    scheme_spend_at,
-)
-from scheduler.content.adjustments import baseline_of, prior_period_adjustments
-from scheduler.content.canonical import sealed
-from scheduler.content.lines import income_lines, joint_splits, scheme_line
-from scheduler.content.parts import build_parts
-from scheduler.content.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
-from scheduler.content.reference import ReferenceSource, reference_at, return_layout
-from scheduler.content.return_document import Cover, MetricLine, PartnerLine, ReturnContent
-from scheduler.content.totals import by_commissioner, by_scheme_type, totals
+from projections.metrics import metrics_at
+from projections.parties import partners_at
+from projections.returns.adjustments import baseline_of, prior_period_adjustments
+from projections.returns.canonical import sealed
+from projections.returns.lines import income_lines, joint_splits, scheme_line
+from projections.returns.parts import build_parts
+from projections.returns.pool import partner_figures, pool_as_at, pool_figures, risk_share_summary
+from projections.returns.reference import ReferenceSource, reference_at, return_layout
+from projections.returns.return_document import Cover, MetricLine, PartnerLine, ReturnContent
+from projections.returns.totals import by_commissioner, by_scheme_type, totals
+from projections.returns_data import income_by_stream_at
 
 
 def build_return_content(
@@ -104,8 +99,8 @@ def build_return_content(
         period_end=q.end.isoformat(),
         due_date=ref.due_date(q).isoformat(),
         as_at_position=at,
-        data_as_at=es.recorded_at_of(conn, at) or es.EPOCH,
-        chain_head=es.hash_at(conn, at),
+        data_as_at=recorded_at_of(conn, at) or EPOCH,
+        chain_head=hash_at(conn, at),
         previous_return_quarter=baseline_quarter,
         previous_return_position=baseline,
         reference_data_hash=ref.content_hash(),

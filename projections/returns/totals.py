@@ -15,8 +15,8 @@ from typing import Any
 
 from ledger.domain.money import allocate
 from ledger.domain.reference import ReferenceData
-from scheduler.content.lines import commissioner_label
-from scheduler.content.return_document import IncomeLine, SchemeLine, TotalLine, Totals
+from projections.returns.lines import commissioner_label
+from projections.returns.return_document import IncomeLine, SchemeLine, TotalLine, Totals
 
 _INCOME_MONEY = (
     "planned",

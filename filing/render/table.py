@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ledger.domain.money import format_pence
-from scheduler.content.shared import PoolFigures, RiskShareSummary
+from projections.returns.shared import PoolFigures, RiskShareSummary
 
 SHARE_FORMAT = "0.00%"
 NO_SCHEME_FORECAST = "no scheme forecast"  # a scheme outturn cell when it has none

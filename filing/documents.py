@@ -9,16 +9,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from filing.checkpointing import with_filing_checkpoint
+from filing.records import filed_records, read_at, require_bcf_pool, require_pool
+from filing.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import parse_quarter, parse_year
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
-from scheduler.checkpointing import with_filing_checkpoint
-from scheduler.content.build_memorandum import build_memorandum_content
-from scheduler.content.build_return import build_return_content
-from scheduler.content.reference import ReferenceSource
-from scheduler.records import filed_records, read_at, require_bcf_pool, require_pool
-from scheduler.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render
+from ledger.store.reads import get_by_positions, hash_at, read_head
+from projections.returns.build_memorandum import build_memorandum_content
+from projections.returns.build_return import build_return_content
+from projections.returns.reference import ReferenceSource
 
 
 @dataclass(frozen=True)
@@ -135,15 +135,13 @@ def verify_filed_returns(engine: Engine) -> ReturnsCheck:
     checked = 0
     d = lt.filed_documents.c
     with engine.connect() as conn:
-        head = es.read_head(conn)
+        head = read_head(conn)
         rows = conn.execute(
             select(d.pool_id, d.period, d.format, d.position, d.sha256, d.content).order_by(
                 d.position, d.format
             )
         ).all()
-        events = {
-            e.position: e for e in es.get_by_positions(conn, sorted({r.position for r in rows}))
-        }
+        events = {e.position: e for e in get_by_positions(conn, sorted({r.position for r in rows}))}
         for r in rows:
             checked += 1
             where = f"the {r.format} of the {r.period} return of pool '{r.pool_id}'"
@@ -153,7 +151,7 @@ def verify_filed_returns(engine: Engine) -> ReturnsCheck:
             if r.format == "json":
                 cover = json.loads(data)["cover"]
                 at, chain_head = int(cover["as_at_position"]), str(cover["chain_head"])
-                if es.hash_at(conn, at) != chain_head:
+                if hash_at(conn, at) != chain_head:
                     problems.append(
                         f"{where} recorded chain head {chain_head[:12]}… at position {at}, "
                         "which the chain no longer has"

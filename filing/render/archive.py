@@ -9,7 +9,7 @@ import os
 import zipfile
 
 from ledger.clock import parse_instant
-from scheduler.content.canonical import Content
+from projections.returns.canonical import Content
 
 
 def _zip_time(content: Content) -> tuple[int, int, int, int, int, int]:

@@ -4,7 +4,7 @@ memorandum statement, as at one position of the ledger (domain.md 6.7).
 Content is built from the read side as at a position ``at`` and nothing else, so the
 same pool, period and position give the same content (and so the same JSON and CSV
 bytes) whatever the ledger records afterwards. Money is integer pence here; the
-renderers (``scheduler.render``) write it as decimal strings of pounds (JSON, CSV) or
+renderers (``filing.render``) write it as decimal strings of pounds (JSON, CSV) or
 as numbers with a pounds format (the workbook).
 
 The modules, each importing only those above it:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scheduler.content.memorandum_document import MemorandumContent
-from scheduler.render.table import (
+from filing.render.table import (
     COVER_DEFAULTS,
     NO_SCHEME_FORECAST,
     SHARE_FORMAT,
@@ -18,6 +17,7 @@ from scheduler.render.table import (
     pool_figure_rows,
     table,
 )
+from projections.returns.memorandum_document import MemorandumContent
 
 
 def memorandum_sheets(c: MemorandumContent) -> list[Sheet]:

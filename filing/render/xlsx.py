@@ -2,7 +2,7 @@
 layout and, after them, the reconciliation columns; money as numbers with the
 ``£#,##0.00`` format, bold total rows, a frozen header row, metric statuses filled
 red, amber or green. Every text cell is a string cell, never a formula; one that starts
-like a formula also carries Excel's quote prefix (``scheduler.render.cells``)."""
+like a formula also carries Excel's quote prefix (``filing.render.cells``)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from filing.render.archive import open_zip
+from filing.render.cells import starts_like_formula
+from filing.render.print_setup import print_setup
+from filing.render.sheets import sheets_of
+from filing.render.table import Cell, Money, Number, Rag, cell_text
 from ledger.clock import parse_instant
-from scheduler.content.canonical import Content
-from scheduler.content.return_document import ReturnContent
-from scheduler.render.archive import open_zip
-from scheduler.render.cells import starts_like_formula
-from scheduler.render.print_setup import print_setup
-from scheduler.render.sheets import sheets_of
-from scheduler.render.table import Cell, Money, Number, Rag, cell_text
+from projections.returns.canonical import Content
+from projections.returns.return_document import ReturnContent
 
 MONEY_FORMAT = "£#,##0.00"
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FF1F4E78", end_color="FF1F4E78")

@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ledger.domain.periods import FinancialYear, Quarter, parse_year
-from ledger.store import eventstore as es
+from ledger.store.reads import get_by_positions
 from projections.base import facts
 from projections.money_lines import Line, lines
-from projections.queries import prior_period_adjustments_at
+from projections.returns.return_document import Adjustment
+from projections.returns_data import prior_period_adjustments_at
 from projections.views import PoolView
-from scheduler.content.return_document import Adjustment
 
 
 def _filed_as_at(conn: Connection, pool_id: str, quarter: str, at: int) -> int | None:
@@ -77,7 +77,7 @@ def prior_period_adjustments(
             if a.amount is None and (y < fy or (a.quarter and a.quarter < q.label)):
                 fact_items.append(a)
     positions = sorted({x.position for x in found} | {a.position for a in fact_items})
-    stored = {e.position: e for e in es.get_by_positions(conn, positions)} if positions else {}
+    stored = {e.position: e for e in get_by_positions(conn, positions)} if positions else {}
     out: list[Adjustment] = []
     for ln in found:
         e = stored.get(ln.position)

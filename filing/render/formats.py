@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from scheduler.content.canonical import Content, canonical_json, to_json_obj
-from scheduler.render.csv_zip import render_csv_zip
-from scheduler.render.xlsx import render_xlsx
+from filing.render.csv_zip import render_csv_zip
+from filing.render.xlsx import render_xlsx
+from projections.returns.canonical import Content, canonical_json, to_json_obj
 
 Format = Literal["json", "csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "xlsx")
