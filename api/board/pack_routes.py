@@ -5,8 +5,9 @@ year the pool's page opens on). Signed-in board members, auditors and admins onl
 every board page.
 
 A pack names a moment: an as-at the ledger cannot answer is a 400, not the latest
-figures under a heading that says otherwise. When WeasyPrint cannot be loaded the PDF
-route answers a problem+json 503 naming what is missing (:mod:`api.board.pdf`).
+figures under a heading that says otherwise; nor is a pack made of a year the pool has
+no agreed plan for (a 404). When WeasyPrint cannot be loaded the PDF route answers a
+problem+json 503 naming what is missing (:mod:`api.board.pdf`).
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ def _read(request: Request, pool_id: str, year: str | None, raw: str | None) -> 
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         chosen = check_year(year) if year else choose_year(pool, at)
-        if chosen is None:
-            raise Problem(
-                404, "No plan yet", f"{pool.name} has no agreed plan {at.label}, so no pack."
-            )
+        if chosen is None or chosen not in pool.years:
+            plan = f"plan for {chosen}" if chosen else "plan"
+            raise Problem(404, "No plan", f"{pool.name} has no agreed {plan} {at.label}.")
         links = Links(request, at)
         return pack(conn, at, links, pool_id, chosen), links
 
