@@ -12,10 +12,13 @@ roles get a pack.
 
 from __future__ import annotations
 
+import http.server
 import io
 import re
 import shutil
+import socketserver
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,6 +176,9 @@ def test_the_pack_names_partners_pools_schemes_streams_and_metrics_not_their_cod
     assert found == [], found
     assert len(ids - words) >= 15  # partners and pools at least, and the plan's codes
     assert "· la" not in shown and "· icb" not in shown and "(Actual (" not in shown
+    if pool_id == "mid-notts-bcf":  # BCF commissioners are categories, said in words
+        assert "jointly commissioned" in shown
+        assert "commissioned by the local authority" in shown
 
 
 # --- the PDF -------------------------------------------------------------------------------
@@ -211,6 +217,31 @@ def test_without_weasyprint_the_pdf_is_a_503_naming_it_and_the_html_pack_still_w
     assert "weasyprint is not installed" in body["detail"]
     assert "The HTML pack works without it" in body["detail"]
     get(demo.client, "/board/pools/ices/pack", year="2025-26")
+
+
+def test_rendering_a_pdf_fetches_nothing_a_document_names() -> None:
+    hits: list[str] = []
+
+    class Counting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Counting) as srv:
+        port = srv.server_address[1]
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            made = pdf.render(
+                f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css">'
+                f'<p>Pack</p><img src="http://127.0.0.1:{port}/x.png" alt="">'
+            )
+        finally:
+            srv.shutdown()
+    assert made.startswith(b"%PDF-") and hits == []
 
 
 def test_a_missing_system_library_is_named_with_the_debian_packages_to_install() -> None:
