@@ -63,6 +63,12 @@ def load() -> ModuleType:
             f"installed ({e}). Install the runtime lock (make install). "
             "The HTML pack works without it."
         ) from e
+    except Exception as e:  # e.g. a warning made an error, as the tests make them
+        raise PdfUnavailable(
+            f"The PDF cannot be made on this server: WeasyPrint failed to load ({e!r}). "
+            f"Check the Debian packages {' '.join(DEBIAN_PACKAGES)} are installed. "
+            "The HTML pack works without it."
+        ) from e
 
 
 def render(html: str) -> bytes:

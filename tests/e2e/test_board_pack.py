@@ -13,6 +13,7 @@ roles get a pack.
 from __future__ import annotations
 
 import http.server
+import importlib.abc
 import io
 import re
 import shutil
@@ -217,6 +218,26 @@ def test_without_weasyprint_the_pdf_is_a_503_naming_it_and_the_html_pack_still_w
     assert "weasyprint is not installed" in body["detail"]
     assert "The HTML pack works without it" in body["detail"]
     get(demo.client, "/board/pools/ices/pack", year="2025-26")
+
+
+def test_any_other_failure_loading_weasyprint_is_a_503_too(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Failing(importlib.abc.MetaPathFinder):
+        """WeasyPrint's import failing as it does under pytest's warnings-as-errors
+        where HarfBuzz's subset library is missing."""
+
+        def find_spec(self, name: str, *_: object) -> None:
+            if name == "weasyprint":
+                raise UserWarning("HarfBuzz-Subset will be required by future versions")
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [Failing(), *sys.meta_path])
+    r = demo.client.get("/board/pools/ices/pack.pdf", params={"year": "2025-26"})
+    assert r.status_code == 503
+    assert "WeasyPrint failed to load" in r.json()["detail"]
+    assert "HarfBuzz-Subset" in r.json()["detail"]
 
 
 def test_rendering_a_pdf_fetches_nothing_a_document_names() -> None:
