@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from api.board import session_routes
+from api.board import pack_routes, session_routes
 from api.board.pages.alliance import alliance as alliance_data
 from api.board.pages.events import event_detail, event_log
 from api.board.pages.overview import overview
@@ -55,6 +55,7 @@ def board_css() -> Response:
 
 
 router.include_router(session_routes.router)  # after the stylesheet, before the pages
+router.include_router(pack_routes.router)  # the board pack: HTML and PDF
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -444,6 +444,7 @@ PAGES = [
     ("events", "/board/pools/ices/events"),
     ("trace", "/board/pools/ices/years/2025-26/trace?figure=partner:ncc:received"),
     ("event", "/board/events/1"),
+    ("pack", "/board/pools/mid-notts-bcf/pack?year=2025-26"),
     ("not-found", "/board/no-such-page"),
 ]
 
@@ -580,3 +581,26 @@ def _downloaded(downloads: Path, suffix: str) -> Path:
             last = size
         assert time.monotonic() < deadline, "the download did not finish"
         time.sleep(0.1)
+
+
+def test_the_pack_printed_from_the_browser_has_the_as_at_line_on_every_page(
+    server: Server, browser: WebDriver
+) -> None:
+    """Printing the HTML pack (not the server's PDF): Chromium repeats the fixed as-at
+    line on every printed page."""
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    if not browser.get_cookie("pooled_board_session"):
+        sign_in(browser, server)
+    browser.get(server.url + "/board/pools/mid-notts-bcf/pack?year=2025-26")
+    line = wait_for(browser, ".pack-asat").text.split(";")[0]  # "As at ledger position N, ..."
+    printed = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    raw = base64.b64decode(printed["data"])
+    (ARTIFACTS / "pack-printed.pdf").write_bytes(raw)
+    pages = PdfReader(io.BytesIO(raw)).pages
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, 1):
+        assert line in " ".join(page.extract_text().split()), n
