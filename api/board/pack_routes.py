@@ -25,7 +25,7 @@ from api.board.pages.shared import check_year, choose_year
 from api.board.routing import AsAtChoice, BoardRoute, Problem, Read, User, html_response
 from api.board.web import Links, templates
 from api.problems import problem_response
-from projections import queries as q
+from projections.parties import pool_at
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
 
@@ -43,7 +43,7 @@ def _read(request: Request, pool_id: str, year: str | None, raw: str | None) -> 
     with Read(request, raw) as (conn, at):
         if at.error:
             raise Problem(400, "Not a moment the ledger can answer at", at.error)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         chosen = check_year(year) if year else choose_year(pool, at)

@@ -40,7 +40,8 @@ from ledger.settings import Settings
 from ledger.store import tokens
 from ledger.store.engine import make_engine
 from projections import asat
-from projections import queries as q
+from projections.base import plan_at
+from projections.parties import partners_at, pool_at
 from projections.projector import Projector
 from tests.e2e import test_board_pages as pages
 from tests.e2e.test_board_pages import MINUS, Board, cell, figures, row, sign_in, table
@@ -148,9 +149,9 @@ def _ids_and_names(demo: Demo, pool_id: str) -> tuple[set[str], list[str]]:
     reference data hold for the things they code."""
     with demo.engine.connect() as conn:
         head = asat.head_position(conn)
-        plan = q.plan_at(conn, pool_id, "2025-26", head)
-        pool = q.pool_at(conn, pool_id, head)
-        partners = q.partners_at(conn, head)
+        plan = plan_at(conn, pool_id, "2025-26", head)
+        pool = pool_at(conn, pool_id, head)
+        partners = partners_at(conn, head)
     assert plan is not None and pool is not None
     ref = load_reference_data("2025-26")
     assert ref is not None

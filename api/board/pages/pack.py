@@ -23,7 +23,7 @@ from api.board.pages.alliance import alliance
 from api.board.pages.pool_year import PoolYear, pool_year
 from api.board.pages.returns_page import ReturnsPage, returns_page
 from api.board.web import AsAt, Links
-from ledger.store import eventstore as es
+from ledger.store.reads import hash_at
 
 # BCF scheme commissioners are categories, not partners (the template's words).
 COMMISSIONERS = {
@@ -74,7 +74,7 @@ def pack(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> P
         position=at.position,
         head=at.head,
         recorded_at=at.recorded_at,
-        chain_head=es.hash_at(conn, at.position),
+        chain_head=hash_at(conn, at.position),
         label=at.label,
         through=at.through_label,
     )
