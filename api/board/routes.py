@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from api.board import session_routes
+from api.board import officers, session_routes
 from api.board.pages.alliance import alliance as alliance_data
 from api.board.pages.events import event_detail, event_log
 from api.board.pages.overview import overview
@@ -67,7 +67,7 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
         page = Page("Pools at a glance", request, user, links, at, route="board_home")
         page.breadcrumbs = [("Pools", None)]
         page.quarter_ends(at.year)
-        data = overview(conn, at, links)
+        data = overview(conn, at, links, officers.visible_pools(conn, user))
     body, _ = render(page, "overview.html", **data)
     return html_response(body, _status(at))
 
@@ -232,7 +232,16 @@ def trace(
     year = check_year(year)
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = trace_data(conn, at, links, pool_id, year, figure, quarter or None)
+        data = trace_data(
+            conn,
+            at,
+            links,
+            pool_id,
+            year,
+            figure,
+            quarter or None,
+            officers.partner_scope(conn, user, pool_id),
+        )
         page = Page(
             f"Events behind {data['label']}",
             request,
@@ -262,7 +271,9 @@ def events(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_log(conn, at, links, pool_id, after)
+        data = event_log(
+            conn, at, links, pool_id, after, officers.partner_scope(conn, user, pool_id)
+        )
         pool = data["pool"]
         page = Page(
             f"Event log, {pool.name}",
@@ -290,7 +301,7 @@ def events(
 def event(request: Request, user: User, position: int, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_detail(conn, at, links, position)
+        data = event_detail(conn, at, links, position, user)
         page = Page(
             f"Event at position {position}",
             request,
@@ -315,7 +326,16 @@ def audit(
     user: User,
     verify: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    """The latest signed checkpoints and, when asked, a full verification now."""
+    """The latest signed checkpoints and, when asked, a full verification now (not
+    for officers: the API's verification is the auditor's)."""
+    if officers.is_officer(user):
+        raise Problem(
+            403,
+            "You cannot see this page",
+            "The audit page verifies the whole ledger; it is for board members, auditors "
+            "and administrators. A finance officer checks its own events with the API's "
+            "proofs (/v1/events/{position}/proof).",
+        )
     from api.verification import verify_all
     from ledger.domain.checkpoint import key_id
     from ledger.store.checkpoints import list_checkpoints

@@ -418,27 +418,22 @@ def test_a_wrong_token_is_refused_with_an_error_summary(world: Board) -> None:
     assert world.client.get("/board/", follow_redirects=False).status_code == 303
 
 
-def test_a_finance_officer_is_told_clearly_that_the_board_pages_are_not_for_them(
-    world: Board,
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [
+        ("board", "board"),
+        ("auditor", "auditor"),
+        ("admin", "admin"),
+        ("officer", "finance officer, read only"),  # scoped: tests/e2e/test_board_officers.py
+    ],
+)
+def test_board_members_auditors_admins_and_officers_may_sign_in(
+    world: Board, who: str, shown: str
 ) -> None:
-    world.client.cookies.clear()
-    form = world.client.get("/board/sign-in")
-    r = world.client.post(
-        "/board/sign-in",
-        data={"token": world.secrets["officer"], "csrf_token": csrf_of(form.text)},
-    )
-    assert r.status_code == 403
-    assert "The board pages are not open to this token" in r.text
-    assert "finance officer token" in r.text and "API" in r.text
-    assert "pooled_board_session" not in r.headers.get("set-cookie", "")
-
-
-@pytest.mark.parametrize("who", ["board", "auditor", "admin"])
-def test_board_members_auditors_and_admins_may_sign_in(world: Board, who: str) -> None:
     world.client.cookies.clear()
     world.sign_in(who)
     html = world.page("/board/")
-    assert f"Signed in as {who.title()} person ({who})" in html
+    assert f"Signed in as {who.title()} person ({shown})" in html
 
 
 def test_signing_out_needs_the_csrf_token_and_ends_the_session(board: Board) -> None:

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
+from api.board import officers
+from api.board.auth import BoardUser
 from api.board.pages.shared import names_of
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
@@ -25,7 +27,7 @@ class EventRow:
     e: es.StoredEvent
     data: dict[str, Any]
     reversed_at: int | None  # the position of its reversal, as at the page's position
-    href: str
+    href: str | None  # None: outside an officer's scope, not opened from the board
     names: dict[str, str] = field(default_factory=dict)  # partner id -> name
 
     @property
@@ -80,8 +82,14 @@ class EventRow:
 
 
 def event_rows(
-    conn: Connection, events: Sequence[es.StoredEvent], at: int, links: Links
+    conn: Connection,
+    events: Sequence[es.StoredEvent],
+    at: int,
+    links: Links,
+    partner: str | None = None,
 ) -> list[EventRow]:
+    """``partner``: an officer's scope (:func:`api.board.officers.partner_scope`);
+    events outside it are listed without a link to their detail."""
     names = names_of(conn, at)
     ids = [e.event_id for e in events]
     reversals: dict[str, int] = {}
@@ -98,19 +106,30 @@ def event_rows(
             e,
             json.loads(e.payload),
             reversals.get(e.event_id),
-            links.to("board_event", position=e.position),
+            links.to("board_event", position=e.position) if officers.may_see(e, partner) else None,
             names,
         )
         for e in events
     ]
 
 
-def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int) -> dict[str, Any]:
+def event_log(
+    conn: Connection,
+    at: AsAt,
+    links: Links,
+    pool_id: str,
+    after: int,
+    partner: str | None = None,
+) -> dict[str, Any]:
+    """A page of the pool's events; ``partner``: only those in an officer's scope."""
     pos = at.position
     pool = q.pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
-    events = es.read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
+    if partner is None:
+        events = es.read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
+    else:
+        events = _scoped_range(conn, after, PAGE_SIZE + 1, pool_id, pos, partner)
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
     return {
@@ -118,14 +137,51 @@ def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int
         "rows": event_rows(conn, events, pos, links),
         "after": after,
         "next_after": events[-1].position if more and events else None,
+        "scoped_to": names_of(conn, pos).get(partner, partner) if partner else None,
     }
 
 
-def event_detail(conn: Connection, at: AsAt, links: Links, position: int) -> dict[str, Any]:
+def _scoped_range(
+    conn: Connection, after: int, limit: int, pool_id: str, upto: int, partner: str
+) -> list[es.StoredEvent]:
+    c = lt.events.c
+    query = (
+        select(lt.events)
+        .where(
+            c.pool_id == pool_id,
+            c.position > after,
+            c.position <= upto,
+            or_(
+                c.partner_id == partner, c.counterparty_id == partner, c.actor_partner_id == partner
+            ),
+        )
+        .order_by(c.position)
+        .limit(limit)
+    )
+    return [es.row_to_stored(r) for r in conn.execute(query)]
+
+
+def event_detail(
+    conn: Connection, at: AsAt, links: Links, position: int, user: BoardUser | None = None
+) -> dict[str, Any]:
     found = es.get_by_positions(conn, [position])
     if not found or position > at.head:
         raise NotFound(f"there is no event at ledger position {position}")
     e = found[0]
+    if user is not None and officers.is_officer(user):
+        if e.pool_id is None:
+            raise officers.OfficerRefused(
+                "You cannot see this page",
+                "This event is not about a pool: finance officers see only their "
+                "partner's pools' events.",
+            )
+        officers.check_pool(conn, user, e.pool_id)
+        if not officers.may_see(e, officers.partner_scope(conn, user, e.pool_id)):
+            raise officers.OfficerRefused(
+                "You cannot see this page",
+                f"A finance officer of {user.partner_id} sees the events naming its "
+                "partner or recorded by its officers; this event is neither.",
+            )
     previous = es.hash_at(conn, position - 1)
     row = event_rows(conn, found, at.head, links)[0]
     reversal = None

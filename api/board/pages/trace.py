@@ -25,6 +25,7 @@ def trace(
     year: str,
     figure: str,
     quarter: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, Any]:
     """The events behind a figure of a pool-year: the read side's own trace for
     balances, spend, streams and quarters (``projections.trace``), and the facts behind
@@ -58,7 +59,7 @@ def trace(
         "quarter": quarter,
         "label": label,
         "value": value,
-        "rows": event_rows(conn, events, pos, links),
+        "rows": event_rows(conn, events, pos, links, partner),
         # each event's signed amount in the figure (they sum to it, with by_rule)
         "counts": {p: counts[p] for p in positions} if counts is not None else None,
         "by_rule": by_rule,
