@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from api.board import officers, session_routes
+from api.board.names import checkpoint_reason, names_at
 from api.board.pages.alliance import alliance as alliance_data
 from api.board.pages.events import event_detail, event_log
 from api.board.pages.overview import overview
@@ -342,7 +343,11 @@ def audit(
 
     ledger = request.app.state.ledger
     with engine_of(request).connect() as conn:
-        checkpoints = list_checkpoints(conn, 20)
+        names = names_at(conn, q.resolve(conn, None))
+        checkpoints = [
+            (cid, checkpoint_reason(reason, names), s)
+            for cid, reason, s in list_checkpoints(conn, 20)
+        ]
     result = verify_all(ledger) if verify else None
     links = Links(request, None)
     page = Page("Audit", request, user, links, None, route="board_audit")

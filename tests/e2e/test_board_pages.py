@@ -739,7 +739,7 @@ def test_a_reversed_posting_and_its_reversal_both_show_behind_the_spend(board: B
     events = table(html, "events")
     dup = row(events, "position", str(board.positions["duplicate"]))
     assert "Reversed" in text(dup) and f"at position {board.positions['reversal']}" in text(dup)
-    assert "INV-DUP" in text(dup)
+    assert "Reference INV-DUP" in text(dup)  # the reference the postings search finds
     rev = row(events, "position", str(board.positions["reversal"]))
     assert "Event reversed" in text(rev) and "invoice paid twice" in text(rev)
     # as at 30 September only the first invoice was known
@@ -993,7 +993,8 @@ def test_the_audit_page_lists_the_latest_checkpoints_and_verifies_on_request(
     page = text(r.text)
     # the Q1 filing signed a checkpoint at its as-at position, and one after the filing
     # (whose command closes the quarter too)
-    assert "return as at bcf 2025-26-Q1" in page and "quarter closed bcf 2025-26-Q1" in page
+    assert "Return as at: Better Care Fund, 2025-26-Q1" in page
+    assert "Quarter closed: Better Care Fund, 2025-26-Q1" in page
     assert 'id="verify-result"' not in r.text and "Verify now" in page
     r = board.client.get("/board/audit", params={"verify": 1})
     assert r.status_code == 200

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, or_, select
 
 from api.board import officers
 from api.board.auth import BoardUser
-from api.board.pages.shared import names_of
+from api.board.names import Names, names_at
+from api.board.pages.shared import names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.store import eventstore as es
@@ -28,7 +29,7 @@ class EventRow:
     data: dict[str, Any]
     reversed_at: int | None  # the position of its reversal, as at the page's position
     href: str | None  # None: outside an officer's scope, not opened from the board
-    names: dict[str, str] = field(default_factory=dict)  # partner id -> name
+    names: Names = field(default_factory=Names)
 
     @property
     def amount(self) -> int | None:
@@ -45,11 +46,12 @@ class EventRow:
 
     @property
     def concerns(self) -> str:
-        """What the event is about, in words: the partner's name, the scheme, ..."""
+        """What the event is about, in words: the partner's name, the scheme's, ..."""
+        n = self.names
 
         def name(party: dict[str, Any]) -> str:
             pid = party.get("partner_id")
-            return self.names.get(pid, pid) if pid else f"pool {party.get('pool_id')}"
+            return n.partner(pid) if pid else n.pool(str(party.get("pool_id")))
 
         if self.e.type == "transfer_posted":
             frm = self.data.get("from_party") or {}
@@ -58,23 +60,32 @@ class EventRow:
         parts = []
         pid = self.data.get("partner_id")
         if pid:
-            parts.append(self.names.get(pid, pid))
-        for label, k in (
-            ("scheme", "scheme_id"),
-            ("stream", "funding_stream"),
-            ("metric", "metric_id"),
-            ("unit", "unit_id"),
-            ("service", "service_id"),
-            ("period", "period"),
-        ):
+            parts.append(n.partner(pid))
+        named = (
+            ("scheme_id", n.scheme),
+            ("funding_stream", n.stream),
+            ("metric_id", n.metric),
+        )
+        for k, label in named:
             v = self.data.get(k)
             if v:
-                parts.append(f"{label} {v}")
+                parts.append(label(str(v)))
+        for k, word in (("unit_id", "unit"), ("service_id", "service"), ("period", "period")):
+            v = self.data.get(k)
+            if v:
+                parts.append(f"{word} {unit_name(str(v))}" if k == "unit_id" else f"{word} {v}")
         return ", ".join(parts)
 
     @property
     def reference(self) -> str:
-        for k in ("reference", "reason", "note", "name"):
+        """The posting's reference ("BACS 4471"), as the postings search finds it."""
+        v = self.data.get("reference")
+        return str(v) if v else ""
+
+    @property
+    def note(self) -> str:
+        """A reversal's reason, or a note or name the event carries."""
+        for k in ("reason", "note", "name"):
             v = self.data.get(k)
             if v:
                 return str(v)
@@ -90,7 +101,8 @@ def event_rows(
 ) -> list[EventRow]:
     """``partner``: an officer's scope (:func:`api.board.officers.partner_scope`);
     events outside it are listed without a link to their detail."""
-    names = names_of(conn, at)
+    pools = {e.pool_id for e in events}
+    names = names_at(conn, at, pools.pop() if len(pools) == 1 else None)
     ids = [e.event_id for e in events]
     reversals: dict[str, int] = {}
     if ids:
@@ -201,4 +213,6 @@ def event_detail(
         "reversal": reversal,
         "target": target,
         "known_then": position <= at.position,
+        "pool_name": row.names.pool(e.pool_id) if e.pool_id else "",
+        "actor_partner": row.names.partner(e.actor_partner_id) if e.actor_partner_id else "",
     }

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.board import charts, fmt
+from api.board.names import Names, names_at
 from api.board.pages.pool_year_sections import (
-    funding_stream_names,
     risk_chart,
     rule_text,
     stream_row,
@@ -93,6 +93,7 @@ class PoolYear:
     capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
     capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
     service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
+    named: Names = field(default_factory=Names)  # every name the page shows (api.board.names)
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -101,6 +102,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     names = names_of(conn, pos)
+    named = names_at(conn, pos, pool_id, year)
     t = Tracer(links, pool_id, year)
     through = at.through
     b = q.balances_at(conn, pool_id, year, pos, through=through, on=at.on)
@@ -191,6 +193,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         year=year,
         years=pool.years,
         names=names,
+        named=named,
         balances=b,
         risk=risk,
         key=key,
@@ -242,7 +245,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     py.trend = [trend_row(r, t) for r in trend.quarters]
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
-    stream_names = funding_stream_names(year)
+    stream_names = py.named.streams
     py.streams = [
         stream_row(st, t, stream_names)
         for st in q.income_by_stream_at(conn, pool_id, year, pos, through=through).streams
