@@ -614,11 +614,10 @@ def test_spend_against_plan_by_scheme_type_and_the_quarterly_trend(board: Board)
     trend = re.search(r'id="chart-trend-heading".*?</figure>', html, re.S)
     assert trend
     rows = re.findall(r"<tr><th scope=\"row\">(Q[1-4])</th>(.*?)</tr>", trend.group(0), re.S)
+    # today (3 November 2025) is in Q3: the chart stops at Q2 (tests/e2e/test_board_trend.py)
     assert [(q, text(r)) for q, r in rows] == [
         ("Q1", "£0.00 £0.00 £0.00"),
         ("Q2", "£750,000.00 £400,000.00 £350,000.00"),
-        ("Q3", f"£125,000.00 £1,234,567.89 {MINUS}£759,567.89"),
-        ("Q4", f"£0.00 £0.00 {MINUS}£759,567.89"),
     ]
 
 

@@ -24,7 +24,7 @@ from api.board.pages.pool_year_sections import (
 from api.board.pages.shared import QUARTERS, Fig, Tracer, names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
-from ledger.domain.periods import parse_year
+from ledger.domain.periods import parse_period, parse_year
 from projections import queries as q
 from projections.receivables import receivables_at, through_of
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
@@ -93,6 +93,8 @@ class PoolYear:
     capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
     capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
     service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
+    trend_pending: list[str] = field(default_factory=list)  # quarters not ended: not charted
+    trend_on: str = ""  # the page's date the trend is cut at, in words
     named: Names = field(default_factory=Names)  # every name the page shows (api.board.names)
 
 
@@ -242,7 +244,12 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             caption=f"Spend against plan by scheme type, {year}",
         )
     trend = q.quarterly_trend_at(conn, pool_id, year, pos, through=through)
-    py.trend = [trend_row(r, t) for r in trend.quarters]
+    # the chart stops at the last quarter ended by the page's date (no balance for a
+    # quarter that has not happened); the quarters left out are named under it
+    ended = [r for r in trend.quarters if parse_period(r.quarter).end <= at.on]
+    py.trend = [trend_row(r, t) for r in ended]
+    py.trend_pending = [r.quarter[-2:] for r in trend.quarters if r not in ended]
+    py.trend_on = fmt.long_date(at.on)
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
     stream_names = py.named.streams
