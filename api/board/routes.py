@@ -96,6 +96,7 @@ def pool_year(request: Request, user: User, pool_id: str, year: str, as_at: AsAt
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
         data = pool_year_data(conn, at, links, pool_id, year)
+        data.scope = officers.partner_scope(conn, user, pool_id)
         page = Page(
             f"{data.pool.name}, {year}",
             request,

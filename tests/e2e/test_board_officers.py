@@ -136,6 +136,13 @@ def test_a_trace_lists_every_event_behind_the_figure_linking_only_the_officers(
     assert linked == [mine.position]
 
 
+def test_the_pool_page_links_only_the_officers_own_payments(city: Board) -> None:
+    """Who owes what lists every partner's payments; the officer opens only its own."""
+    mine = city_contribution(city)
+    html = city.page("/board/pools/eq/years/2025-26")
+    assert set(re.findall(r'href="/board/events/(\d+)', html)) == {str(mine.position)}
+
+
 def test_the_host_officer_sees_the_whole_pool(world: Board, officers: dict[str, str]) -> None:
     world.client.cookies.clear()
     sign_in(world.client, officers["ncc"])

@@ -95,7 +95,8 @@ class PoolYear:
     service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
     trend_pending: list[str] = field(default_factory=list)  # quarters not ended: not charted
     trend_on: str = ""  # the page's date the trend is cut at, in words
-    named: Names = field(default_factory=Names)  # every name the page shows (api.board.names)
+    named: Names = field(default_factory=Names)  # every name the page shows
+    scope: str | None = None  # an officer's partner: its events only are linked
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
