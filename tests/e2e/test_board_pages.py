@@ -979,6 +979,7 @@ def test_outcome_payments_show_each_outcome_met_or_not_with_released_and_withhel
     assert detail
     met = row(detail.group(1), "outcome", "hc-q1:independence")
     assert "Met" in text(met) and "2025-26-Q1" in text(met)
+    assert '<code class="id">hc-q1</code>' in met  # services have no name: shown as an id
     assert (cell(met, "released"), cell(met, "withheld")) == ("£4,250.00", "£0.00")
     other = row(detail.group(1), "outcome", "hc-q1:satisfaction")
     assert (cell(other, "released"), cell(other, "withheld")) == ("£0.00", "£4,250.00")

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, or_, select
 
 from api.board import officers
 from api.board.auth import BoardUser
-from api.board.names import Names, names_at
+from api.board.names import Names, as_id, names_at
 from api.board.pages.shared import names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
@@ -73,7 +73,12 @@ class EventRow:
         for k, word in (("unit_id", "unit"), ("service_id", "service"), ("period", "period")):
             v = self.data.get(k)
             if v:
-                parts.append(f"{word} {unit_name(str(v))}" if k == "unit_id" else f"{word} {v}")
+                if k == "unit_id":
+                    parts.append(f"{word} {unit_name(str(v))}")
+                elif k == "service_id":  # services have no name in the ledger
+                    parts.append(f"{word} {as_id(str(v))}")
+                else:
+                    parts.append(f"{word} {v}")
         return ", ".join(parts)
 
     @property
