@@ -134,6 +134,10 @@ def test_a_trace_lists_every_event_behind_the_figure_linking_only_the_officers(
     assert len(shown) == 3 and mine.position in shown
     linked = [int(p) for p in re.findall(r'href="/board/events/(\d+)', table(html, "events"))]
     assert linked == [mine.position]
+    # who recorded another partner's event (name, token) is not shown, only the role
+    ncc = table(html, "events").split(f'data-position="{mine.position}"')[0]
+    assert "Officer of ncc" not in ncc and "tok-ncc" not in ncc
+    assert "another partner's event" in text(ncc)
 
 
 def test_the_pool_page_links_only_the_officers_own_payments(city: Board) -> None:
