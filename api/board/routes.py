@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from api.board import pack_routes, session_routes
+from api.board import officers, pack_routes, session_routes
+from api.board.names import checkpoint_reason, names_at
 from api.board.pages.alliance import alliance as alliance_data
 from api.board.pages.events import event_detail, event_log
 from api.board.pages.overview import overview
@@ -33,6 +34,7 @@ from api.board.routing import (
 from api.board.web import HERE, AsAt, Links, Page, render
 from filing.documents import Document, fetch_memorandum, fetch_return
 from ledger.domain.periods import parse_year
+from projections.asat import resolve
 from projections.parties import pool_at
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
@@ -68,7 +70,7 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
         page = Page("Pools at a glance", request, user, links, at, route="board_home")
         page.breadcrumbs = [("Pools", None)]
         page.quarter_ends(at.year)
-        data = overview(conn, at, links)
+        data = overview(conn, at, links, officers.visible_pools(conn, user))
     body, _ = render(page, "overview.html", **data)
     return html_response(body, _status(at))
 
@@ -96,6 +98,7 @@ def pool_year(request: Request, user: User, pool_id: str, year: str, as_at: AsAt
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
         data = pool_year_data(conn, at, links, pool_id, year)
+        data.scope = officers.partner_scope(conn, user, pool_id)
         page = Page(
             f"{data.pool.name}, {year}",
             request,
@@ -233,7 +236,16 @@ def trace(
     year = check_year(year)
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = trace_data(conn, at, links, pool_id, year, figure, quarter or None)
+        data = trace_data(
+            conn,
+            at,
+            links,
+            pool_id,
+            year,
+            figure,
+            quarter or None,
+            officers.partner_scope(conn, user, pool_id),
+        )
         page = Page(
             f"Events behind {data['label']}",
             request,
@@ -263,7 +275,9 @@ def events(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_log(conn, at, links, pool_id, after)
+        data = event_log(
+            conn, at, links, pool_id, after, officers.partner_scope(conn, user, pool_id)
+        )
         pool = data["pool"]
         page = Page(
             f"Event log, {pool.name}",
@@ -291,7 +305,7 @@ def events(
 def event(request: Request, user: User, position: int, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_detail(conn, at, links, position)
+        data = event_detail(conn, at, links, position, user)
         page = Page(
             f"Event at position {position}",
             request,
@@ -316,14 +330,27 @@ def audit(
     user: User,
     verify: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    """The latest signed checkpoints and, when asked, a full verification now."""
+    """The latest signed checkpoints and, when asked, a full verification now (not
+    for officers: the API's verification is the auditor's)."""
+    if officers.is_officer(user):
+        raise Problem(
+            403,
+            "You cannot see this page",
+            "The audit page verifies the whole ledger; it is for board members, auditors "
+            "and administrators. A finance officer checks its own events with the API's "
+            "proofs (/v1/events/{position}/proof).",
+        )
     from api.verification import verify_all
     from ledger.domain.checkpoint import key_id
     from ledger.store.checkpoints import list_checkpoints
 
     ledger = request.app.state.ledger
     with engine_of(request).connect() as conn:
-        checkpoints = list_checkpoints(conn, 20)
+        names = names_at(conn, resolve(conn, None))
+        checkpoints = [
+            (cid, checkpoint_reason(reason, names), s)
+            for cid, reason, s in list_checkpoints(conn, 20)
+        ]
     result = verify_all(ledger) if verify else None
     links = Links(request, None)
     page = Page("Audit", request, user, links, None, route="board_audit")

@@ -488,17 +488,52 @@ def test_the_keyboard_reaches_the_skip_link_first_and_focus_is_visible(
     shoot(browser, "keyboard-focus")
 
 
-def test_a_finance_officer_is_shown_a_clear_refusal(server: Server, browser: WebDriver) -> None:
+def test_a_finance_officer_reads_only_its_partners_pool_on_a_phone(
+    server: Server, browser: WebDriver, axe_source: str
+) -> None:
+    """Nottingham City Council belongs to ICES only: its officer signs in, sees that
+    pool alone, reads its scoped event log, and the pages pass axe and fit 390 px."""
+    _, secret = tokens.create_token(
+        server.engine,
+        role="finance_officer",
+        name="Finance officer, Nottingham City Council",
+        partner_id="nottm-city",
+        clock=FixedClock(TODAY),
+    )
     browser.delete_all_cookies()
     browser.get(f"{server.url}/board/sign-in")
-    wait_for(browser, "#token").send_keys(server.officer_secret)
+    wait_for(browser, "#token").send_keys(secret)
     browser.find_element(By.ID, "sign-in").click()
-    WebDriverWait(browser, 20).until(
-        ec.text_to_be_present_in_element(
-            (By.TAG_NAME, "h1"), "The board pages are not open to this token"
-        )
+    WebDriverWait(browser, 20).until(ec.title_contains("Pools at a glance"))
+    pools = [
+        el.get_attribute("data-pool")
+        for el in browser.find_elements(By.CSS_SELECTOR, "tr[data-pool]")
+    ]
+    assert pools == ["ices"]
+    assert "finance officer, read only" in browser.page_source
+    axe_check(browser, axe_source, "officer-overview")
+    browser.get(f"{server.url}/board/pools/ices/events")
+    wait_for(browser, "h1")
+    assert "naming Nottingham City Council" in browser.find_element(By.TAG_NAME, "main").text
+    axe_check(browser, axe_source, "officer-events")
+    browser.get(f"{server.url}/board/pools/mid-notts-bcf/years/2025-26")
+    wait_for(browser, "h1")
+    assert "You cannot see this page" in browser.find_element(By.TAG_NAME, "h1").text
+    axe_check(browser, axe_source, "officer-refused")
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 1, "mobile": True},
     )
-    shoot(browser, "finance-officer-refused")
+    try:
+        for path in ("/board/", "/board/pools/ices/events", "/board/pools/ices/years/2025-26"):
+            browser.get(server.url + path)
+            wait_for(browser, "h1")
+            found = browser.execute_script(OVERFLOW)
+            assert found["page"] <= PHONE_WIDTH and found["bad"] == [], (path, found)
+        shoot(browser, "officer-phone")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.delete_all_cookies()
 
 
 def test_the_demo_was_recorded_day_by_day(server: Server) -> None:

@@ -46,11 +46,14 @@ class PoolRow:
     rag_period: str = ""
 
 
-def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
+def overview(
+    conn: Connection, at: AsAt, links: Links, only: set[str] | None = None
+) -> dict[str, Any]:
+    """``only``: the pools the reader may see (an officer's), else every pool."""
     pos = at.position
     names = names_of(conn, pos)
     rows: list[PoolRow] = []
-    for pool in pools_at(conn, pos):
+    for pool in pools_at(conn, pos, only):
         year = choose_year(pool, at)
         if year is None:
             rows.append(

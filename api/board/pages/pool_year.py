@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.board import charts, fmt
+from api.board.names import Names, names_at
 from api.board.pages.pool_year_sections import (
-    funding_stream_names,
     risk_chart,
     rule_text,
     stream_row,
@@ -24,7 +24,7 @@ from api.board.pages.pool_year_sections import (
 from api.board.pages.shared import QUARTERS, Fig, Tracer, names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
-from ledger.domain.periods import parse_year
+from ledger.domain.periods import parse_period, parse_year
 from projections.alliance import capitation_at, outcome_payments_at
 from projections.balances import balances_at, risk_share_at, scheme_spend_at
 from projections.base import plan_at
@@ -98,6 +98,10 @@ class PoolYear:
     capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
     capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
     service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
+    trend_pending: list[str] = field(default_factory=list)  # quarters not ended: not charted
+    trend_on: str = ""  # the page's date the trend is cut at, in words
+    named: Names = field(default_factory=Names)  # every name the page shows
+    scope: str | None = None  # an officer's partner: its events only are linked
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
@@ -106,6 +110,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     names = names_of(conn, pos)
+    named = names_at(conn, pos, pool_id, year)
     t = Tracer(links, pool_id, year)
     through = at.through
     b = balances_at(conn, pool_id, year, pos, through=through, on=at.on)
@@ -196,6 +201,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         year=year,
         years=pool.years,
         names=names,
+        named=named,
         balances=b,
         risk=risk,
         key=key,
@@ -244,10 +250,15 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             caption=f"Spend against plan by scheme type, {year}",
         )
     trend = quarterly_trend_at(conn, pool_id, year, pos, through=through)
-    py.trend = [trend_row(r, t) for r in trend.quarters]
+    # the chart stops at the last quarter ended by the page's date (no balance for a
+    # quarter that has not happened); the quarters left out are named under it
+    ended = [r for r in trend.quarters if parse_period(r.quarter).end <= at.on]
+    py.trend = [trend_row(r, t) for r in ended]
+    py.trend_pending = [r.quarter[-2:] for r in trend.quarters if r not in ended]
+    py.trend_on = fmt.long_date(at.on)
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
-    stream_names = funding_stream_names(year)
+    stream_names = py.named.streams
     py.streams = [
         stream_row(st, t, stream_names)
         for st in income_by_stream_at(conn, pool_id, year, pos, through=through).streams

@@ -12,8 +12,9 @@ from api.board import fmt
 from api.board.web import AsAt, Links
 from filing.records import ReturnRecord, due_date, filed_records, first_quarter
 from ledger.domain.errors import NotFound
-from ledger.domain.periods import parse_quarter
+from ledger.domain.periods import parse_quarter, parse_year
 from ledger.domain.return_parts import describe
+from projections.base import facts
 from projections.parties import pool_at
 from projections.returns.lateness import is_late
 from projections.returns.parts_status import parts_status
@@ -37,6 +38,7 @@ class ReturnRow:
     downloads: tuple[Download, ...]
     late: bool = False  # filed after its due date
     missing: tuple[str, ...] = ()  # required parts the filed content lacks, in words
+    due: date | None = None  # the reporting calendar's due date
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,52 @@ class DueRow:
 class MemorandumRow:
     year: str
     downloads: tuple[Download, ...]
+    settlement: Settlement | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where a year stands in its settlement, as at the page's as-at.
+
+    ``status``: ``settled`` (the risk share was fixed), ``ready`` (Q4 closed, not
+    settled yet), ``awaiting_close`` (the year has ended, Q4 not closed) or
+    ``in_progress`` (the year has not ended)."""
+
+    status: str
+    label: str
+    detail: str
+    position: int | None = None  # the settlement's event
+
+
+def settlement(conn: Connection, pool: PoolView, year: str, at: AsAt) -> Settlement:
+    fy = parse_year(year)
+    found = facts(conn, pool.pool_id, "risk_share_settled", at.position, year=year)
+    if found:
+        f = found[-1]
+        variance = int(f.data.get("variance", 0))
+        direction = str(f.data.get("direction", "none"))
+        moved = {"overspend": "an overspend", "underspend": "an underspend"}.get(direction)
+        return Settlement(
+            "settled",
+            "Settled",
+            f"on {fmt.instant(f.recorded_at)}: "
+            + (f"{moved} of {fmt.pounds(abs(variance))} shared" if moved else "no variance"),
+            f.position,
+        )
+    q4 = fy.quarters[-1]
+    if q4.label in pool.closed_quarters:
+        return Settlement("ready", "Not settled yet", "Q4 is closed: the year can be settled")
+    if fy.end < at.on:
+        return Settlement(
+            "awaiting_close",
+            "Not settled yet",
+            f"the year ended on {fmt.long_date(fy.end)}; it settles once Q4 is closed",
+        )
+    return Settlement(
+        "in_progress",
+        "Year in progress",
+        f"it ends on {fmt.long_date(fy.end)} and settles once Q4 is closed",
+    )
 
 
 DOWNLOAD_FORMATS = (("xlsx", "Excel workbook"), ("csv", "CSV files (zip)"), ("json", "JSON"))
@@ -107,6 +155,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
             is_late(rec.generated_at, due_date(parse_quarter(label)), None),
             _missing(conn, pool_id, label, rec.as_at_position or pos),
+            due_date(parse_quarter(label)),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
@@ -130,7 +179,9 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
         quarter = quarter.next()
     memoranda = [
         MemorandumRow(
-            year, _downloads(links, "board_memorandum_download", pos, pool_id=pool_id, year=year)
+            year,
+            _downloads(links, "board_memorandum_download", pos, pool_id=pool_id, year=year),
+            settlement(conn, pool, year, at),
         )
         for year in pool.years
     ]

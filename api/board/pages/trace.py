@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from api.board.names import Names, names_at
 from api.board.pages.events import event_rows
-from api.board.pages.shared import QUARTERS, names_of, unit_name
+from api.board.pages.shared import QUARTERS, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.domain.periods import parse_period, parse_year
@@ -29,6 +30,7 @@ def trace(
     year: str,
     figure: str,
     quarter: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, Any]:
     """The events behind a figure of a pool-year: the read side's own trace for
     balances, spend, streams and quarters (``projections.trace``), and the facts behind
@@ -52,7 +54,7 @@ def trace(
         positions = in_quarter(conn, positions, pool_id, f"{year}-{quarter}")
         by_rule = None
     events = get_by_positions(conn, positions) if positions else []
-    names = names_of(conn, pos)
+    names = names_at(conn, pos, pool_id, year)
     value = None if board_side else figure_value(conn, pool_id, year, figure, pos, quarter)
     label = figure_label(figure, names) + (f", {quarter}" if quarter else "")
     return {
@@ -62,7 +64,7 @@ def trace(
         "quarter": quarter,
         "label": label,
         "value": value,
-        "rows": event_rows(conn, events, pos, links),
+        "rows": event_rows(conn, events, pos, links, partner),
         # each event's signed amount in the figure (they sum to it, with by_rule)
         "counts": {p: counts[p] for p in positions} if counts is not None else None,
         "by_rule": by_rule,
@@ -200,10 +202,11 @@ FIELD_LABELS = {
 }
 
 
-def figure_label(figure: str, names: dict[str, str]) -> str:
+def figure_label(figure: str, names: Names) -> str:
     parts = figure.split(":")
     if not parts:
         return figure
+    field = FIELD_LABELS.get(parts[2], parts[2]) if len(parts) > 2 else ""
     if parts[0] == "pool" and len(parts) >= 2:
         return (
             "Pool "
@@ -211,21 +214,21 @@ def figure_label(figure: str, names: dict[str, str]) -> str:
             + (f", {parts[2]}" if len(parts) > 2 else "")
         )
     if parts[0] == "partner" and len(parts) >= 3:
-        return f"{names.get(parts[1], parts[1])}: {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"{names.partner(parts[1])}: {field}"
     if parts[0] == "scheme" and len(parts) >= 3:
-        return f"Scheme {parts[1]}: {FIELD_LABELS.get(parts[2], parts[2])}" + (
+        return f"Scheme {names.scheme(parts[1])}: {field}" + (
             f", {parts[3]}" if len(parts) > 3 else ""
         )
     if parts[0] == "stream" and len(parts) >= 3:
-        return f"Funding stream {parts[1]}: {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"Funding stream {names.stream(parts[1])}: {field}"
     if parts[0] == "quarter" and len(parts) == 3:
-        return f"{parts[1]} {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"{parts[1]} {field}"
     if parts[0] == "rr" and len(parts) == 3:
-        return f"Risk/reward scheme {parts[1]}, {parts[2]}"
+        return f"Risk/reward scheme {names.rr_scheme(parts[1])}, {parts[2]}"
     if parts[0] == "capitation" and len(parts) == 2:
         return f"Capitated allocation of {unit_name(parts[1])}"
     if parts[0] == "outcomes" and len(parts) == 2:
-        return f"Outcome payments to {names.get(parts[1], parts[1])}"
+        return f"Outcome payments to {names.partner(parts[1])}"
     if parts[0] == "metric" and len(parts) == 3:
-        return f"Metric {parts[1]}, {parts[2]}"
+        return f"Metric {names.metric(parts[1])}, {parts[2]}"
     return figure
