@@ -106,6 +106,7 @@ def prepare_demo(engine: Any) -> list[str]:
     from projections import queries
     from projections.projector import Projector
     from projections.queries import Reader
+    from scheduler.jobs import file_for_the_demo
 
     clock = SystemClock()
     ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
@@ -113,7 +114,7 @@ def prepare_demo(engine: Any) -> list[str]:
     if demo_data.ledger_is_empty(ledger):
         # recorded on the days the facts happened, so as-at dates mean something
         summary = demo_data.load_demo_as_it_happened(
-            engine, default_catalogue(), [Projector().apply], clock.now()
+            engine, default_catalogue(), [Projector().apply], clock.now(), filer=file_for_the_demo
         )
         lines.append(f"pooled: loaded the demo partnership ({', '.join(summary.pools)})")
     with Reader(engine).at() as (conn, head):

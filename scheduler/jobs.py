@@ -166,6 +166,12 @@ def file_due_returns(
     return out
 
 
+def file_for_the_demo(ledger: Ledger, pool_id: str, quarter: str, day: date) -> ReturnRecord:
+    """File one return as the scheduler files it on ``day`` (the demo loader's
+    ``filer``: ``ledger.demo`` cannot import the scheduler)."""
+    return generate_or_get(ledger, pool_id, quarter, SCHEDULER_ACTOR, today=day)[0]
+
+
 def _file_once(
     ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, today: date
 ) -> tuple[ReturnRecord | None, Literal["filed", "already", "busy"]]:
