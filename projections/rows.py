@@ -75,6 +75,8 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     ev.FeeRatesRecorded.type: (),
     ev.ReturnContactsRecorded.type: (),
     ev.ReturnSignedOff.type: (),
+    ev.IncomeVarianceExplained.type: (),
+    ev.YearEndFeedbackGiven.type: ("statement_id",),
     ev.EventReversed.type: ("reversed_event_id",),
     ev.PeriodClosed.type: (),
     ev.RiskShareSettled.type: (),

@@ -1,7 +1,8 @@
 """What the BCF pool's finance lead records for each quarter's return beyond the money:
 the national-condition assurances, an assessment of each metric with its narrative,
 each scheme's outputs, the contacts, the Health and Wellbeing Board's sign-off and, at
-year end, the adult social care fee rates. Wording follows the Nottinghamshire Health
+year end, the adult social care fee rates, the income commentary and the year-end
+feedback. Wording follows the Nottinghamshire Health
 and Wellbeing Board's BCF reports (/work/shared/seeds)."""
 
 from __future__ import annotations
@@ -108,6 +109,35 @@ NARRATIVE: dict[str, tuple[str, str, str]] = {  # metric -> challenges, achievem
 }
 
 
+# the end-of-year return's commentary on income against plan (the demo's income is
+# received as planned) and its answers to the year-end feedback statements
+INCOME_COMMENTARY = (
+    "All income was received as planned: the NHS minimum contribution from the ICB in "
+    "monthly instalments, the Disabled Facilities Grant passed on in two instalments "
+    "(May and October), and Mansfield District Council's and the ICB's additional "
+    "contributions quarterly. There is no variance to explain."
+)
+YEAR_END_FEEDBACK: dict[str, tuple[str, str]] = {
+    "1": (
+        "Agree",
+        "The integrated discharge hub is staffed by the county council, Sherwood Forest "
+        "Hospitals and the ICB together, and the Better Together Alliance board now "
+        "oversees the community schemes jointly.",
+    ),
+    "2": (
+        "Neither Agree nor Disagree",
+        "Eleven of the twelve schemes ran as planned; the emergency department avoidance "
+        "scheme, new this year, started in June rather than April while its staff were "
+        "recruited.",
+    ),
+    "3": (
+        "Agree",
+        "More people went home on their discharge-ready date and admissions to "
+        "residential care stayed within the ambition; partners now plan home care and "
+        "reablement capacity together.",
+    ),
+}
+
 # Days after a quarter's end its return is filed: the 28th day, two days before the
 # usual due date (30 days after), once the HWB's chair has signed it off on the 25th;
 # except 2025-26 Q3, filed five days late (the server was down over the due date for
@@ -188,6 +218,23 @@ class _ReturnParts(_Poster):
                 ),
                 host,
             )
+            self.run(
+                c.ExplainIncomeVariance(
+                    pool_id=BCF, year=q.year.label, commentary=INCOME_COMMENTARY
+                ),
+                host,
+            )
+            for sid, (answer, comment) in YEAR_END_FEEDBACK.items():
+                self.run(
+                    c.GiveYearEndFeedback(
+                        pool_id=BCF,
+                        year=q.year.label,
+                        statement_id=sid,
+                        answer=answer,
+                        comment=comment,
+                    ),
+                    host,
+                )
 
     def _sign_off(self, q: Quarter) -> None:
         """The Board's chair signs the return off in the month after the quarter (25

@@ -305,6 +305,20 @@ class RecordFeeRates(Command):
     nursing_per_week_after: int
 
 
+class ExplainIncomeVariance(Command):
+    pool_id: str
+    year: str
+    commentary: str
+
+
+class GiveYearEndFeedback(Command):
+    pool_id: str
+    year: str
+    statement_id: str
+    answer: str
+    comment: str
+
+
 class RecordReturnContacts(Command):
     pool_id: str
     quarter: str

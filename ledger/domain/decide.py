@@ -38,9 +38,11 @@ from ledger.domain.deciders.return_parts import (
     decide_assurance,
     decide_contacts,
     decide_fee_rates,
+    decide_income_variance,
     decide_metric_assessment,
     decide_scheme_activity,
     decide_sign_off,
+    decide_year_end_feedback,
 )
 from ledger.domain.deciders.returns import decide_approve, decide_generate_return, decide_submit
 from ledger.domain.deciders.reversals import decide_reverse
@@ -91,4 +93,6 @@ _DECIDERS: dict[type[c.Command], Callable[[Any, Context], list[ev.Event]]] = {
     c.RecordFeeRates: decide_fee_rates,
     c.RecordReturnContacts: decide_contacts,
     c.SignOffReturn: decide_sign_off,
+    c.ExplainIncomeVariance: decide_income_variance,
+    c.GiveYearEndFeedback: decide_year_end_feedback,
 }

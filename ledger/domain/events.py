@@ -432,6 +432,30 @@ class ReturnSignedOff(Event):
     signed_off_on: date
 
 
+class IncomeVarianceExplained(Event):
+    """The host's commentary, for the end-of-year return, on where the year's income
+    differs from the plan (by funding stream and partner)."""
+
+    type: ClassVar[str] = "income_variance_explained"
+    pool_id: str
+    year: str
+    quarter: str  # the year's Q4: the end-of-year return carries it
+    commentary: str
+
+
+class YearEndFeedbackGiven(Event):
+    """The area's answer, for the end-of-year return, to one of the year's feedback
+    statements (on the template's agreement scale) with a comment."""
+
+    type: ClassVar[str] = "year_end_feedback_given"
+    pool_id: str
+    year: str
+    quarter: str  # the year's Q4
+    statement_id: str
+    answer: str
+    comment: str
+
+
 RETURN_PART_TYPES: tuple[type[Event], ...] = (
     NationalConditionAssured,
     MetricAssessed,
@@ -439,6 +463,8 @@ RETURN_PART_TYPES: tuple[type[Event], ...] = (
     FeeRatesRecorded,
     ReturnContactsRecorded,
     ReturnSignedOff,
+    IncomeVarianceExplained,
+    YearEndFeedbackGiven,
 )
 
 

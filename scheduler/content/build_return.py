@@ -140,6 +140,6 @@ def build_return_content(
     )
     parts = build_parts(
         conn, pool_id, cover.hwb_area_ons_code, q, at, ref, schemes=content.expenditure,
-        metrics=content.metrics, joint=joint, data_as_at=cover.data_as_at,
+        metrics=content.metrics, joint=joint, data_as_at=cover.data_as_at, income=income_now,
     )  # fmt: skip
     return sealed(replace(content, parts=parts))

@@ -211,6 +211,20 @@ SAMPLES: list[ev.Event] = [
         role="Chair, Health and Wellbeing Board",
         signed_off_on=date(2025, 7, 24),
     ),
+    ev.IncomeVarianceExplained(
+        pool_id="bcf",
+        year="2025-26",
+        quarter="2025-26-Q4",
+        commentary="The ICB's March instalment arrived in April.",
+    ),
+    ev.YearEndFeedbackGiven(
+        pool_id="bcf",
+        year="2025-26",
+        quarter="2025-26-Q4",
+        statement_id="1",
+        answer="Agree",
+        comment="Partners plan discharge capacity together.",
+    ),
 ]
 
 
