@@ -75,8 +75,8 @@ class SchemeLine:
     scheme_id: str
     name: str
     scheme_type: str
-    commissioner: str
-    commissioner_label: str
+    commissioner: str  # as the plan names it (la, icb, joint or a member partner)
+    commissioner_label: str  # the template's term: Local Authority, NHS or Joint
     provider_type: str
     funding_stream: str
     funding_stream_name: str
@@ -86,6 +86,8 @@ class SchemeLine:
     forecast_outturn: int | None = money()  # None: no scheme forecast (see the note)
     previous_year_to_date: int = money()
     adjustments: int = money()
+    nhs_pct: str = ""  # of a joint scheme (the template's "% NHS"); "" otherwise
+    la_pct: str = ""
 
 
 @dataclass(frozen=True)

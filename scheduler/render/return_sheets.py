@@ -22,6 +22,9 @@ from scheduler.render.table import (
 )
 
 RECONCILIATION = ("Year to Date at Previous Return (£)", "Prior-Period Adjustments (£)")
+# a joint scheme's split, as the template asks it beside the commissioner (after the
+# layout's columns, so a layout recorded without them still lines up)
+JOINT_SPLIT = ("% NHS (if Joint Commissioner)", "% LA (if Joint Commissioner)")
 ADJUSTMENT_EXTRA = ("Position", "Marked as Prior-Period Adjustment")
 
 
@@ -171,7 +174,7 @@ def return_sheets(c: ReturnContent) -> list[Sheet]:
                 "Actual Expenditure Year to Date (£)",
                 "Forecast Outturn (£)",
             ),
-            RECONCILIATION,
+            (*JOINT_SPLIT, *RECONCILIATION),
             [
                 [
                     x.scheme_id,
@@ -181,6 +184,8 @@ def return_sheets(c: ReturnContent) -> list[Sheet]:
                     x.provider_type,
                     x.funding_stream_name,
                     *_money_row(x),
+                    x.nhs_pct,
+                    x.la_pct,
                     money(x.previous_year_to_date),
                     money(x.adjustments),
                 ]
