@@ -81,6 +81,7 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     ev.PeriodClosed.type: (),
     ev.RiskShareSettled.type: (),
     ev.ReturnGenerated.type: ("kind",),
+    ev.ReturnRefiled.type: (),
     ev.ReturnApproved.type: (),
     ev.ReturnSubmitted.type: (),
 }

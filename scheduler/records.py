@@ -36,7 +36,7 @@ class ReturnRecord:
     quarter: str
     filed: bool
     due_date: str | None = None
-    position: int | None = None  # of the return_generated event
+    position: int | None = None  # of the return_generated (or newest return_refiled) event
     event_id: str | None = None
     as_at_position: int | None = None
     data_as_at: str | None = None
@@ -56,6 +56,14 @@ class ReturnRecord:
     submission_reference: str | None = None
     late: bool = False  # filed after its due date (or, not filed, past it)
     missing_parts: tuple[str, ...] = ()  # required parts its content lacks
+    # re-filed (``return_refiled``): the newest version's event, as-at position, hashes
+    # and documents above; ``generated_at``/``by`` stay the first filing's (lateness)
+    version: int = 1
+    supersedes_event_id: str | None = None
+    refiled_at: str | None = None
+    refiled_by: str | None = None
+    refile_reason: str | None = None
+    versions: tuple[tuple[int, int, str], ...] = ()  # (version, position, event id), oldest first
 
     @property
     def status(self) -> Literal["draft", "filed", "approved", "submitted"]:
@@ -130,6 +138,28 @@ def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRe
             generated_at=f.recorded_at,
             generated_by=f.actor,
             quarter_closed=d["quarter"] in closed,
+            versions=((1, f.position, f.event_id),),
+        )
+    for f in facts(conn, pool_id, "return_refiled", at):
+        d = f.data
+        rec = out.get(d["quarter"])
+        if rec is None:
+            continue
+        out[rec.quarter] = _replace(
+            rec,
+            position=f.position,
+            event_id=f.event_id,
+            as_at_position=int(d["as_at_position"]),
+            data_as_at=d["data_as_at"],
+            chain_head=d["chain_head"],
+            content_hash=d["content_hash"],
+            documents=dict(d["documents"]),
+            version=int(d["version"]),
+            supersedes_event_id=d["supersedes_event_id"],
+            refiled_at=f.recorded_at,
+            refiled_by=f.actor,
+            refile_reason=d["reason"],
+            versions=(*rec.versions, (int(d["version"]), f.position, f.event_id)),
         )
     for f in facts(conn, pool_id, ("return_approved", "return_submitted"), at):
         rec = out.get(f.data["quarter"])

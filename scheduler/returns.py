@@ -30,7 +30,7 @@ from datetime import date, timedelta
 
 from ledger.clock import london_today
 from ledger.domain import commands as c
-from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
+from ledger.domain.errors import AlreadyExists, Forbidden, NotFound, RuleViolation
 from ledger.domain.events import PartnerAmount
 from ledger.domain.periods import FinancialYear, Quarter, parse_quarter, parse_year
 from ledger.handlers import Ledger, Outcome
@@ -79,6 +79,7 @@ __all__ = [
     "get_return",
     "list_returns",
     "read_at",
+    "refile_return",
     "settle_year",
     "submit_return",
     "verify_filed_returns",
@@ -163,6 +164,48 @@ def _check_fileable(
             f"returns are filed in quarter order: file {prev.label} for pool "
             f"'{pool.pool_id}' before {q.label}"
         )
+
+
+# --- re-filing ----------------------------------------------------------------------------
+
+
+def refile_return(
+    ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, reason: str
+) -> ReturnRecord:
+    """File a new version of the filed return of ``quarter`` as at the ledger head (its
+    missing parts recorded, or a correction made, since): the versions before stay as
+    they were filed. Refused (``RefileReturn``'s rules) once it is approved, once the
+    next quarter is filed, or while a required part is still missing."""
+    _require_admin(actor, "re-file returns")
+    q = parse_quarter(quarter)
+    with read_at(ledger.engine) as (conn, at):
+        require_bcf_pool(conn, pool_id, at)
+        current = filed_records(conn, pool_id, at).get(q.label)
+        if current is None:
+            raise NotFound(f"no filed return for {q.label} in pool '{pool_id}'; file it first")
+        content = build_return_content(conn, pool_id, q.label, at, reference=ledger.reference)
+    assert current.event_id is not None
+    content = sign_for_filing(ledger, content)
+    documents = render_all(content)
+    ledger.execute(
+        c.RefileReturn(
+            pool_id=pool_id,
+            quarter=q.label,
+            reason=reason,
+            supersedes_version=current.version,
+            supersedes_event_id=current.event_id,
+            as_at_position=content.as_at_position,
+            data_as_at=content.data_as_at,
+            chain_head=content.chain_head,
+            content_hash=content.content_hash,
+            documents=tuple((f, hashlib.sha256(documents[f]).hexdigest()) for f in FORMATS),
+        ),
+        actor,
+        documents=documents,
+    )
+    record = filed_record(ledger.engine, pool_id, q.label)
+    assert record is not None
+    return record
 
 
 # --- sign-off ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from api.schemas.events import WriteResult
 from api.schemas.fields import QuarterLabel, Year, parse_quarter_label
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
+from ledger.domain.errors import ValidationFailed
 from scheduler.returns import (
     Document,
     ReturnRecord,
@@ -27,6 +28,7 @@ from scheduler.returns import (
     fetch_return,
     generate_or_get,
     list_returns,
+    refile_return,
 )
 
 router = new_router(tags=["returns"], write=True)
@@ -109,6 +111,16 @@ class ReturnPublic(BaseModel):
         description="required parts its content lacks (e.g. sign_off); approval is refused "
         "while any is missing",
     )
+    version: int = Field(1, description="2 and on: re-filed; the fields above are the newest's")
+    supersedes_event_id: str | None = Field(None, description="the version it replaced")
+    refiled_at: str | None = None
+    refiled_by: str | None = None
+    refile_reason: str | None = None
+    versions: list[dict[str, int | str]] = Field(
+        default_factory=list,
+        description="every filed version, oldest first: version, position, event_id "
+        "(read one's bytes with ?version=N)",
+    )
 
 
 class ReturnsPublic(BaseModel):
@@ -119,6 +131,18 @@ class ReturnsPublic(BaseModel):
 class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field("", max_length=500)
+
+
+class RefileBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Filed before the HWB's sign-off was recorded; now signed off."}
+            ]
+        },
+    )
+    reason: str = Field(min_length=1, max_length=500, description="why it is filed again")
 
 
 class SubmitBody(BaseModel):
@@ -155,6 +179,12 @@ def _public(r: ReturnRecord) -> ReturnPublic:
         links={fmt: f"{base}?format={fmt}" for fmt in ("json", "xlsx", "csv")},
         late=r.late,
         missing_parts=list(r.missing_parts),
+        version=r.version,
+        supersedes_event_id=r.supersedes_event_id,
+        refiled_at=r.refiled_at,
+        refiled_by=r.refiled_by,
+        refile_reason=r.refile_reason,
+        versions=[{"version": v, "position": p, "event_id": e} for v, p, e in r.versions],
     )
 
 
@@ -228,7 +258,13 @@ def get(
     ledger: LedgerDep,
     format: FormatQuery = "json",
     position: PositionQuery = None,
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=99, description="a filed version's bytes (re-filed returns keep each)"),
+    ] = None,
 ) -> Response:
+    if version is not None and position is not None:
+        raise ValidationFailed.field("version", "give a version or a position, not both")
     doc = fetch_return(
         ledger.engine,
         pool,
@@ -236,8 +272,25 @@ def get(
         format,
         position,
         reference=ledger.reference,
+        version=version,
     )
     return _download(doc)
+
+
+@router.post(
+    "/v1/pools/{pool}/returns/{quarter}/refile",
+    status_code=201,
+    summary="File a new version of a filed return not yet approved, once its missing parts "
+    "are recorded (admin); earlier versions are kept",
+)
+def refile(
+    pool: ReadablePool,
+    quarter: QuarterPath,
+    ledger: LedgerDep,
+    actor: CurrentActor,
+    body: RefileBody,
+) -> ReturnPublic:
+    return _public(refile_return(ledger, pool, parse_quarter_label(quarter), actor, body.reason))
 
 
 @router.post(

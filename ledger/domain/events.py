@@ -321,6 +321,25 @@ class ReturnGenerated(Event):
     documents: tuple[tuple[str, str], ...]  # (format, sha256 of its bytes)
 
 
+class ReturnRefiled(Event):
+    """A filed BCF return not yet approved was filed again, completed or corrected: a
+    new version of the same quarter's return, as at a later position, superseding the
+    version before (whose event and bytes are kept for ever). Approval, submission and
+    the next quarter's baseline then go by the newest version."""
+
+    type: ClassVar[str] = "return_refiled"
+    pool_id: str
+    quarter: str
+    version: int  # 2 for the first re-filing
+    supersedes_event_id: str  # the version it replaces (return_generated or return_refiled)
+    reason: str
+    as_at_position: int
+    data_as_at: str
+    chain_head: str
+    content_hash: str
+    documents: tuple[tuple[str, str], ...]  # (format, sha256 of its bytes)
+
+
 class ReturnApproved(Event):
     """A filed return was signed off."""
 
@@ -492,6 +511,7 @@ _CATALOGUE: tuple[type[Event], ...] = (
     ReturnApproved,
     ReturnSubmitted,
     *RETURN_PART_TYPES,
+    ReturnRefiled,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in _CATALOGUE}
 

@@ -27,6 +27,7 @@ ADMIN_ONLY = (
     c.ClosePeriod,
     c.SettleRiskShare,
     c.GenerateReturn,
+    c.RefileReturn,
     c.ApproveReturn,
     c.SubmitReturn,
     c.SignOffReturn,
