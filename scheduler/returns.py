@@ -25,6 +25,7 @@ Rules chosen here (also in docs/DECISIONS.md):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date, timedelta
 
@@ -38,6 +39,7 @@ from projections.queries import risk_share_at
 from projections.views import PoolView
 from scheduler.checkpointing import sign_for_filing
 from scheduler.content.build_return import build_return_content
+from scheduler.content.canonical import sealed
 from scheduler.documents import (
     Document,
     ReturnsCheck,
@@ -185,7 +187,10 @@ def refile_return(
             raise NotFound(f"no filed return for {q.label} in pool '{pool_id}'; file it first")
         content = build_return_content(conn, pool_id, q.label, at, reference=ledger.reference)
     assert current.event_id is not None
-    content = sign_for_filing(ledger, content)
+    cover = dataclasses.replace(
+        content.cover, version=current.version + 1, supersedes_event_id=current.event_id
+    )
+    content = sign_for_filing(ledger, sealed(dataclasses.replace(content, cover=cover)))
     documents = render_all(content)
     ledger.execute(
         c.RefileReturn(

@@ -38,6 +38,10 @@ class Cover:
     # a filed return's signed checkpoint at ``as_at_position`` (drafts have none and
     # their JSON no such key): ledger.domain.checkpoint.SignedCheckpoint.as_json()
     checkpoint: dict[str, str | int] | None = field(default=None, metadata={"omit_none": True})
+    # a re-filed version (2 and on) and the filing it supersedes; absent from a first
+    # filing and from drafts
+    version: int | None = field(default=None, metadata={"omit_none": True})
+    supersedes_event_id: str | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ def _cover_rows(c: ReturnContent) -> list[tuple[Cell, ...]]:
         ("Reference Data Hash (SHA-256)", v.reference_data_hash or ""),
         ("Previous Return", v.previous_return_quarter or ""),
         ("Previous Return As-At Position", v.previous_return_position),
+        *(
+            (("Version", v.version), ("Supersedes Filing (Event ID)", v.supersedes_event_id))
+            if v.version is not None
+            else ()
+        ),
         *pool_figure_rows(p, rs),
         ("Risk Share Settled", rs.settled),
         *((("Scheme Outturns", c.expenditure_note),) if c.expenditure_note else ()),

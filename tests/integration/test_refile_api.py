@@ -8,8 +8,10 @@ reconciled to the new version, after which Q1 can no longer be re-filed."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
+import openpyxl
 import pytest
 
 from tests.integration import test_returns_api
@@ -77,6 +79,10 @@ def test_an_incomplete_filed_return_is_completed_refiled_and_approved(api: Api) 
     assert doc["parts"]["filing"]["complete"] is True
     assert doc["parts"]["sign_off"]["signed_off_by"] == "Cllr J. Smith"
     assert doc["cover"]["as_at_position"] == v2["as_at_position"]
+    assert (doc["cover"]["version"], doc["cover"]["supersedes_event_id"]) == (2, v1["event_id"])
+    wb = openpyxl.load_workbook(io.BytesIO(api.get("board", BASE, format="xlsx").content))
+    cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}
+    assert (cover["Version"], cover["Supersedes Filing (Event ID)"]) == (2, v1["event_id"])
 
     # and the first version's bytes are kept, in every format, as first filed
     for fmt in ("json", "xlsx", "csv"):
@@ -84,7 +90,8 @@ def test_an_incomplete_filed_return_is_completed_refiled_and_approved(api: Api) 
         assert old.status_code == 200, old.text
         assert _sha(old.content) == v1["documents"][fmt]
         assert old.headers["x-as-at-position"] == str(v1["as_at_position"])
-    assert json.loads(api.get("auditor", BASE, version=1).content)["parts"]["sign_off"] is None
+    first_doc = json.loads(api.get("auditor", BASE, version=1).content)
+    assert first_doc["parts"]["sign_off"] is None and "version" not in first_doc["cover"]
     assert api.get("auditor", BASE, version=3).status_code == 404
     assert api.get("auditor", BASE, version=1, position=5).status_code == 422
     checked = api.get("auditor", "/v1/verify").json()
