@@ -9,8 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import shutil
+import subprocess
 import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -24,6 +29,7 @@ from tests.return_parts_builders import HOST, complete_parts
 
 YEAR = "2025-26"
 Q3, Q4 = "2025-26-Q3", "2025-26-Q4"
+OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 EOY_KEYS = [
     "income_commentary",
     "year_end_feedback:1",
@@ -156,3 +162,46 @@ def test_approval_is_refused_while_an_end_of_year_part_is_missing(api: Api) -> N
     assert refused.status_code == 409
     fields = [e["field"] for e in refused.json()["errors"]]
     assert [f for f in fields if f in EOY_KEYS] == EOY_KEYS
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed")
+def test_the_end_of_year_workbook_converts_with_libreoffice_on_a4(
+    api: Api, tmp_path: Path, engine: Engine
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the workbook is the same on PostgreSQL; converted once")
+    complete_parts(api.ledger, Q4)
+    assert api.post("admin", f"/v1/pools/bcf/returns/{Q4}").status_code == 201
+    source = tmp_path / "q4.xlsx"
+    source.write_bytes(api.get("admin", f"/v1/pools/bcf/returns/{Q4}", format="xlsx").content)
+    assert OFFICE is not None
+    done = subprocess.run(
+        [
+            OFFICE,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = (tmp_path / "q4.pdf").read_bytes()
+    # one page or more for each of the 16 sheets, every page A4 landscape
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) >= 16
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
+    wb = openpyxl.load_workbook(source)
+    assert len(wb.sheetnames) == 16
+    for name in ("Income Actual", "Year-End Feedback"):
+        ws = wb[name]
+        assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.fitToWidth == 1
