@@ -222,6 +222,21 @@ def list_returns(
     return out
 
 
+def with_status(
+    engine: Engine,
+    rec: ReturnRecord,
+    *,
+    today: date | None = None,
+    reference: ReferenceSource | None = None,
+    due_days: int | None = None,
+) -> ReturnRecord:
+    """``rec`` as the listing shows it: with its due date, late or not, and the parts
+    its content lacks (what a filing or re-filing answers)."""
+    due = due_date(parse_quarter(rec.quarter), reference, due_days)
+    with read_at(engine) as (conn, head):
+        return _with_status(conn, rec, due, head, today, reference)
+
+
 def _with_status(
     conn: Connection,
     rec: ReturnRecord,

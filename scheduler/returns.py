@@ -60,6 +60,7 @@ from scheduler.records import (
     read_at,
     require_bcf_pool,
     require_pool,
+    with_status,
 )
 from scheduler.render.formats import FORMATS, render_all
 
@@ -85,6 +86,7 @@ __all__ = [
     "settle_year",
     "submit_return",
     "verify_filed_returns",
+    "with_status",
 ]
 
 

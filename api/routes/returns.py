@@ -21,6 +21,8 @@ from api.schemas.fields import QuarterLabel, Year, parse_quarter_label
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import ValidationFailed
+from ledger.handlers import Ledger
+from ledger.settings import Settings
 from scheduler.returns import (
     Document,
     ReturnRecord,
@@ -29,6 +31,7 @@ from scheduler.returns import (
     generate_or_get,
     list_returns,
     refile_return,
+    with_status,
 )
 
 router = new_router(tags=["returns"], write=True)
@@ -223,10 +226,28 @@ _FILES: dict[int | str, dict[str, Any]] = {
     summary="Generate (file) a quarter's BCF return (admin; idempotent: the first is filed)",
 )
 def generate(
-    pool: ReadablePool, quarter: QuarterPath, ledger: LedgerDep, actor: CurrentActor
+    pool: ReadablePool,
+    quarter: QuarterPath,
+    ledger: LedgerDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    request: Request,
 ) -> ReturnPublic:
     record, _ = generate_or_get(ledger, pool, parse_quarter_label(quarter), actor)
-    return _public(record)
+    return _public(_status(record, ledger, settings, request))
+
+
+def _status(
+    record: ReturnRecord, ledger: Ledger, settings: Settings, request: Request
+) -> ReturnRecord:
+    """The record with its due date, lateness and missing parts, as the listing has it."""
+    return with_status(
+        ledger.engine,
+        record,
+        today=_today(request),
+        reference=ledger.reference,
+        due_days=settings.return_due_days,
+    )
 
 
 @router.get(
@@ -289,8 +310,11 @@ def refile(
     ledger: LedgerDep,
     actor: CurrentActor,
     body: RefileBody,
+    settings: SettingsDep,
+    request: Request,
 ) -> ReturnPublic:
-    return _public(refile_return(ledger, pool, parse_quarter_label(quarter), actor, body.reason))
+    record = refile_return(ledger, pool, parse_quarter_label(quarter), actor, body.reason)
+    return _public(_status(record, ledger, settings, request))
 
 
 @router.post(
