@@ -89,6 +89,16 @@ def test_the_year_end_parts_are_posted_by_the_host_and_checked(api: Api) -> None
     parts = api.get("ncc", f"/v1/pools/bcf/returns/{Q4}/parts").json()
     assert parts["income_commentary"]["data"]["commentary"] == "March's instalment came in April."
     assert [k for k in parts["missing"] if k in EOY_KEYS] == EOY_KEYS[1:]
+    # a later commentary supersedes it; as at the first one's position, the first is read
+    first = ok.json()["position"]
+    fb = {"statement_id": "2", "answer": "Disagree", "comment": "Two schemes started late."}
+    assert _year_end(api, "year-end-feedback", fb).status_code == 201
+    assert _year_end(api, "income-commentary", {"commentary": "Revised."}).status_code == 201
+    now = api.get("ncc", f"/v1/pools/bcf/returns/{Q4}/parts").json()
+    assert now["income_commentary"]["data"]["commentary"] == "Revised."
+    assert now["year_end_feedback"]["2"]["data"]["answer"] == "Disagree"
+    then = api.get("ncc", f"/v1/pools/bcf/returns/{Q4}/parts", as_at=f"position:{first}").json()
+    assert then["income_commentary"]["position"] == first and then["year_end_feedback"] == {}
 
 
 def test_the_end_of_year_return_carries_income_against_plan_and_feedback(api: Api) -> None:
