@@ -38,5 +38,7 @@ def test_the_demo_files_each_return_on_time_but_one(engine: Engine) -> None:
     ]
     assert all(r.missing_parts == () for r in list_returns(engine, BCF))
     assert summary.open_quarter is None  # filed: nothing left for the scheduler
+    # every event is counted, the filings too (six filings and Q2 2026-27's close)
+    assert summary.events_written == summary.last_position
     # and the scheduler's catch-up on the day files nothing more
     assert file_due_returns(_ledger(engine), date(2026, 12, 3)) == []
