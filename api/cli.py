@@ -255,13 +255,14 @@ def _head_position(engine: Engine) -> int:
 
 
 def _load_demo_if_empty(ledger: Ledger) -> bool:
+    from filing.lifecycle import file_for_the_demo
     from ledger.demo import load_demo_as_it_happened
 
     if _head_position(ledger.engine) > 0:
         return False
     # recorded on the days the facts happened, so "as at 30 September" shows something
     summary = load_demo_as_it_happened(
-        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now()
+        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now(), filer=file_for_the_demo
     )
     by_pool = ", ".join(f"{pool} {n}" for pool, n in summary.events_by_pool.items())
     typer.echo(

@@ -86,6 +86,7 @@ def start_scheduler_hook(settings: Settings) -> Callable[[], None] | None:
 def prepare_demo(engine: Any) -> list[str]:
     """Load the demo partnership if the ledger is empty; issue a token per demo role.
     Returns the lines to print (each token alone at the end of its line)."""
+    from filing.lifecycle import file_for_the_demo
     from ledger import demo as demo_data
     from ledger.handlers import Ledger
     from ledger.refdata import default_catalogue
@@ -100,7 +101,7 @@ def prepare_demo(engine: Any) -> list[str]:
     if demo_data.ledger_is_empty(ledger):
         # recorded on the days the facts happened, so as-at dates mean something
         summary = demo_data.load_demo_as_it_happened(
-            engine, default_catalogue(), [Projector().apply], clock.now()
+            engine, default_catalogue(), [Projector().apply], clock.now(), filer=file_for_the_demo
         )
         lines.append(f"pooled: loaded the demo partnership ({', '.join(summary.pools)})")
     with Reader(engine).at() as (conn, head):

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from filing.checkpointing import with_filing_checkpoint
 from filing.records import filed_records, read_at, require_bcf_pool, require_pool
 from filing.render.formats import EXTENSIONS, FORMATS, MEDIA_TYPES, render
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.domain.periods import parse_quarter, parse_year
 from ledger.store import tables as lt
 from ledger.store.reads import get_by_positions, hash_at, read_head
@@ -47,8 +47,10 @@ def fetch_return(
     position: int | None = None,
     *,
     reference: ReferenceSource | None = None,
+    version: int | None = None,
 ) -> Document:
-    """The filed return's bytes (``position`` None), or a draft as at ``position``
+    """The filed return's bytes (``position`` None): its newest version, or with
+    ``version`` that one (kept for ever once re-filed); or a draft as at ``position``
     (the head when none is filed yet)."""
     fmt = _format(fmt)
     q = parse_quarter(quarter)
@@ -57,23 +59,30 @@ def fetch_return(
         filename = f"{pool_id}-{q.label}.{EXTENSIONS[fmt]}"
         if position is None:
             rec = filed_records(conn, pool_id, at).get(q.label)
+            wanted = version or (rec.version if rec is not None else 1)
+            if rec is not None and not 1 <= wanted <= rec.version:
+                raise NotFound(f"the {q.label} return has no version {wanted}")
             row = conn.execute(
-                select(lt.filed_documents.c.content).where(
+                select(lt.filed_documents.c.content, lt.filed_documents.c.position).where(
                     lt.filed_documents.c.pool_id == pool_id,
                     lt.filed_documents.c.period == q.label,
-                    lt.filed_documents.c.format == fmt,
+                    lt.filed_documents.c.format == lt.stored_format(fmt, wanted),
                 )
             ).first()
             if rec is not None and row is not None:
                 assert rec.as_at_position is not None
+                as_at, content_hash = rec.as_at_position, rec.content_hash
+                if wanted != rec.version:  # an earlier version: its own event says
+                    data = get_by_positions(conn, [row.position])[0].payload
+                    earlier = json.loads(data)
+                    as_at, content_hash = earlier["as_at_position"], earlier["content_hash"]
+                if wanted > 1:
+                    filename = f"{pool_id}-{q.label}-v{wanted}.{EXTENSIONS[fmt]}"
                 return Document(
-                    bytes(row.content),
-                    MEDIA_TYPES[fmt],
-                    filename,
-                    True,
-                    rec.as_at_position,
-                    rec.content_hash,
+                    bytes(row.content), MEDIA_TYPES[fmt], filename, True, as_at, content_hash
                 )
+            if version is not None:
+                raise NotFound(f"no filed return for {q.label} in pool '{pool_id}'")
         content = build_return_content(conn, pool_id, q.label, at, reference=reference)
         content = with_filing_checkpoint(conn, content)
     return Document(
@@ -144,11 +153,14 @@ def verify_filed_returns(engine: Engine) -> ReturnsCheck:
         events = {e.position: e for e in get_by_positions(conn, sorted({r.position for r in rows}))}
         for r in rows:
             checked += 1
-            where = f"the {r.format} of the {r.period} return of pool '{r.pool_id}'"
+            fmt, version = lt.split_stored_format(r.format)
+            where = f"the {fmt} of the {r.period} return of pool '{r.pool_id}'"
+            if version > 1:
+                where += f" (version {version})"
             data = bytes(r.content)
             if hashlib.sha256(data).hexdigest() != r.sha256:
                 problems.append(f"{where} no longer matches its recorded SHA-256")
-            if r.format == "json":
+            if fmt == "json":
                 cover = json.loads(data)["cover"]
                 at, chain_head = int(cover["as_at_position"]), str(cover["chain_head"])
                 if hash_at(conn, at) != chain_head:
@@ -163,10 +175,10 @@ def verify_filed_returns(engine: Engine) -> ReturnsCheck:
                 )
                 continue
             e = events.get(r.position)
-            if e is None or e.type != "return_generated":
+            if e is None or e.type != ("return_generated" if version == 1 else "return_refiled"):
                 problems.append(f"{where} names position {r.position}, which is not its event")
                 continue
             recorded = dict(json.loads(e.payload)["documents"])
-            if recorded.get(r.format) != r.sha256:
+            if recorded.get(fmt) != r.sha256:
                 problems.append(f"{where} is not the document its event recorded")
     return ReturnsCheck(not problems, checked, tuple(problems))

@@ -25,6 +25,7 @@ Rules chosen here (also in docs/DECISIONS.md):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date, timedelta
 
@@ -40,11 +41,15 @@ from filing.records import (
 from filing.render.formats import FORMATS, render_all
 from ledger.clock import london_today
 from ledger.domain import commands as c
-from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
+from ledger.domain.errors import AlreadyExists, Forbidden, NotFound, RuleViolation
 from ledger.domain.periods import Quarter, parse_quarter
 from ledger.handlers import Ledger
 from projections.returns.build_return import build_return_content
+from projections.returns.canonical import sealed
 from projections.views import PoolView
+
+# Who files a return the scheduler files (and the demo loader, filing as it would).
+SCHEDULER_ACTOR = c.Actor(name="scheduler", role="admin")
 
 
 def _require_admin(actor: c.Actor, what: str) -> None:
@@ -127,6 +132,51 @@ def _check_fileable(
         )
 
 
+# --- re-filing ----------------------------------------------------------------------------
+
+
+def refile_return(
+    ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, reason: str
+) -> ReturnRecord:
+    """File a new version of the filed return of ``quarter`` as at the ledger head (its
+    missing parts recorded, or a correction made, since): the versions before stay as
+    they were filed. Refused (``RefileReturn``'s rules) once it is approved, once the
+    next quarter is filed, or while a required part is still missing."""
+    _require_admin(actor, "re-file returns")
+    q = parse_quarter(quarter)
+    with read_at(ledger.engine) as (conn, at):
+        require_bcf_pool(conn, pool_id, at)
+        current = filed_records(conn, pool_id, at).get(q.label)
+        if current is None:
+            raise NotFound(f"no filed return for {q.label} in pool '{pool_id}'; file it first")
+        content = build_return_content(conn, pool_id, q.label, at, reference=ledger.reference)
+    assert current.event_id is not None
+    cover = dataclasses.replace(
+        content.cover, version=current.version + 1, supersedes_event_id=current.event_id
+    )
+    content = sign_for_filing(ledger, sealed(dataclasses.replace(content, cover=cover)))
+    documents = render_all(content)
+    ledger.execute(
+        c.RefileReturn(
+            pool_id=pool_id,
+            quarter=q.label,
+            reason=reason,
+            supersedes_version=current.version,
+            supersedes_event_id=current.event_id,
+            as_at_position=content.as_at_position,
+            data_as_at=content.data_as_at,
+            chain_head=content.chain_head,
+            content_hash=content.content_hash,
+            documents=tuple((f, hashlib.sha256(documents[f]).hexdigest()) for f in FORMATS),
+        ),
+        actor,
+        documents=documents,
+    )
+    record = filed_record(ledger.engine, pool_id, q.label)
+    assert record is not None
+    return record
+
+
 # --- sign-off ------------------------------------------------------------------------------
 
 
@@ -148,3 +198,9 @@ def submit_return(
     rec = filed_record(ledger.engine, pool_id, q.label)
     assert rec is not None
     return rec
+
+
+def file_for_the_demo(ledger: Ledger, pool_id: str, quarter: str, day: date) -> ReturnRecord:
+    """File one return as the scheduler files it on ``day`` (the demo loader's
+    ``filer``: ``ledger.demo`` cannot import filing)."""
+    return generate_or_get(ledger, pool_id, quarter, SCHEDULER_ACTOR, today=day)[0]

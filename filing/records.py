@@ -36,7 +36,7 @@ class ReturnRecord:
     quarter: str
     filed: bool
     due_date: str | None = None
-    position: int | None = None  # of the return_generated event
+    position: int | None = None  # of the return_generated (or newest return_refiled) event
     event_id: str | None = None
     as_at_position: int | None = None
     data_as_at: str | None = None
@@ -56,6 +56,14 @@ class ReturnRecord:
     submission_reference: str | None = None
     late: bool = False  # filed after its due date (or, not filed, past it)
     missing_parts: tuple[str, ...] = ()  # required parts its content lacks
+    # re-filed (``return_refiled``): the newest version's event, as-at position, hashes
+    # and documents above; ``generated_at``/``by`` stay the first filing's (lateness)
+    version: int = 1
+    supersedes_event_id: str | None = None
+    refiled_at: str | None = None
+    refiled_by: str | None = None
+    refile_reason: str | None = None
+    versions: tuple[tuple[int, int, str], ...] = ()  # (version, position, event id), oldest first
 
     @property
     def status(self) -> Literal["draft", "filed", "approved", "submitted"]:
@@ -130,6 +138,28 @@ def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRe
             generated_at=f.recorded_at,
             generated_by=f.actor,
             quarter_closed=d["quarter"] in closed,
+            versions=((1, f.position, f.event_id),),
+        )
+    for f in facts(conn, pool_id, "return_refiled", at):
+        d = f.data
+        rec = out.get(d["quarter"])
+        if rec is None:
+            continue
+        out[rec.quarter] = _replace(
+            rec,
+            position=f.position,
+            event_id=f.event_id,
+            as_at_position=int(d["as_at_position"]),
+            data_as_at=d["data_as_at"],
+            chain_head=d["chain_head"],
+            content_hash=d["content_hash"],
+            documents=dict(d["documents"]),
+            version=int(d["version"]),
+            supersedes_event_id=d["supersedes_event_id"],
+            refiled_at=f.recorded_at,
+            refiled_by=f.actor,
+            refile_reason=d["reason"],
+            versions=(*rec.versions, (int(d["version"]), f.position, f.event_id)),
         )
     for f in facts(conn, pool_id, ("return_approved", "return_submitted"), at):
         rec = out.get(f.data["quarter"])
@@ -190,6 +220,21 @@ def list_returns(
             due = due_date(parse_quarter(label), reference, due_days)
             out.append(_with_status(conn, rec, due, head, today, reference))
     return out
+
+
+def with_status(
+    engine: Engine,
+    rec: ReturnRecord,
+    *,
+    today: date | None = None,
+    reference: ReferenceSource | None = None,
+    due_days: int | None = None,
+) -> ReturnRecord:
+    """``rec`` as the listing shows it: with its due date, late or not, and the parts
+    its content lacks (what a filing or re-filing answers)."""
+    due = due_date(parse_quarter(rec.quarter), reference, due_days)
+    with read_at(engine) as (conn, head):
+        return _with_status(conn, rec, due, head, today, reference)
 
 
 def _with_status(

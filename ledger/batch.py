@@ -22,6 +22,7 @@ from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.reads import Head, StoredEvent, get_event, is_reversed
 from ledger.store.sql import driver_sql
+from ledger.store.tables import stored_format
 
 AppendHook = Callable[[Connection, Sequence[StoredEvent]], None]
 
@@ -153,6 +154,11 @@ class Batch:
         if documents is not None and isinstance(command, c.GenerateReturn):
             for fmt, data in documents.items():
                 self.documents.append((command.pool_id, command.quarter, fmt, data))
+        if documents is not None and isinstance(command, c.RefileReturn):
+            version = command.supersedes_version + 1
+            for fmt, data in documents.items():
+                stored_as = stored_format(fmt, version)
+                self.documents.append((command.pool_id, command.quarter, stored_as, data))
 
     def _stage(self, event: ev.Event, pool_id: str | None, envelope: es.Envelope | None) -> None:
         """Give the event its id, then evolve the state with it: the one evolve path, so
@@ -206,9 +212,8 @@ class Batch:
         es.insert_rows(self.conn, stored)
         self._save_state(stored)
         for pool_id, period, fmt, data in self.documents:
-            ret = next(
-                s for s in stored if s.type == ev.ReturnGenerated.type and s.pool_id == pool_id
-            )
+            filing = ev.ReturnRefiled.type if "@v" in fmt else ev.ReturnGenerated.type
+            ret = next(s for s in stored if s.type == filing and s.pool_id == pool_id)
             self.conn.execute(
                 insert(t.filed_documents).values(
                     pool_id=pool_id,

@@ -66,7 +66,11 @@ def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerErro
 
 
 # the events after which the ledger signs a checkpoint, and the reason it records
-CHECKPOINT_REASONS = {"return_generated": "return filed", "period_closed": "quarter closed"}
+CHECKPOINT_REASONS = {
+    "return_generated": "return filed",
+    "return_refiled": "return refiled",
+    "period_closed": "quarter closed",
+}
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from filing.documents import fetch_return, verify_filed_returns
-from filing.lifecycle import generate_or_get
+from filing.lifecycle import SCHEDULER_ACTOR, generate_or_get
 from filing.metrics import Metrics, serve_on_port
 from filing.records import list_returns
 from ledger.clock import SystemClock, london_today
@@ -30,7 +30,6 @@ from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
 from ledger.logs import configure_logging
 from ledger.settings import Settings
-from scheduler.jobs import SCHEDULER_ACTOR
 from scheduler.service import CatchUp, build_ledger, build_scheduler
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)

@@ -30,7 +30,7 @@ from typing import Literal
 
 from sqlalchemy import Engine, text
 
-from filing.lifecycle import generate_or_get
+from filing.lifecycle import SCHEDULER_ACTOR, generate_or_get
 from filing.metrics import FILING_FAILURES
 from filing.records import ReturnRecord, due_date, filed_records, first_quarter, read_at
 from ledger.domain import commands as c
@@ -43,8 +43,6 @@ from projections.parties import pools_at
 from projections.views import PoolView
 
 log = logging.getLogger("pooled.scheduler")
-
-SCHEDULER_ACTOR = c.Actor(name="scheduler", role="admin")
 
 
 def lock_key(pool_id: str, quarter: str, namespace: str = "") -> int:

@@ -1,14 +1,15 @@
 """The national template's further sheets (Checklist first, then in the template's
 order with the money sheets): the cover's contacts, sign-off and filing status, the
 national conditions, metric assessments, spend and activity, ring-fence checks and, at
-year end, the adult social care fee rates."""
+year end, the adult social care fee rates, income against plan by source with the
+variance commentary, and the year-end feedback."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from filing.render.table import Cell, Number, Sheet, money, table
-from projections.returns.parts import ReturnParts
+from projections.returns.parts import IncomeActual, ReturnParts
 from projections.returns.return_document import ReturnContent
 
 
@@ -38,6 +39,12 @@ def part_sheets(p: ReturnParts) -> dict[str, Sheet]:
     def sheet(key: str, defaults: Sequence[str], rows: list[list[Cell]]) -> Sheet:
         s = layout[key]
         return table(key, s.title, s.columns, defaults, (), rows)
+
+    def year_end_sheet(
+        key: str, title: str, defaults: Sequence[str], rows: list[list[Cell]]
+    ) -> Sheet:
+        s = layout.get(key)
+        return table(key, s.title if s else title, s.columns if s else defaults, defaults, (), rows)
 
     out = {
         "checklist": sheet(
@@ -108,7 +115,61 @@ def part_sheets(p: ReturnParts) -> dict[str, Sheet]:
                 for x in p.fee_rates
             ],
         )
+    if p.income_actual is not None:
+        out["income_actual"] = _income_actual_sheet(p.income_actual, year_end_sheet)
+    if p.year_end_feedback:
+        out["year_end_feedback"] = year_end_sheet(
+            "year_end_feedback",
+            "Year-End Feedback",
+            FEEDBACK_COLUMNS,
+            [
+                [
+                    x.statement_id,
+                    x.statement if x.verified else f"{x.statement} (unverified wording)",
+                    x.answer or None,
+                    x.comment,
+                    x.position,
+                ]
+                for x in p.year_end_feedback
+            ],
+        )
     return out
+
+
+INCOME_ACTUAL_COLUMNS = (
+    "Source of Funding",
+    "Funding Stream ID",
+    "Partner ID",
+    "Partner",
+    "Planned Income (£)",
+    "Actual Income (£)",
+    "Variance (£)",
+)
+FEEDBACK_COLUMNS = (
+    "Statement",
+    "Statement Wording",
+    "Response",
+    "Comment",
+    "Recorded At Position",
+)
+
+
+def _income_actual_sheet(
+    a: IncomeActual, make: Callable[[str, str, Sequence[str], list[list[Cell]]], Sheet]
+) -> Sheet:
+    """Each source's planned and actual income and the variance, the total, then the
+    host's commentary on the variance (and the position it was recorded at)."""
+    rows: list[list[Cell]] = [
+        [
+            x.stream_name, x.funding_stream, x.partner_id, x.partner_name,
+            money(x.planned), money(x.actual), money(x.variance),
+        ]
+        for x in (*a.lines, a.total)
+    ]  # fmt: skip
+    rows.append(["Variance Commentary", a.commentary or None, "Recorded At Position", a.position])
+    made = make("income_actual", "Income Actual", INCOME_ACTUAL_COLUMNS, rows)
+    total = len(made.rows) - 2
+    return Sheet(made.key, made.title, made.columns, made.rows, frozenset({total}))
 
 
 def with_parts(c: ReturnContent, core: list[Sheet]) -> list[Sheet]:

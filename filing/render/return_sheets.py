@@ -22,6 +22,9 @@ from filing.render.table import (
 from projections.returns.return_document import Adjustment, ReturnContent, SchemeLine, TotalLine
 
 RECONCILIATION = ("Year to Date at Previous Return (£)", "Prior-Period Adjustments (£)")
+# a joint scheme's split, as the template asks it beside the commissioner (after the
+# layout's columns, so a layout recorded without them still lines up)
+JOINT_SPLIT = ("% NHS (if Joint Commissioner)", "% LA (if Joint Commissioner)")
 ADJUSTMENT_EXTRA = ("Position", "Marked as Prior-Period Adjustment")
 
 
@@ -57,6 +60,11 @@ def _cover_rows(c: ReturnContent) -> list[tuple[Cell, ...]]:
         ("Reference Data Hash (SHA-256)", v.reference_data_hash or ""),
         ("Previous Return", v.previous_return_quarter or ""),
         ("Previous Return As-At Position", v.previous_return_position),
+        *(
+            (("Version", v.version), ("Supersedes Filing (Event ID)", v.supersedes_event_id))
+            if v.version is not None
+            else ()
+        ),
         *pool_figure_rows(p, rs),
         ("Risk Share Settled", rs.settled),
         *((("Scheme Outturns", c.expenditure_note),) if c.expenditure_note else ()),
@@ -171,7 +179,7 @@ def return_sheets(c: ReturnContent) -> list[Sheet]:
                 "Actual Expenditure Year to Date (£)",
                 "Forecast Outturn (£)",
             ),
-            RECONCILIATION,
+            (*JOINT_SPLIT, *RECONCILIATION),
             [
                 [
                     x.scheme_id,
@@ -181,6 +189,8 @@ def return_sheets(c: ReturnContent) -> list[Sheet]:
                     x.provider_type,
                     x.funding_stream_name,
                     *_money_row(x),
+                    x.nhs_pct,
+                    x.la_pct,
                     money(x.previous_year_to_date),
                     money(x.adjustments),
                 ]

@@ -74,7 +74,12 @@ def index_columns(event: ev.Event) -> dict[str, Any]:
         d["period"] = Quarter.of(d["effective_date"]).label
     if d["year"] is None:
         if isinstance(
-            event, ev.ReturnGenerated | ev.ReturnApproved | ev.ReturnSubmitted | ev.PeriodClosed
+            event,
+            ev.ReturnGenerated
+            | ev.ReturnRefiled
+            | ev.ReturnApproved
+            | ev.ReturnSubmitted
+            | ev.PeriodClosed,
         ):
             d["year"] = year_of(parse_period(event.quarter)).label
         elif d["effective_date"] is not None:

@@ -35,11 +35,13 @@ from projections.views import PoolView
 
 
 def _filed_as_at(conn: Connection, pool_id: str, quarter: str, at: int) -> int | None:
-    """The as-at position of the filed quarterly return of ``quarter``, as at ``at``."""
-    for f in facts(conn, pool_id, "return_generated", at, period=quarter):
+    """The as-at position of the filed quarterly return of ``quarter``, as at ``at``
+    (of its newest version, when it was re-filed)."""
+    found = None
+    for f in facts(conn, pool_id, ("return_generated", "return_refiled"), at, period=quarter):
         if f.data.get("kind", "bcf_quarterly") == "bcf_quarterly":
-            return int(f.data["as_at_position"])
-    return None
+            found = int(f.data["as_at_position"])  # position order: the newest last
+    return found
 
 
 def baseline_of(

@@ -44,7 +44,9 @@ def build_return_content(
             "(a Section 75 pool has its annual memorandum statement)"
         )
     ref = reference_at(conn, pool_id, fy.label, at, reference)
-    names = {p.partner_id: p.name for p in partners_at(conn, at)}
+    partners = partners_at(conn, at)
+    names = {p.partner_id: p.name for p in partners}
+    kinds = {p.partner_id: p.kind for p in partners}
     quarters = [x.label for x in fy.quarters]
     upto = quarters[: q.number]
     end = q.end  # every figure is through the quarter's last day (domain.md 6.7)
@@ -74,7 +76,7 @@ def build_return_content(
     plan_fact_now = plan_fact(conn, pool_id, fy.label, at)
     joint = joint_splits(plan_fact_now.data["plan"] if plan_fact_now else None)
     schemes = tuple(
-        scheme_line(s, spend_then, ref, q, upto, names, joint.get(s.scheme_id)) for s in spend_now
+        scheme_line(s, spend_then, ref, q, upto, kinds, joint.get(s.scheme_id)) for s in spend_now
     )
 
     # balances and the provisional risk share
@@ -113,7 +115,7 @@ def build_return_content(
         expenditure=schemes,
         totals=totals(income, schemes),
         by_scheme_type=by_scheme_type(schemes, ref),
-        by_commissioner=by_commissioner(schemes, joint, names),
+        by_commissioner=by_commissioner(schemes, joint, kinds, ref),
         partners=tuple(PartnerLine(**partner_figures(p, names)) for p in bal.partners),
         pool=pool_figures(bal.pool),
         risk_share=risk_share_summary(rs),
@@ -135,6 +137,6 @@ def build_return_content(
     )
     parts = build_parts(
         conn, pool_id, cover.hwb_area_ons_code, q, at, ref, schemes=content.expenditure,
-        metrics=content.metrics, joint=joint, data_as_at=cover.data_as_at,
+        metrics=content.metrics, joint=joint, data_as_at=cover.data_as_at, income=income_now,
     )  # fmt: skip
     return sealed(replace(content, parts=parts))

@@ -1,6 +1,7 @@
 """The return's income lines (by funding stream) and expenditure lines (by scheme):
 in the quarter, year to date, as the previous return reported and the adjustments
-between (see ``projections.returns.adjustments``), and a commissioner's label."""
+between (see ``projections.returns.adjustments``), and the commissioner in the
+template's terms: Local Authority, NHS, or Joint with the NHS and LA percentages."""
 
 from __future__ import annotations
 
@@ -68,18 +69,30 @@ def _pct(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
-def commissioner_label(
-    commissioner: str, split: tuple[Decimal, Decimal] | None, names: dict[str, str]
-) -> str:
-    if commissioner == "la":
-        return "Local Authority"
-    if commissioner == "icb":
-        return "ICB"
-    if commissioner == "joint":
-        if split is None:
-            return "Joint"
-        return f"Joint (LA {_pct(split[0])}% / ICB {_pct(split[1])}%)"
-    return names.get(commissioner, commissioner)
+LA_KINDS = frozenset({"local_authority", "district_council"})
+NHS_KINDS = frozenset({"icb", "nhs_trust"})
+TEMPLATE_TERMS = {"la": "Local Authority", "icb": "NHS", "joint": "Joint"}
+
+
+def commissioner_kind(commissioner: str, kinds: dict[str, str]) -> str:
+    """``la``, ``icb`` or ``joint``: the plan's commissioner as the template counts it; a
+    member partner named as commissioner counts as its kind (an ICB or trust: NHS;
+    anything else, a council: Local Authority)."""
+    if commissioner in ("la", "icb", "joint"):
+        return commissioner
+    return "icb" if kinds.get(commissioner) in NHS_KINDS else "la"
+
+
+def commissioner_label(kind: str, ref: ReferenceData) -> str:
+    """The template's term for ``la``, ``icb`` or ``joint`` (Local Authority, NHS,
+    Joint), from the year's lists when they name it."""
+    lists = ref.bcf_return
+    return lists.commissioner_term(kind) if lists is not None else TEMPLATE_TERMS[kind]
+
+
+def joint_percentages(split: tuple[Decimal, Decimal] | None) -> tuple[str, str]:
+    """(% NHS, % LA) of a joint scheme's split (LA, ICB), as the template asks them."""
+    return (_pct(split[1]), _pct(split[0])) if split is not None else ("", "")
 
 
 def scheme_line(
@@ -88,7 +101,7 @@ def scheme_line(
     ref: ReferenceData,
     q: Quarter,
     upto: list[str],
-    names: dict[str, str],
+    kinds: dict[str, str],
     split: tuple[Decimal, Decimal] | None,
 ) -> SchemeLine:
     in_q = s.actual_by_quarter.get(q.label, 0)
@@ -99,12 +112,16 @@ def scheme_line(
     else:
         prev = ytd - in_q
     stream = ref.stream(s.funding_stream)
+    kind = commissioner_kind(s.commissioner, kinds)
+    nhs_pct, la_pct = joint_percentages(split if kind == "joint" else None)
     return SchemeLine(
         scheme_id=s.scheme_id,
         name=s.name,
         scheme_type=s.scheme_type,
         commissioner=s.commissioner,
-        commissioner_label=commissioner_label(s.commissioner, split, names),
+        commissioner_label=commissioner_label(kind, ref),
+        nhs_pct=nhs_pct,
+        la_pct=la_pct,
         provider_type=s.provider_type,
         funding_stream=s.funding_stream,
         funding_stream_name=stream.name if stream else s.funding_stream,

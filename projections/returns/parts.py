@@ -1,7 +1,9 @@
 """The BCF return's further parts in its content: the filing status (due, late), the
 contacts and the HWB's sign-off, the checklist of parts, the national-condition
 assurances, metric assessments, spend and activity (commissioners in the template's
-terms), the ring-fence checks and, at year end, the adult social care fee rates.
+terms), the ring-fence checks and, at year end, the adult social care fee rates, the
+year's income by source against plan with the host's commentary, and the year-end
+feedback.
 
 Built from the facts as at the return's position and the year's reference lists the
 ledger recorded; a new part of ``ReturnContent`` (``parts``), rendered by
@@ -10,12 +12,16 @@ ledger recorded; a new part of ``ReturnContent`` (``parts``), rendered by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from ledger.domain.bcf_reference import YEAR_END_PARTS, BcfReturnReference
+from ledger.domain.bcf_reference import (
+    OPTIONAL_PART_SHEET_KEYS,
+    YEAR_END_PARTS,
+    BcfReturnReference,
+)
 from ledger.domain.calc.ring_fence import (
     RingFenceScheme,
     adult_social_care,
@@ -30,6 +36,7 @@ from projections.return_parts import PartsView, RecordedPart, parts_at
 from projections.returns.lateness import is_late
 from projections.returns.return_document import MetricLine, SchemeLine, SheetLayout
 from projections.returns.shared import money
+from projections.views import IncomeByStreamView
 
 LA_KINDS = frozenset({"local_authority", "district_council"})
 NHS_KINDS = frozenset({"icb", "nhs_trust"})
@@ -130,6 +137,37 @@ class FeeRateLine:
 
 
 @dataclass(frozen=True)
+class IncomeActualLine:
+    """A source of income (funding stream and partner) for the year against its plan."""
+
+    funding_stream: str
+    stream_name: str
+    partner_id: str
+    partner_name: str
+    planned: int = money()
+    actual: int = money()
+    variance: int = money()  # actual less planned
+
+
+@dataclass(frozen=True)
+class IncomeActual:
+    lines: tuple[IncomeActualLine, ...]
+    total: IncomeActualLine
+    commentary: str
+    position: int | None  # of the commentary
+
+
+@dataclass(frozen=True)
+class FeedbackLine:
+    statement_id: str
+    statement: str
+    verified: bool
+    answer: str  # "" until answered
+    comment: str
+    position: int | None
+
+
+@dataclass(frozen=True)
 class ReturnParts:
     filing: Filing
     contacts: Contacts | None
@@ -143,6 +181,11 @@ class ReturnParts:
     year_end: bool
     sheet_order: tuple[str, ...]
     sheets: tuple[SheetLayout, ...]  # the part sheets' titles and columns
+    # the end-of-year return's (None and () before Q4, or with lists recorded before them)
+    income_actual: IncomeActual | None = field(default=None, metadata={"omit_none": True})
+    year_end_feedback: tuple[FeedbackLine, ...] | None = field(
+        default=None, metadata={"omit_none": True}
+    )
 
 
 def _text(p: RecordedPart | None, key: str) -> str:
@@ -177,6 +220,7 @@ def build_parts(
     metrics: tuple[MetricLine, ...],
     joint: dict[str, tuple[Decimal, Decimal]],
     data_as_at: str,
+    income: IncomeByStreamView | None = None,
 ) -> ReturnParts | None:
     """The parts of ``pool_id``'s return of ``q`` as at ``at``; None when the year's
     recorded lists predate the template parts (a return filed before them)."""
@@ -187,9 +231,12 @@ def build_parts(
     plan = plan_at(conn, pool_id, q.year.label, at)
     missing = missing_parts(q.label, plan, ref, view.recorded_keys())
     due = ref.due_date(q)
-    kinds = {p.partner_id: p.kind for p in partners_at(conn, at)}
+    partners = partners_at(conn, at)
+    kinds = {p.partner_id: p.kind for p in partners}
     activity = _activity(view, lists, schemes, joint, kinds)
     year_end = q.number == 4
+    eoy = year_end and bool(lists.year_end_statements)  # lists that ask the year-end parts
+    names = {p.partner_id: p.name for p in partners}
     return ReturnParts(
         filing=Filing(due.isoformat(), is_late(data_as_at, due, None), not missing, missing),
         contacts=_contacts(view),
@@ -225,6 +272,55 @@ def build_parts(
         year_end=year_end,
         sheet_order=tuple(k for k in lists.sheet_order if year_end or k not in YEAR_END_PARTS),
         sheets=tuple(SheetLayout(s.key, s.title, s.columns) for s in lists.part_sheets),
+        income_actual=_income_actual(view, ref, income, names) if eoy else None,
+        year_end_feedback=_feedback(view, lists) if eoy else None,
+    )
+
+
+def _income_actual(
+    view: PartsView,
+    ref: ReferenceData,
+    income: IncomeByStreamView | None,
+    names: dict[str, str],
+) -> IncomeActual:
+    """The year's income by source (funding stream, then partner, in the reference
+    order) against the plan: at year end, received for the year less planned."""
+    streams = {s.funding_stream: s for s in income.streams} if income is not None else {}
+    order = [s.id for s in ref.funding_streams if s.id in streams]
+    order += sorted(set(streams) - set(order))
+    lines = []
+    for sid in order:
+        stream = ref.stream(sid)
+        for p in streams[sid].partners:
+            lines.append(
+                IncomeActualLine(
+                    funding_stream=sid,
+                    stream_name=stream.name if stream else sid,
+                    partner_id=p.partner_id,
+                    partner_name=names.get(p.partner_id, p.partner_id),
+                    planned=p.planned,
+                    actual=p.received,
+                    variance=p.received - p.planned,
+                )
+            )
+    planned, actual = sum(x.planned for x in lines), sum(x.actual for x in lines)
+    total = IncomeActualLine("total", "Total", "", "", planned, actual, actual - planned)
+    c = view.income_commentary
+    return IncomeActual(tuple(lines), total, _text(c, "commentary"), c.position if c else None)
+
+
+def _feedback(view: PartsView, lists: BcfReturnReference) -> tuple[FeedbackLine, ...]:
+    return tuple(
+        FeedbackLine(
+            x.id,
+            x.statement,
+            x.verified,
+            _text(p, "answer"),
+            _text(p, "comment"),
+            p.position if p else None,
+        )
+        for x in lists.year_end_statements
+        for p in (view.feedback.get(x.id),)
     )
 
 
@@ -257,6 +353,8 @@ _CHECKLIST: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Metric assessments", "metric_assessments", ("metric_assessment",)),
     ("Spend and activity", "spend_and_activity", ("scheme_activity",)),
     ("Adult social care fee rates", "fee_rates", ("fee_rates",)),
+    ("Income against plan: variance commentary", "income_actual", ("income_commentary",)),
+    ("Year-end feedback", "year_end_feedback", ("year_end_feedback",)),
 )
 
 
@@ -268,6 +366,8 @@ def _checklist(
     for label, sheet, kinds in _CHECKLIST:
         if sheet in YEAR_END_PARTS and not year_end:
             continue
+        if sheet in OPTIONAL_PART_SHEET_KEYS and not lists.year_end_statements:
+            continue  # lists recorded before the end-of-year parts do not ask them
         lacking = tuple(describe(k) for k in missing if k.partition(":")[0] in kinds)
         out.append(ChecklistLine(label, titles.get(sheet, sheet), not lacking, lacking))
     return tuple(out)

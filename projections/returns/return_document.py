@@ -38,6 +38,10 @@ class Cover:
     # a filed return's signed checkpoint at ``as_at_position`` (drafts have none and
     # their JSON no such key): ledger.domain.checkpoint.SignedCheckpoint.as_json()
     checkpoint: dict[str, str | int] | None = field(default=None, metadata={"omit_none": True})
+    # a re-filed version (2 and on) and the filing it supersedes; absent from a first
+    # filing and from drafts
+    version: int | None = field(default=None, metadata={"omit_none": True})
+    supersedes_event_id: str | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ class SchemeLine:
     scheme_id: str
     name: str
     scheme_type: str
-    commissioner: str
-    commissioner_label: str
+    commissioner: str  # as the plan names it (la, icb, joint or a member partner)
+    commissioner_label: str  # the template's term: Local Authority, NHS or Joint
     provider_type: str
     funding_stream: str
     funding_stream_name: str
@@ -86,6 +90,8 @@ class SchemeLine:
     forecast_outturn: int | None = money()  # None: no scheme forecast (see the note)
     previous_year_to_date: int = money()
     adjustments: int = money()
+    nhs_pct: str = ""  # of a joint scheme (the template's "% NHS"); "" otherwise
+    la_pct: str = ""
 
 
 @dataclass(frozen=True)

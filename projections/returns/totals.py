@@ -3,7 +3,8 @@ and by commissioner.
 
 - **Totals by commissioner** split a joint scheme between ``la`` and ``icb`` by its
   agreed percentages (largest remainder, per figure), as the national template's
-  summary does; a scheme commissioned by one partner is totalled under that partner.
+  summary does; a scheme commissioned by a member partner is totalled under its kind
+  (a council: Local Authority; an ICB or trust: NHS), in the template's terms.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from ledger.domain.money import allocate
 from ledger.domain.reference import ReferenceData
-from projections.returns.lines import commissioner_label
+from projections.returns.lines import commissioner_kind, commissioner_label
 from projections.returns.return_document import IncomeLine, SchemeLine, TotalLine, Totals
 
 _INCOME_MONEY = (
@@ -98,7 +99,8 @@ def by_scheme_type(schemes: Sequence[SchemeLine], ref: ReferenceData) -> tuple[T
 def by_commissioner(
     schemes: Sequence[SchemeLine],
     joint: dict[str, tuple[Decimal, Decimal]],
-    names: dict[str, str],
+    kinds: dict[str, str],
+    ref: ReferenceData,
 ) -> tuple[TotalLine, ...]:
     sums: dict[str, dict[str, int | None]] = defaultdict(lambda: dict.fromkeys(_TOTAL_MONEY, 0))
 
@@ -112,14 +114,14 @@ def by_commissioner(
             amount = getattr(s, f)
             if amount is None:
                 keys = ("la", "icb") if split is not None and (split[0] or split[1]) else ()
-                for k in keys or (s.commissioner,):
+                for k in keys or (commissioner_kind(s.commissioner, kinds),):
                     add(k, f, None)
             elif split is not None and (split[0] or split[1]):
                 parts = allocate(amount, {"la": split[0], "icb": split[1]}, ["la", "icb"])
                 add("la", f, parts["la"])
                 add("icb", f, parts["icb"])
             else:
-                add(s.commissioner, f, amount)
+                add(commissioner_kind(s.commissioner, kinds), f, amount)
     first = [k for k in ("la", "icb") if k in sums]
     last = [k for k in ("joint", "") if k in sums]
     order = first + sorted(set(sums) - set(first) - set(last)) + last
@@ -130,7 +132,7 @@ def by_commissioner(
     rows = [
         TotalLine(
             k,
-            commissioner_label(k, None, names) if k else "(no commissioner)",
+            commissioner_label(k, ref) if k in ("la", "icb", "joint") else "(no commissioner)",
             known(k, "planned"),
             known(k, "actual_in_quarter"),
             known(k, "actual_year_to_date"),

@@ -177,15 +177,16 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     assert spend_rows["carers"][1:6] == (
         "Carers' breaks",
         "Carers Services",
-        "Joint (LA 60% / ICB 40%)",
+        "Joint",
         "Charity / Voluntary Sector",
         "Minimum NHS Contribution",
     )
     # no forecast is recorded: a scheme's forecast outturn is not its plan but "none"
     nf = NO_FORECAST
-    assert spend_rows["carers"][6:] == (450000, 100000, 100000, nf, 0, 0)
-    assert spend_rows["adaptations"][6:] == (200000, 29000, 29000, nf, 0, 0)
-    assert spend_rows["total"][6:] == (650000, 129000, 129000, nf, 0, 0)
+    # then the joint split (% NHS, % LA) and the reconciliation columns
+    assert spend_rows["carers"][6:] == (450000, 100000, 100000, nf, "40", "60", 0, 0)
+    assert spend_rows["adaptations"][6:] == (200000, 29000, 29000, nf, None, None, 0, 0)
+    assert spend_rows["total"][6:] == (650000, 129000, 129000, nf, None, None, 0, 0)
 
     assert by_first(rows(wb_bytes, "Expenditure by Scheme Type")) == {
         "Carers Services": ("Carers Services", 450000, 100000, 100000, nf),
@@ -195,7 +196,7 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     # the joint carers scheme splits 60/40 between the LA and the ICB
     assert by_first(rows(wb_bytes, "Expenditure by Commissioner")) == {
         "Local Authority": ("Local Authority", 470000, 89000, 89000, nf),
-        "ICB": ("ICB", 180000, 40000, 40000, nf),
+        "NHS": ("NHS", 180000, 40000, 40000, nf),
         "Total": ("Total", 650000, 129000, 129000, nf),
     }
 
@@ -290,7 +291,7 @@ def test_json_and_csv_carry_money_as_decimal_strings_and_a_checkable_content_has
     assert "Adaptations" not in files["income.csv"]
     assert "adaptations,Home adaptations,DFG Related Schemes" in files["expenditure.csv"]
     assert (
-        "200000.00,29000.00,29000.00,no scheme forecast,0.00,0.00\r\n" in files["expenditure.csv"]
+        "200000.00,29000.00,29000.00,no scheme forecast,,,0.00,0.00\r\n" in files["expenditure.csv"]
     )
     # every filed document's hash is the one its event recorded
     for fmt, sha in record.documents.items():

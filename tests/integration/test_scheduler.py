@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from filing import lifecycle
 from filing.documents import get_return
+from filing.lifecycle import SCHEDULER_ACTOR
 from filing.records import list_returns
 from filing.render.formats import render_all
 from ledger.clock import FixedClock, SystemClock, london_today
@@ -31,7 +32,7 @@ from projections.projector import Projector
 from projections.queries import Reader
 from projections.returns.build_return import build_return_content
 from scheduler import jobs
-from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
+from scheduler.jobs import file_due_returns
 from scheduler.service import (
     DAILY_JOB,
     MISFIRE_GRACE_SECONDS,
