@@ -64,7 +64,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.domain.periods import parse_year
 from projections import tables as t
 from projections.balances import YearPosition, risk_share_at, year_position
@@ -101,6 +101,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "stream": ("planned", "received"),
     "quarter": ("income", "spend", "transfers_in", "transfers_out"),
 }
+_ID = "[A-Za-z0-9_-]{1,60}"
+FIGURE_PATTERN = (
+    f"^(partner:{_ID}:({'|'.join(FIELDS['partner'])})"
+    f"|pool:({'|'.join(FIELDS['pool'])})"
+    f"|scheme:{_ID}:({'|'.join(FIELDS['scheme'])})"
+    f"|stream:{_ID}:({'|'.join(FIELDS['stream'])})"
+    f"|quarter:Q[1-4]:({'|'.join(FIELDS['quarter'])}))$"
+)
+"""Every figure a trace may name, as the OpenAPI pattern states it (an id the pool-year
+does not know is refused by rule)."""
 SYNTAX = (
     "partner:{id}:" + "|".join(FIELDS["partner"]),
     "pool:" + "|".join(FIELDS["pool"]),
@@ -110,10 +120,11 @@ SYNTAX = (
 )
 
 
-def _refuse(figure: str, why: str) -> ValidationFailed:
-    return ValidationFailed.field(
-        "trace", f"'{figure}' {why}; a figure is one of: {'; '.join(SYNTAX)}"
-    )
+def _refuse(figure: str, why: str, *, rule: bool = False) -> ValidationFailed:
+    """A figure not of the form (``ValidationFailed``), or naming an id the pool-year
+    does not know (``rule``: a ``RuleViolation``)."""
+    kind = RuleViolation if rule else ValidationFailed
+    return kind.field("trace", f"'{figure}' {why}; a figure is one of: {'; '.join(SYNTAX)}")
 
 
 Counts = dict[int, int]  # position -> the signed pence it counts in the figure
@@ -336,12 +347,14 @@ def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -
     elif subject == "partner":
         planned = yp.plan.planned_by_partner() if yp.plan else {}
         if ident not in yp.members and ident not in planned:
-            raise _refuse(figure, f"names '{ident}', not a partner of pool '{pool_id}'")
+            raise _refuse(figure, f"names '{ident}', not a partner of pool '{pool_id}'", rule=True)
         found = tracer.partner(ident, field)
     elif subject == "scheme":
         schemes = {s.id for s in yp.plan.schemes} if yp.plan else set()
         if ident not in schemes and ident not in yp.scheme_actuals:
-            raise _refuse(figure, f"names '{ident}', not a scheme of pool '{pool_id}' in {year}")
+            raise _refuse(
+                figure, f"names '{ident}', not a scheme of pool '{pool_id}' in {year}", rule=True
+            )
         found = Traced(dict(tracer.scheme(ident, field)))
     elif subject == "stream":
         found = Traced(dict(tracer.stream(ident, field)))

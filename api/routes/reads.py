@@ -38,6 +38,7 @@ from ledger.store import eventstore as es
 from projections import queries
 from projections.asat import parse_as_at
 from projections.queries import Reader
+from projections.trace import FIGURE_PATTERN
 
 router = new_router(tags=["figures"])
 
@@ -57,6 +58,8 @@ TraceQuery = Annotated[
         "stream:ID:FIELD (planned, received) or quarter:Qn:FIELD (income, spend, "
         "transfers_in, transfers_out)",
         examples=["partner:ncc:received", "pool:spend", "scheme:equipment:actual"],
+        # stated, not enforced here: the trace names the field in its own words
+        json_schema_extra={"pattern": FIGURE_PATTERN},
     ),
 ]
 Through = Annotated[

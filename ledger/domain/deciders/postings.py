@@ -21,7 +21,7 @@ from ledger.domain.deciders.checks import (
     year_for,
 )
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import AlreadyExists, ValidationFailed
+from ledger.domain.errors import AlreadyExists, RuleViolation, ValidationFailed
 from ledger.domain.periods import FinancialYear, parse_year
 
 
@@ -34,7 +34,7 @@ def decide_opening_balance(cmd: c.RecordOpeningBalance, ctx: Context) -> list[ev
             f"pool '{pool.pool_id}' already has an opening balance; reverse it first"
         )
     if first is not None and fy.label > first:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "year", f"an opening balance is for the pool's first year ({first})"
         )
     if cmd.amount == 0:
@@ -150,27 +150,27 @@ def decide_transfer(cmd: c.PostTransfer, ctx: Context) -> list[ev.Event]:
             if (party.partner_id is None) == (party.pool_id is None):
                 raise ValidationFailed.field(side, "name exactly one of partner_id or pool_id")
             if party.pool_id is not None and party.pool_id != pool.pool_id:
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     f"{side}.pool_id", f"must be this transfer's pool '{pool.pool_id}'"
                 )
             if party.partner_id is not None:
                 check_member(pool, party.partner_id, f"{side}.partner_id")
     with problems.check():
         if cmd.from_party.pool_id and cmd.to_party.pool_id:
-            raise ValidationFailed.field("to", "a transfer between a pool and itself moves nothing")
+            raise RuleViolation.field("to", "a transfer between a pool and itself moves nothing")
         if cmd.from_party == cmd.to_party:
-            raise ValidationFailed.field("to", "a partner cannot transfer to itself")
+            raise RuleViolation.field("to", "a partner cannot transfer to itself")
     if cmd.purpose == "s256":
         src = ctx.partners.get(cmd.from_party.partner_id or "")
         dst = ctx.partners.get(cmd.to_party.partner_id or "")
         with problems.check():
             if src is None or src.kind not in ("icb", "nhs_trust"):
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     "from.partner_id", "an s256 transfer comes from an ICB or NHS trust"
                 )
         with problems.check():
             if dst is None or dst.kind != "local_authority":
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     "to.partner_id", "an s256 transfer goes to a local authority"
                 )
     problems.raise_any()
