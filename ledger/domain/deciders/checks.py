@@ -125,26 +125,32 @@ class Problems:
     ``RuleViolation`` when every error is one, else ``ValidationFailed`` (a shape error
     among them makes the request malformed).
 
-    Each independent check runs inside ``with problems.check():``; a check whose input
-    an earlier one refused is skipped by its decider."""
+    Each independent check runs inside ``with problems.check(*inputs):``; a check whose
+    input an earlier one refused is skipped by its decider. ``refused``: the body's
+    fields the edge refused for their shape (``Context.refused``); a check naming one
+    of them among its ``inputs`` read a stand-in, so what it finds is dropped, and
+    ``raise_any`` always raises (the command is only being checked)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refused: frozenset[str] = frozenset()) -> None:
         self.errors: list[FieldError] = []
         self.shape = False  # some error is of shape, not a rule
+        self.refused = refused
 
     @contextmanager
-    def check(self) -> Iterator[None]:
+    def check(self, *inputs: str) -> Iterator[None]:
         try:
             yield
         except ValidationFailed as e:
+            if self.refused.intersection(inputs):
+                return
             self.errors.extend(e.errors or (FieldError("", e.detail),))
             self.shape = self.shape or not isinstance(e, RuleViolation)
 
     def raise_any(self) -> None:
-        if self.errors:
+        if self.errors or self.refused:
             detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-            kind = ValidationFailed if self.shape else RuleViolation
-            raise kind(detail, errors=tuple(self.errors))
+            kind = ValidationFailed if self.shape or self.refused else RuleViolation
+            raise kind(detail or "fields refused for their shape", errors=tuple(self.errors))
 
 
 def life_of(pool: PoolState) -> tuple[str, str] | None:
