@@ -61,14 +61,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.domain.periods import parse_year
+from ledger.store import tables as lt
 from projections import tables as t
 from projections.balances import YearPosition, risk_share_at, year_position
-from projections.money_lines import line_filter
+from projections.money_lines import line_filter, through_cut
 
 _FIGURE = re.compile(
     r"^(?:(?P<subject>partner|scheme|stream|quarter):(?P<id>[A-Za-z0-9_-]{1,60})|pool)"
@@ -164,9 +166,15 @@ def _plus(*parts: Counts, signs: tuple[int, ...] | None = None) -> Counts:
 
 
 class _Tracer:
-    def __init__(self, conn: Connection, pool_id: str, year: str, at: int) -> None:
+    def __init__(
+        self, conn: Connection, pool_id: str, year: str, at: int, through: date | None = None
+    ) -> None:
         self.conn, self.pool_id, self.year, self.at = conn, pool_id, year, at
-        self.yp: YearPosition = year_position(conn, pool_id, year, at)
+        # through a date: the year's facts as of it (plan, forecasts, Q4 close) and only
+        # the lines the figures count (``money_lines.through_cut``), so the trace
+        # lists no event effective after it and still sums to the figure read through it
+        self.yp: YearPosition = year_position(conn, pool_id, year, at, through=through)
+        self.cut = through_cut(parse_year(year), through)
 
     def lines(
         self,
@@ -196,6 +204,16 @@ class _Tracer:
             .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
             .where(*conditions, r.position <= self.at)
         )
+        cut = self.cut
+        if cut is not None:  # as ``money_lines.line_sums_queries`` cuts the sums
+            whole = g.quarter <= cut.whole
+            if cut.partial is None:
+                q = q.where(whole)
+            else:
+                e = lt.events.c
+                q = q.join(lt.events, e.position == r.position).where(
+                    or_(whole, and_(g.quarter == cut.partial, e.effective_date <= cut.through))
+                )
         out: Counts = {}
         for row in self.conn.execute(q):
             pos = int(row.position)
@@ -324,14 +342,25 @@ class _Tracer:
         return self.lines(INCOME, stream=ident)
 
 
-def trace_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> list[int]:
+def trace_at(
+    conn: Connection, pool_id: str, year: str, figure: str, at: int, through: date | None = None
+) -> list[int]:
     """The positions of the events behind ``figure`` of the pool-year as at ``at``."""
-    return traced_at(conn, pool_id, year, figure, at).positions
+    return traced_at(conn, pool_id, year, figure, at, through=through).positions
 
 
-def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> Traced:
-    """The events behind ``figure`` of the pool-year as at ``at``, each with the signed
-    amount by which it counts in the figure."""
+def traced_at(
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    figure: str,
+    at: int,
+    *,
+    through: date | None = None,
+) -> Traced:
+    """The events behind ``figure`` of the pool-year as at ``at`` (and through an
+    effective date: as the figure read through it), each with the signed amount by
+    which it counts in the figure."""
     m = _FIGURE.match(figure.strip())
     if m is None:
         raise _refuse(figure, "is not a figure")
@@ -340,7 +369,7 @@ def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -
     if field not in FIELDS[subject]:
         raise _refuse(figure, f"names no figure '{field}' of a {subject}")
     year = parse_year(year).label
-    tracer = _Tracer(conn, pool_id, year, at)
+    tracer = _Tracer(conn, pool_id, year, at, through)
     yp = tracer.yp
     if subject == "pool":
         found = tracer.pool(field)

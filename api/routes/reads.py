@@ -116,11 +116,17 @@ def _csv(rows: list[list[str]], filename: str, position: int) -> Response:
 
 
 def trace_public(
-    reader: Reader, pool: str, year: str, figure: str, at: int, value: str | None
+    reader: Reader,
+    pool: str,
+    year: str,
+    figure: str,
+    at: int,
+    value: str | None,
+    through: date | None = None,
 ) -> TracePublic:
-    """The positions behind ``figure`` as at ``at``, each with the signed amount by
-    which it counts in the figure."""
-    traced = reader.traced(pool, year, figure, at)
+    """The positions behind ``figure`` as at ``at`` (and through ``through``, as the
+    figure was read), each with the signed amount by which it counts in the figure."""
+    traced = reader.traced(pool, year, figure, at, through=through)
     positions = traced.positions
     with reader.engine.connect() as conn:
         found = es.get_by_positions(conn, positions) if positions else []
@@ -154,7 +160,7 @@ def _balances(
     )
     if trace is not None:
         value = balances_figure(out, trace)
-        out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value)
+        out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value, through)
     return out
 
 
