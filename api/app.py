@@ -223,8 +223,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     plain = content.pop("application/json")
                     target = content.setdefault("application/problem+json", {})
                     target.setdefault("schema", plain.get("schema"))
+    _state_key_patterns(schemas)
     app.openapi_schema = doc
     return doc
+
+
+def _state_key_patterns(node: Any) -> None:
+    """A map keyed by ids (``{"ncc": "60"}``): pydantic states the key's pattern only as
+    ``patternProperties``, which leaves other keys free; the server refuses them, so
+    the document says so with ``propertyNames``."""
+    if isinstance(node, dict):
+        patterns = node.get("patternProperties")
+        if isinstance(patterns, dict) and len(patterns) == 1:
+            names = node.setdefault("propertyNames", {})
+            names.setdefault("pattern", next(iter(patterns)))
+        for value in node.values():
+            _state_key_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _state_key_patterns(value)
 
 
 _PROBLEM_SCHEMA: dict[str, Any] = {

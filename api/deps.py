@@ -37,6 +37,7 @@ from ledger.settings import Settings
 from ledger.store import tokens
 from ledger.store.sql import one_round_trip, run_sql, without_transaction
 from projections import base, queries
+from projections.asat import AS_AT_PATTERN
 from projections.parties import pools_of_partner
 from projections.queries import Reader
 
@@ -297,8 +298,11 @@ AsAt = Annotated[
     Query(
         max_length=64,
         description="an RFC 3339 instant, a date (the end of that day in Europe/London) "
-        "or position:N; default: now",
+        "or position:N; default: now. A date, or an instant's date as written, falls in "
+        "1900-2999; a position beyond the ledger's head is refused as `rule-violation`",
         examples=["2025-09-30", "2025-09-30T17:00:00Z", "position:1200"],
+        # stated, not enforced here: the one as-at parser checks it and names the field
+        json_schema_extra={"pattern": AS_AT_PATTERN},
     ),
 ]
 

@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.all_errors import with_rule_errors
 from api.field_errors import dedupe, field_errors, summarise
 from api.problems import (
     PROBLEM_JSON,
@@ -237,7 +238,14 @@ class ProblemRoute(APIRoute):
                 )
             if body:
                 parse_json_once(request, body)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as e:
+                # a marked route's body: its rule errors too, in the same answer
+                both = await with_rule_errors(self.endpoint, request, e)
+                if both is None:
+                    raise
+                raise both from None
 
         return checked
 

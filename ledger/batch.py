@@ -119,6 +119,7 @@ class Batch:
         documents: Mapping[str, bytes] | None = None,
         actor: c.Actor | None = None,
         envelope: es.Envelope | None = None,
+        refused: frozenset[str] = frozenset(),
     ) -> None:
         target = self._target(command.event_id) if isinstance(command, c.ReverseEvent) else None
         pool_id = getattr(command, "pool_id", None) or (target.pool_id if target else None)
@@ -147,6 +148,7 @@ class Batch:
             target=target,
             recorded_reference=self.recorded_reference or frozenset(),
             refundable=refundable,
+            refused=refused,
         )
         new = decide(command, ctx)
         for event in new:

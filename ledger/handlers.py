@@ -42,7 +42,7 @@ from ledger.idempotency import Idempotency, Outcome, idempotency_conflict
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
-from ledger.store.reads import Head, StoredEvent, get_by_positions, hash_at
+from ledger.store.reads import Head, StoredEvent, get_by_positions, hash_at, read_head
 
 __all__ = ["AppendHook", "Idempotency", "Ledger", "Outcome"]
 
@@ -63,6 +63,11 @@ def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerErro
         )
 
     return a if rank(a) <= rank(b) else b
+
+
+def _top(field: str) -> str:
+    """The body key a field error names: ``from`` of ``from.partner_id``."""
+    return field.split(".", 1)[0].split("[", 1)[0]
 
 
 # the events after which the ledger signs a checkpoint, and the reason it records
@@ -346,6 +351,25 @@ class Ledger:
             if not attempt.committing or self._landed(attempt.stored) is not True:
                 raise
         return Outcome(tuple(attempt.stored))
+
+    def rule_errors(
+        self, command: c.Command, actor: c.Actor, refused: frozenset[str]
+    ) -> tuple[FieldError, ...]:
+        """The rule errors of ``command``, some of whose body fields (``refused``) the
+        edge refused for their shape and gave stand-ins: decided with the checks that
+        read them skipped, in a transaction that is rolled back (no lock; nothing is
+        written). Empty when a refusal of another kind (403, 404, 409) comes first:
+        the shape errors then answer alone."""
+        with self.engine.connect() as conn:
+            try:
+                Batch(self, conn, read_head(conn), actor).add(command, refused=refused)
+            except ValidationFailed as e:
+                return tuple(f for f in e.errors if _top(f.field) not in refused)
+            except LedgerError:
+                return ()
+            finally:
+                conn.rollback()
+        return ()
 
     def forget_caches(self) -> None:
         """Drop what this process remembers of the ledger (and its hooks' memories)."""

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, select
 
 from ledger.clock import end_of_london_day, format_instant
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.store import tables as lt
 from ledger.store.reads import position_at
 
@@ -24,9 +24,28 @@ def head_position(conn: Connection) -> int:
 
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-"""The calendar an as-at may name (a date, or an instant's UTC day): wide enough for
-any question a ledger of this century is asked, far from the limits of Python's
-calendar (``9999-12-31T23:59:59-01:00`` and ``0001-01-01T00:00:00+01:00`` overflow it)."""
+"""The calendar an as-at may name (a date, or an instant's day as written): wide enough
+for any question a ledger of this century is asked, far from the limits of Python's
+calendar (``9999-12-31T23:59:59-01:00`` and ``0001-01-01T00:00:00+01:00`` overflow it
+when converted to UTC; an instant written within these years never does)."""
+
+# The same rules as OpenAPI patterns (the document states what ``parse_as_at``
+# accepts; the server also takes a few more spellings that Python reads, such as
+# surrounding spaces). Every real day of 1900-2999; 29 February in its leap years.
+_MD = (
+    "((01|03|05|07|08|10|12)-(0[1-9]|[12][0-9]|3[01])"
+    "|(04|06|09|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP = "((19|2[0-9])(0[48]|[2468][048]|[13579][26])|2000|2400|2800)"
+_DAY = f"((19[0-9][0-9]|2[0-9][0-9][0-9])-{_MD}|{_LEAP}-02-29)"
+_INSTANT = (
+    f"{_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,6}})?"
+    "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
+WHEN_PATTERN = f"^({_DAY}|{_INSTANT})$"
+"""A date or an RFC 3339 instant with its offset (``recorded_from``, ``recorded_to``)."""
+AS_AT_PATTERN = f"^(position:[0-9]{{1,18}}|{_DAY}|{_INSTANT})$"
+"""``WHEN_PATTERN`` or ``position:N`` (``as_at``)."""
 
 
 def _in_range(d: date, field: str, text: str) -> None:
@@ -60,10 +79,8 @@ def parse_as_at(text: str, field: str = "as_at") -> int | str:
         ) from e
     if instant.tzinfo is None:
         raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
-    _in_range(instant.date(), field, text)  # before converting: UTC may leave the calendar
-    utc = instant.astimezone(UTC)
-    _in_range(utc.date(), field, text)
-    return format_instant(utc)
+    _in_range(instant.date(), field, text)  # as written: converting then cannot overflow
+    return format_instant(instant.astimezone(UTC))
 
 
 def resolve(conn: Connection, as_at: str | int | None, field: str = "as_at") -> int:
@@ -75,8 +92,8 @@ def resolve(conn: Connection, as_at: str | int | None, field: str = "as_at") -> 
     if isinstance(parsed, str):
         return position_at(conn, parsed)
     pos = parsed
-    if pos > head:
-        raise ValidationFailed.field(field, f"position {pos} is beyond the ledger head ({head})")
+    if pos > head:  # of the right form, but the ledger has not reached it: a rule
+        raise RuleViolation.field(field, f"position {pos} is beyond the ledger head ({head})")
     if pos < 0:
         raise ValidationFailed.field(field, "a position is not negative")
     return pos

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -102,9 +103,17 @@ class Reader:
         with self.at(as_at) as (conn, pos):
             return trace_at(conn, pool_id, year, figure, pos)
 
-    def traced(self, pool_id: str, year: str, figure: str, as_at: AsAt = None) -> Traced:
+    def traced(
+        self,
+        pool_id: str,
+        year: str,
+        figure: str,
+        as_at: AsAt = None,
+        *,
+        through: date | None = None,
+    ) -> Traced:
         with self.at(as_at) as (conn, pos):
-            return traced_at(conn, pool_id, year, figure, pos)
+            return traced_at(conn, pool_id, year, figure, pos, through=through)
 
     # -- alliances (6.3 - 6.6) ----------------------------------------------------------
 

@@ -61,14 +61,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.domain.periods import parse_year
+from ledger.store import tables as lt
 from projections import tables as t
 from projections.balances import YearPosition, risk_share_at, year_position
-from projections.money_lines import line_filter
+from projections.money_lines import line_filter, through_cut
 
 _FIGURE = re.compile(
     r"^(?:(?P<subject>partner|scheme|stream|quarter):(?P<id>[A-Za-z0-9_-]{1,60})|pool)"
@@ -101,6 +103,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "stream": ("planned", "received"),
     "quarter": ("income", "spend", "transfers_in", "transfers_out"),
 }
+_ID = "[A-Za-z0-9_-]{1,60}"
+FIGURE_PATTERN = (
+    f"^(partner:{_ID}:({'|'.join(FIELDS['partner'])})"
+    f"|pool:({'|'.join(FIELDS['pool'])})"
+    f"|scheme:{_ID}:({'|'.join(FIELDS['scheme'])})"
+    f"|stream:{_ID}:({'|'.join(FIELDS['stream'])})"
+    f"|quarter:Q[1-4]:({'|'.join(FIELDS['quarter'])}))$"
+)
+"""Every figure a trace may name, as the OpenAPI pattern states it (an id the pool-year
+does not know is refused by rule)."""
 SYNTAX = (
     "partner:{id}:" + "|".join(FIELDS["partner"]),
     "pool:" + "|".join(FIELDS["pool"]),
@@ -110,10 +122,11 @@ SYNTAX = (
 )
 
 
-def _refuse(figure: str, why: str) -> ValidationFailed:
-    return ValidationFailed.field(
-        "trace", f"'{figure}' {why}; a figure is one of: {'; '.join(SYNTAX)}"
-    )
+def _refuse(figure: str, why: str, *, rule: bool = False) -> ValidationFailed:
+    """A figure not of the form (``ValidationFailed``), or naming an id the pool-year
+    does not know (``rule``: a ``RuleViolation``)."""
+    kind = RuleViolation if rule else ValidationFailed
+    return kind.field("trace", f"'{figure}' {why}; a figure is one of: {'; '.join(SYNTAX)}")
 
 
 Counts = dict[int, int]  # position -> the signed pence it counts in the figure
@@ -153,9 +166,15 @@ def _plus(*parts: Counts, signs: tuple[int, ...] | None = None) -> Counts:
 
 
 class _Tracer:
-    def __init__(self, conn: Connection, pool_id: str, year: str, at: int) -> None:
+    def __init__(
+        self, conn: Connection, pool_id: str, year: str, at: int, through: date | None = None
+    ) -> None:
         self.conn, self.pool_id, self.year, self.at = conn, pool_id, year, at
-        self.yp: YearPosition = year_position(conn, pool_id, year, at)
+        # through a date: the year's facts as of it (plan, forecasts, Q4 close) and only
+        # the lines the figures count (``money_lines.through_cut``), so the trace
+        # lists no event effective after it and still sums to the figure read through it
+        self.yp: YearPosition = year_position(conn, pool_id, year, at, through=through)
+        self.cut = through_cut(parse_year(year), through)
 
     def lines(
         self,
@@ -185,6 +204,16 @@ class _Tracer:
             .join_from(t.rm_groups, t.rm_lines, r.group_id == g.group_id)
             .where(*conditions, r.position <= self.at)
         )
+        cut = self.cut
+        if cut is not None:  # as ``money_lines.line_sums_queries`` cuts the sums
+            whole = g.quarter <= cut.whole
+            if cut.partial is None:
+                q = q.where(whole)
+            else:
+                e = lt.events.c
+                q = q.join(lt.events, e.position == r.position).where(
+                    or_(whole, and_(g.quarter == cut.partial, e.effective_date <= cut.through))
+                )
         out: Counts = {}
         for row in self.conn.execute(q):
             pos = int(row.position)
@@ -313,14 +342,25 @@ class _Tracer:
         return self.lines(INCOME, stream=ident)
 
 
-def trace_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> list[int]:
+def trace_at(
+    conn: Connection, pool_id: str, year: str, figure: str, at: int, through: date | None = None
+) -> list[int]:
     """The positions of the events behind ``figure`` of the pool-year as at ``at``."""
-    return traced_at(conn, pool_id, year, figure, at).positions
+    return traced_at(conn, pool_id, year, figure, at, through=through).positions
 
 
-def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> Traced:
-    """The events behind ``figure`` of the pool-year as at ``at``, each with the signed
-    amount by which it counts in the figure."""
+def traced_at(
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    figure: str,
+    at: int,
+    *,
+    through: date | None = None,
+) -> Traced:
+    """The events behind ``figure`` of the pool-year as at ``at`` (and through an
+    effective date: as the figure read through it), each with the signed amount by
+    which it counts in the figure."""
     m = _FIGURE.match(figure.strip())
     if m is None:
         raise _refuse(figure, "is not a figure")
@@ -329,19 +369,21 @@ def traced_at(conn: Connection, pool_id: str, year: str, figure: str, at: int) -
     if field not in FIELDS[subject]:
         raise _refuse(figure, f"names no figure '{field}' of a {subject}")
     year = parse_year(year).label
-    tracer = _Tracer(conn, pool_id, year, at)
+    tracer = _Tracer(conn, pool_id, year, at, through)
     yp = tracer.yp
     if subject == "pool":
         found = tracer.pool(field)
     elif subject == "partner":
         planned = yp.plan.planned_by_partner() if yp.plan else {}
         if ident not in yp.members and ident not in planned:
-            raise _refuse(figure, f"names '{ident}', not a partner of pool '{pool_id}'")
+            raise _refuse(figure, f"names '{ident}', not a partner of pool '{pool_id}'", rule=True)
         found = tracer.partner(ident, field)
     elif subject == "scheme":
         schemes = {s.id for s in yp.plan.schemes} if yp.plan else set()
         if ident not in schemes and ident not in yp.scheme_actuals:
-            raise _refuse(figure, f"names '{ident}', not a scheme of pool '{pool_id}' in {year}")
+            raise _refuse(
+                figure, f"names '{ident}', not a scheme of pool '{pool_id}' in {year}", rule=True
+            )
         found = Traced(dict(tracer.scheme(ident, field)))
     elif subject == "stream":
         found = Traced(dict(tracer.stream(ident, field)))

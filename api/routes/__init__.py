@@ -64,13 +64,43 @@ READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
         "not-found",
         "pool 'nope' does not exist",
     ),
-    422: _problem(
-        "A field is not valid (each is named in `errors`)",
-        422,
-        "Invalid input",
-        "validation",
-        "amount: must have at most two decimals (pence)",
-    ),
+    422: {
+        "description": "A field is not valid, each named in `errors`: of the wrong shape "
+        "(type `urn:pooled:problem:validation`: against a rule this document states), or "
+        "of the right shape but refused by a rule of the agreement or of what the ledger "
+        "holds (type `urn:pooled:problem:rule-violation`: an unknown partner, funding "
+        "stream or scheme, a date outside the pool's life, a refund over what was paid, "
+        "a plan's cross-checks, an as-at position beyond the head). A request with both "
+        "kinds names every field in one `validation` problem.",
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {
+                    "validation": {
+                        "summary": "a rule of shape",
+                        "value": _EXAMPLE,
+                    },
+                    "rule-violation": {
+                        "summary": "a rule of the agreement",
+                        "value": {
+                            **_EXAMPLE,
+                            "type": "urn:pooled:problem:rule-violation",
+                            "title": "Against the rules of the agreement",
+                            "detail": "funding_stream: 'x' is not a funding stream of pool "
+                            "'eq' in 2025-26",
+                            "errors": [
+                                {
+                                    "field": "funding_stream",
+                                    "message": "'x' is not a funding stream of pool 'eq' "
+                                    "in 2025-26",
+                                }
+                            ],
+                        },
+                    },
+                },
+            }
+        },
+    },
 }
 WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **READ_PROBLEMS,

@@ -35,9 +35,44 @@ from api.schemas.events import ImportResult, event_public
 from api.schemas.fields import Slug
 from api.schemas.postings import ContributionCreate, ExpenditureCreate
 from ledger.domain import commands as c
-from ledger.domain.errors import FieldError, ValidationFailed
+from ledger.domain.errors import FieldError, RuleViolation, ValidationFailed
 
 router = new_router(tags=["postings"], write=True)
+
+
+class ImportRefused(RuleViolation):
+    """Lines of a file refused, by their syntax or by the rules. The OpenAPI document
+    cannot state a CSV file's columns and values (its body is a string), so a refused
+    file is its own documented problem, never ``validation``."""
+
+    title = "Import refused"
+    code = "import-refused"
+
+
+_REFUSED_DOC = {
+    "description": "Lines refused (each named with its `line` in `errors`), by their CSV "
+    "syntax, their values or the rules: type `urn:pooled:problem:import-refused`; nothing "
+    "was written",
+    "content": {
+        "application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "example": {
+                "type": "urn:pooled:problem:import-refused",
+                "title": "Import refused",
+                "status": 422,
+                "detail": "2 of 3 lines were refused; nothing was written",
+                "errors": [
+                    {"field": "amount", "message": "must be more than zero", "line": 2},
+                    {
+                        "field": "funding_stream",
+                        "message": "'x' is not a funding stream of pool 'eq' in 2025-26",
+                        "line": 4,
+                    },
+                ],
+            },
+        }
+    },
+}
 
 COLUMNS = (
     "kind",
@@ -75,9 +110,16 @@ _EXAMPLE = (
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": _EXAMPLE}},
+            "content": {
+                "text/csv": {
+                    # UTF-8 text without NUL (else 400); its lines: 422 import-refused
+                    "schema": {"type": "string", "pattern": "^[^\\x00]*$"},
+                    "example": _EXAMPLE,
+                }
+            },
         }
     },
+    responses={422: _REFUSED_DOC},
 )
 async def import_csv(
     pool: Annotated[Slug, Path(description="the pool's id", examples=["eq"])],
@@ -90,10 +132,14 @@ async def import_csv(
             f"send the file as text/csv (got {media or 'no Content-Type'})",
             errors=(FieldError("Content-Type", "must be text/csv"),),
         )
-    commands, lines, refused = parse_lines(pool, await request.body())
-    # every refused line in one answer: the lines that parsed are still checked against
-    # the rules (and nothing is written), so syntax and rule errors come together
-    outcome = await run_in_threadpool(write.many, commands, lines, refused)
+    try:
+        commands, lines, refused = parse_lines(pool, await request.body())
+        # every refused line in one answer: the lines that parsed are still checked
+        # against the rules (and nothing is written), so syntax and rule errors come
+        # together
+        outcome = await run_in_threadpool(write.many, commands, lines, refused)
+    except ValidationFailed as e:  # 403, 404 and 409 stay as they are
+        raise ImportRefused(e.detail, errors=e.errors) from None
     events = [event_public(e) for e in outcome.events]
     return ImportResult(
         imported=len(lines),

@@ -33,7 +33,7 @@ from ledger.clock import (
 )
 from ledger.domain.errors import ValidationFailed
 from ledger.store import tables as lt
-from projections.asat import parse_as_at
+from projections.asat import WHEN_PATTERN, parse_as_at
 from projections.base import pool_row
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
 from projections.receivables import ReceivablesView, receivables_at, through_of
@@ -108,7 +108,14 @@ def _filter(
     )
 
 
-KindQuery = Annotated[list[str] | None, Query(description=_KIND_DOC, examples=["contribution"])]
+KindQuery = Annotated[
+    list[str] | None,
+    Query(
+        description=_KIND_DOC,
+        examples=["contribution"],
+        json_schema_extra={"items": {"enum": list(KINDS)}},  # checked by _filter
+    ),
+]
 PartnerQuery = Annotated[
     Slug | None,
     Query(description="postings naming this partner (contributor, or either party of a transfer)"),
@@ -127,7 +134,8 @@ RecordedQuery = Annotated[
     Query(
         max_length=40,
         description="recorded time bound, inclusive: an RFC 3339 instant or a date "
-        "(from: the start of that London day; to: its end)",
+        "(from: the start of that London day; to: its end), in 1900-2999",
+        json_schema_extra={"pattern": WHEN_PATTERN},  # checked by the as-at parser
     ),
 ]
 ReferenceQuery = Annotated[

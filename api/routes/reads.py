@@ -40,6 +40,7 @@ from projections.asat import parse_as_at
 from projections.balances import balances_at, risk_share_at
 from projections.metrics import metrics_at
 from projections.queries import Reader
+from projections.trace import FIGURE_PATTERN
 
 router = new_router(tags=["figures"])
 
@@ -59,6 +60,8 @@ TraceQuery = Annotated[
         "stream:ID:FIELD (planned, received) or quarter:Qn:FIELD (income, spend, "
         "transfers_in, transfers_out)",
         examples=["partner:ncc:received", "pool:spend", "scheme:equipment:actual"],
+        # stated, not enforced here: the trace names the field in its own words
+        json_schema_extra={"pattern": FIGURE_PATTERN},
     ),
 ]
 Through = Annotated[
@@ -115,11 +118,17 @@ def _csv(rows: list[list[str]], filename: str, position: int) -> Response:
 
 
 def trace_public(
-    reader: Reader, pool: str, year: str, figure: str, at: int, value: str | None
+    reader: Reader,
+    pool: str,
+    year: str,
+    figure: str,
+    at: int,
+    value: str | None,
+    through: date | None = None,
 ) -> TracePublic:
-    """The positions behind ``figure`` as at ``at``, each with the signed amount by
-    which it counts in the figure."""
-    traced = reader.traced(pool, year, figure, at)
+    """The positions behind ``figure`` as at ``at`` (and through ``through``, as the
+    figure was read), each with the signed amount by which it counts in the figure."""
+    traced = reader.traced(pool, year, figure, at, through=through)
     positions = traced.positions
     with reader.engine.connect() as conn:
         found = get_by_positions(conn, positions) if positions else []
@@ -153,7 +162,7 @@ def _balances(
     )
     if trace is not None:
         value = balances_figure(out, trace)
-        out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value)
+        out.trace = trace_public(reader, read.pool, year, trace, out.as_at_position, value, through)
     return out
 
 

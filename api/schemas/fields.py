@@ -42,6 +42,30 @@ POSITIVE_AMOUNT_PATTERN = f"^({_POSITIVE})$"
 AMOUNT_OR_ZERO_PATTERN = f"^(-?{_ZERO}|{_POSITIVE})$"  # "-0.00" is zero, so accepted
 AMOUNT_PATTERN = f"^-?({_ZERO}|{_POSITIVE})$"
 FIRST_DAY, LAST_DAY = date(1999, 4, 1), date(2099, 3, 31)
+
+
+def _month_days(months: range) -> str:
+    """``MM-DD`` for every real day of ``months`` (29 February aside)."""
+    lengths = {
+        "(0[1-9]|[12][0-9]|3[01])": (1, 3, 5, 7, 8, 10, 12),
+        "(0[1-9]|[12][0-9]|30)": (4, 6, 9, 11),
+        "(0[1-9]|1[0-9]|2[0-8])": (2,),
+    }
+    parts = []
+    for days, of in lengths.items():
+        chosen = [f"{m:02d}" for m in of if m in months]
+        if chosen:
+            parts.append(f"({'|'.join(chosen)})-{days}")
+    return "(" + "|".join(parts) + ")"
+
+
+_ALL_MONTHS = _month_days(range(1, 13))
+# Every real day from FIRST_DAY (1 April 1999) to LAST_DAY (31 March 2099): the range
+# of a pattern, since JSON Schema has no bounds for a date. 29 February: 2000 to 2096.
+DAY_PATTERN = (
+    f"^(1999-{_month_days(range(4, 13))}|20([0-8][0-9]|9[0-8])-{_ALL_MONTHS}"
+    f"|2099-{_month_days(range(1, 4))}|20(0[048]|[2468][048]|[13579][26])-02-29)$"
+)
 # The financial years the ledger keeps (1999-00 to 2098-99), each written out: a year's
 # second part is the first's plus one, a rule a pattern can state only by listing them.
 _YEARS = "|".join(f"{y}-{(y + 1) % 100:02d}" for y in range(FIRST_DAY.year, LAST_DAY.year))
@@ -90,6 +114,15 @@ AmountOrZero = Annotated[
     int,
     PlainValidator(_amount(allow_zero=True)),
     _schema(pattern=AMOUNT_OR_ZERO_PATTERN, examples=["0.00"], description=_AMOUNT_DOC + "; >= 0"),
+]
+NonZeroAmount = Annotated[
+    int,
+    PlainValidator(_amount(allow_negative=True)),
+    _schema(
+        pattern=f"^-?({_POSITIVE})$",
+        examples=["-12500.00"],
+        description=_AMOUNT_DOC + "; any sign, not zero",
+    ),
 ]
 SignedAmount = Annotated[
     int,
@@ -210,7 +243,16 @@ def _day(value: Any) -> date:
     return d
 
 
-Day = Annotated[date, PlainValidator(_day), _schema(format="date", examples=["2025-10-01"])]
+Day = Annotated[
+    date,
+    PlainValidator(_day),
+    _schema(
+        format="date",
+        pattern=DAY_PATTERN,
+        examples=["2025-10-01"],
+        description=f"a date YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}",
+    ),
+]
 
 
 def _check_year_range(label: str, start_year: int, field: str) -> None:
@@ -270,21 +312,23 @@ def _decimal(places: int | None = None) -> Callable[[Any], Decimal]:
 Pct = Annotated[
     Decimal,
     PlainValidator(_decimal(6)),
-    _schema(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["33.3333"]),
+    _schema(pattern=r"^[0-9]+(\.[0-9]{1,6})?$", maxLength=30, examples=["33.3333"]),
 ]
 DecimalStr = Annotated[
     Decimal,
     PlainValidator(_decimal()),
-    _schema(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["2.5"]),
+    _schema(pattern=r"^[0-9]+(\.[0-9]+)?$", maxLength=30, examples=["2.5"]),
 ]
 Hours = Annotated[
     Decimal,
     PlainValidator(_decimal(2)),
-    _schema(pattern=r"^[0-9]+(\.[0-9]{1,2})?$", examples=["10000"]),
+    _schema(pattern=r"^[0-9]+(\.[0-9]{1,2})?$", maxLength=30, examples=["10000"]),
 ]
 
 
 def _count(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 15000.0 is a JSON Schema integer too
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid("must be a whole number such as 80000")
     if value < 0:
@@ -294,7 +338,11 @@ def _count(value: Any) -> int:
     return value
 
 
-Count = Annotated[int, PlainValidator(_count), WithJsonSchema({"type": "integer", "minimum": 0})]
+Count = Annotated[
+    int,
+    PlainValidator(_count),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 1_000_000_000}),
+]
 
 
 def _event_id(value: Any) -> str:

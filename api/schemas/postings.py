@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, model_validator
 
 from api.schemas.fields import (
+    SLUG_PATTERN,
     Amount,
     AmountOrZero,
     Cohort,
@@ -15,16 +16,19 @@ from api.schemas.fields import (
     DecimalStr,
     EventId,
     Ident,
+    NonZeroAmount,
     Note,
     PeriodLabel,
     Reference,
-    SignedAmount,
     Slug,
     Year,
+    invalid,
     request_config,
 )
 from ledger.domain import commands as c
 from ledger.domain.events import PartnerAmount, Party
+
+_SLUG_SCHEMA = {"type": "string", "pattern": SLUG_PATTERN}
 
 
 class OpeningBalanceCreate(BaseModel):
@@ -32,7 +36,9 @@ class OpeningBalanceCreate(BaseModel):
         {"year": "2025-26", "amount": "-12500.00", "note": "Deficit brought forward from 2024-25"}
     )
     year: Year
-    amount: SignedAmount = Field(description="may be negative (a deficit brought in)")
+    amount: NonZeroAmount = Field(
+        description="may be negative (a deficit brought in); not zero (nothing to record)"
+    )
     note: Note
 
     def command(self, pool: str) -> c.RecordOpeningBalance:
@@ -113,9 +119,28 @@ class CreditCreate(BaseModel):
 
 
 class PartyIn(BaseModel):
-    model_config = request_config({"partner_id": "icb-a"})
-    partner_id: Slug | None = None
-    pool_id: Slug | None = None
+    """One side of a transfer: exactly one of a partner or the pool (the document says
+    so with ``oneOf``; the server checks it here, as a rule of shape)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"partner_id": "icb-a"}],
+            "oneOf": [
+                {"required": ["partner_id"], "not": {"required": ["pool_id"]}},
+                {"required": ["pool_id"], "not": {"required": ["partner_id"]}},
+            ],
+        },
+    )
+    # null is read as absent; the document offers only the id
+    partner_id: Annotated[Slug | None, WithJsonSchema(_SLUG_SCHEMA)] = None
+    pool_id: Annotated[Slug | None, WithJsonSchema(_SLUG_SCHEMA)] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PartyIn:
+        if (self.partner_id is None) == (self.pool_id is None):
+            raise invalid("name exactly one of partner_id or pool_id")
+        return self
 
     def party(self) -> Party:
         return Party(partner_id=self.partner_id, pool_id=self.pool_id)

@@ -2,7 +2,11 @@
 
     LedgerError                      base; carries a title and a detail for people
     +-- ValidationFailed (422)       bad input; ``errors`` names each field (and CSV line)
-    +-- RuleViolation (422)          well-formed but against a rule of the agreement
+    |   +-- RuleViolation (422)      well-formed (every rule of shape the API documents is
+    |                                met) but against a rule of the agreement or of what
+    |                                the ledger holds: an unknown partner, stream or
+    |                                scheme, a date outside the pool's life, a refund over
+    |                                what was paid, a plan's cross-checks
     +-- NotFound (404)               an unknown partner, pool, scheme, event, return
     +-- Forbidden (403)              the actor's role or partner may not do this
     +-- Conflict (409)               the request clashes with what the ledger holds
@@ -21,6 +25,7 @@ prints ``title: detail``. Messages name the pool, period and what to do next.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,16 @@ class ValidationFailed(LedgerError):
     code = "validation"
 
     @classmethod
-    def field(cls, field: str, message: str) -> ValidationFailed:
+    def field(cls, field: str, message: str) -> Self:
         return cls(f"{field}: {message}", errors=(FieldError(field, message),))
 
 
-class RuleViolation(LedgerError):
+class RuleViolation(ValidationFailed):
+    """A request of the right shape refused by a rule (the API answers it as the
+    documented ``rule-violation`` problem, not ``validation``). A kind of
+    ``ValidationFailed``, so one request's shape and rule errors are gathered together
+    (``Problems``) and both are answered 422 naming each field."""
+
     status = 422
     title = "Against the rules of the agreement"
     code = "rule-violation"

@@ -52,7 +52,9 @@ def parse_amount(
             field, "must be positive; the kind of posting gives the direction"
         )
     if pence == 0 and not allow_zero:
-        raise ValidationFailed.field(field, "must be more than zero")
+        raise ValidationFailed.field(
+            field, "must not be zero" if allow_negative else "must be more than zero"
+        )
     if limit is not None and abs(pence) > limit:
         raise ValidationFailed.field(
             field, f"is over the limit of £{format_pence(limit)} for one posting"

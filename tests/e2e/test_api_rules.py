@@ -142,3 +142,68 @@ def test_a_five_error_import_is_answered_with_all_five_lines_at_once(world: Worl
     ]
     assert r.json()["detail"].startswith("5 of 6 lines were refused")
     assert w.head() == head
+
+
+# --- shape and rule errors of one body together (issue 12, item 7) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "both"),
+    [
+        # an amount of three decimals (shape) and a stream the pool does not have (rule)
+        (
+            contribution("city", "10.001", funding_stream="lottery"),
+            ["amount", "funding_stream"],
+        ),
+        # a stream that is not an id (shape) and a date before the pool's life (rule)
+        (
+            contribution("city", "10.00", "1999-05-01", funding_stream="Lottery Fund!"),
+            ["effective_date", "funding_stream"],
+        ),
+        # a missing reference (shape) and a partner not in the pool (rule)
+        (
+            {k: v for k, v in contribution("trust", "10.00").items() if k != "reference"},
+            ["partner_id", "reference"],
+        ),
+    ],
+    ids=["amount-and-stream", "stream-and-date", "reference-and-partner"],
+)
+def test_a_body_with_a_shape_error_and_a_rule_error_reports_both_in_one_problem(
+    world: World, body: dict[str, str], both: list[str]
+) -> None:
+    head = world.head()
+    r = world.post("ncc", "/v1/pools/eq/contributions", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == "urn:pooled:problem:validation"
+    assert fields(r) == both
+    assert world.head() == head
+
+
+def test_spend_with_a_bad_amount_on_a_scheme_not_in_the_plan_reports_both(world: World) -> None:
+    body = spend("-5.00", scheme_id="no-such-scheme")
+    r = world.post("ncc", "/v1/pools/eq/expenditures", body)
+    assert r.status_code == 422, r.text
+    assert fields(r) == ["amount", "scheme_id"]
+
+
+def test_a_transfer_with_a_bad_amount_to_a_non_member_reports_both(world: World) -> None:
+    body = {
+        "pool_id": "eq",
+        "from": {"partner_id": "city"},
+        "to": {"partner_id": "trust"},
+        "amount": "ten pounds",
+        "purpose": "other",
+        "effective_date": "2025-08-01",
+        "reference": "T1",
+    }
+    r = world.post("city", "/v1/transfers", body)
+    assert r.status_code == 422, r.text
+    assert fields(r) == ["amount", "to.partner_id"]
+
+
+def test_a_shape_error_of_a_date_leaves_the_checks_that_need_its_year_unrun(world: World) -> None:
+    # the stream's validity depends on the year, which the bad date cannot give
+    body = contribution("city", "10.00", "2025-02-30", funding_stream="lottery")
+    r = world.post("city", "/v1/pools/eq/contributions", body)
+    assert r.status_code == 422, r.text
+    assert fields(r) == ["effective_date"]

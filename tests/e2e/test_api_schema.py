@@ -143,56 +143,8 @@ def shape_rules_are_documented(ctx: Any, response: Any, case: Case[Any]) -> bool
     return None
 
 
-# Operations still refusing some document-valid requests as `validation`, to be fixed
-# (issue 11, item 7): as_at has no pattern yet (a date or instant the server cannot
-# read is refused), Day has no documented range, and several business rules (an
-# unknown partner, funding stream or scheme; a plan's cross-checks; a BCF pool's HWB
-# area; a zero opening balance) are raised as `validation`, not `rule-violation`.
-# Not strict: whether one of them meets such a request in a few examples depends on the
-# world the earlier tests left; the others are strict guards.
-NOT_YET = {
-    "POST /v1/pools",
-    "POST /v1/pools/{pool}/members",
-    "PUT /v1/pools/{pool}/years/{year}/plan",
-    "POST /v1/pools/{pool}/opening-balance",
-    "POST /v1/transfers",
-    "POST /v1/pools/{pool}/imports",
-    "GET /v1/pools/{pool}/metrics",
-    "GET /v1/pools/{pool}/balances",
-    "GET /v1/pools/{pool}/balances.csv",
-    "GET /v1/pools/{pool}/risk-share",
-    "GET /v1/pools/{pool}/risk-reward",
-    "GET /v1/pools/{pool}/capitation",
-    "GET /v1/pools/{pool}/outcome-payments",
-    "GET /v1/pools/{pool}/returns/{quarter}",
-    "GET /v1/pools/{pool}/memorandum",
-    # the same as_at (and recorded_from/recorded_to) rule on the reads added since
-    "GET /v1/pools",
-    "GET /v1/partners",
-    "GET /v1/pools/{pool}",
-    "GET /v1/pools/{pool}/years/{year}/plan",
-    "GET /v1/pools/{pool}/postings",
-    "GET /v1/pools/{pool}/postings.csv",
-    "GET /v1/pools/{pool}/receivables",
-    "GET /v1/pools/{pool}/returns/{quarter}/parts",
-    "POST /v1/pools/{pool}/returns/{quarter}/sign-off",  # a date: Day's range
-    *HOST_POSTINGS,
-}
-
-
 def _valid_cases() -> list[Any]:
-    out = []
-    for p in _cases():
-        label, mode = p.values
-        if mode is not GenerationMode.POSITIVE:
-            continue
-        marks = (
-            [pytest.mark.xfail(strict=False, reason="shape rules not yet all documented")]
-            if label in NOT_YET
-            else []
-        )
-        out.append(pytest.param(label, mode, id=p.id, marks=marks))
-    return out
+    return [p for p in _cases() if p.values[1] is GenerationMode.POSITIVE]
 
 
 @pytest.mark.parametrize(("label", "mode"), _valid_cases())

@@ -52,9 +52,12 @@ def api_sum(trace: dict[str, Any]) -> Decimal:
     return total + (money(trace["by_rule"]) if trace["by_rule"] is not None else 0)
 
 
-def board_trace(w: World, pool: str, figure: str) -> tuple[Decimal | None, Decimal, list[str]]:
-    """(the figure's value, the sum of the amounts listed with by_rule, those amounts)."""
-    r = w.client.get(TRACE.format(pool=pool), params={"figure": figure})
+def board_trace(
+    w: World, pool: str, figure: str, **extra: str
+) -> tuple[Decimal | None, Decimal, list[str]]:
+    """(the figure's value, the sum of the amounts listed with by_rule, those amounts);
+    ``extra``: more of the page's query (``through``)."""
+    r = w.client.get(TRACE.format(pool=pool), params={"figure": figure, **extra})
     assert r.status_code == 200, r.text[:2000]
     html = r.text
     value = re.search(r'data-figure="value">([^<]+)<', html)

@@ -3,6 +3,7 @@ or the facts behind the alliance figures), the figure's value and its label."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,7 +17,7 @@ from ledger.domain.periods import parse_period, parse_year
 from ledger.store.reads import get_by_positions
 from projections import tables as pt
 from projections.balances import balances_at, scheme_spend_at
-from projections.base import facts, periods_within, plan_at, plan_fact
+from projections.base import effective_by, facts, periods_within, plan_at, plan_fact
 from projections.parties import pool_at
 from projections.returns_data import income_by_stream_at, quarterly_trend_at
 from projections.trace import traced_at
@@ -34,8 +35,11 @@ def trace(
 ) -> dict[str, Any]:
     """The events behind a figure of a pool-year: the read side's own trace for
     balances, spend, streams and quarters (``projections.trace``), and the facts behind
-    the alliance figures (``rr:``, ``capitation:``, ``outcomes:``, ``metric:``)."""
+    the alliance figures (``rr:``, ``capitation:``, ``outcomes:``, ``metric:``). Read
+    through the page's ``through`` date as the pool-year pages read their figures (a
+    quarter view: its last day), so no event effective after it is listed."""
     pos = at.position
+    through = at.through
     pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
@@ -46,16 +50,16 @@ def trace(
     counts: dict[int, int | None] | None = None
     by_rule = None
     if board_side:
-        positions = board_trace(conn, pool_id, year, figure, pos)
+        positions = board_trace(conn, pool_id, year, figure, pos, through)
     else:
-        traced = traced_at(conn, pool_id, year, figure, pos)
+        traced = traced_at(conn, pool_id, year, figure, pos, through=through)
         positions, counts, by_rule = traced.positions, traced.amounts, traced.by_rule
     if quarter is not None:
         positions = in_quarter(conn, positions, pool_id, f"{year}-{quarter}")
         by_rule = None
     events = get_by_positions(conn, positions) if positions else []
     names = names_at(conn, pos, pool_id, year)
-    value = None if board_side else figure_value(conn, pool_id, year, figure, pos, quarter)
+    value = None if board_side else figure_value(conn, pool_id, year, figure, pos, quarter, through)
     label = figure_label(figure, names) + (f", {quarter}" if quarter else "")
     return {
         "pool": pool,
@@ -88,7 +92,9 @@ def in_quarter(conn: Connection, positions: list[int], pool_id: str, quarter: st
     return sorted(int(p) for p in found)
 
 
-def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int) -> list[int]:
+def board_trace(
+    conn: Connection, pool_id: str, year: str, figure: str, at: int, through: date | None = None
+) -> list[int]:
     """The facts behind the alliance figures the read side's trace does not name:
 
     - ``rr:{scheme}:{period}``: the risk/reward results of the scheme in the period;
@@ -96,7 +102,8 @@ def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int)
     - ``outcomes:{provider}``: the outcome assessments of the provider's services;
     - ``metric:{metric}:{period}``: the metric's recordings for the period;
 
-    each with the plan in force (the shares, weights, services and definitions)."""
+    each with the plan in force (the shares, weights, services and definitions), and
+    only facts effective by ``through`` when given."""
     parts = figure.split(":")
     plan = plan_fact(conn, pool_id, year, at)
     out: set[int] = {plan.position} if plan is not None else set()
@@ -104,14 +111,16 @@ def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int)
         within = periods_within(parse_period(parts[2], "figure"))
         out |= {
             f.position
-            for f in facts(conn, pool_id, "risk_reward_result_recorded", at, year=year)
+            for f in effective_by(
+                facts(conn, pool_id, "risk_reward_result_recorded", at, year=year), through
+            )
             if f.data.get("scheme_id") == parts[1] and f.period in within
         }
     elif parts[0] == "capitation" and len(parts) == 2:
         last_day = parse_year(year).end
         out |= {
             f.position
-            for f in facts(conn, pool_id, "population_recorded", at)
+            for f in effective_by(facts(conn, pool_id, "population_recorded", at), through)
             if f.data.get("unit_id") == parts[1]
             and f.effective_date is not None
             and f.effective_date <= last_day
@@ -123,14 +132,14 @@ def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int)
         )
         out |= {
             f.position
-            for f in facts(conn, pool_id, "outcome_assessed", at, year=year)
+            for f in effective_by(facts(conn, pool_id, "outcome_assessed", at, year=year), through)
             if f.data.get("service_id") in services
         }
     elif parts[0] == "metric" and len(parts) == 3:
         within = periods_within(parse_period(parts[2], "figure"))
         out |= {
             f.position
-            for f in facts(conn, pool_id, "metric_recorded", at, year=year)
+            for f in effective_by(facts(conn, pool_id, "metric_recorded", at, year=year), through)
             if f.data.get("metric_id") == parts[1] and f.period in within
         }
     else:
@@ -139,21 +148,28 @@ def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int)
 
 
 def figure_value(
-    conn: Connection, pool_id: str, year: str, figure: str, at: int, quarter: str | None
+    conn: Connection,
+    pool_id: str,
+    year: str,
+    figure: str,
+    at: int,
+    quarter: str | None,
+    through: date | None = None,
 ) -> int | None:
-    """The amount a traced figure shows, as at ``at`` (None for a share)."""
+    """The amount a traced figure shows, as at ``at`` and through ``through`` (None
+    for a share)."""
     parts = figure.split(":")
     if parts[0] == "pool" and len(parts) == 2 and quarter is None:
-        v = getattr(balances_at(conn, pool_id, year, at).pool, parts[1], None)
+        v = getattr(balances_at(conn, pool_id, year, at, through=through).pool, parts[1], None)
         return v if isinstance(v, int) else None
     if parts[0] == "partner" and len(parts) == 3 and quarter is None:
-        for r in balances_at(conn, pool_id, year, at).partners:
+        for r in balances_at(conn, pool_id, year, at, through=through).partners:
             if r.partner_id == parts[1]:
                 v = getattr(r, parts[2], None)
                 return v if isinstance(v, int) else None
         return None
     if parts[0] == "scheme" and len(parts) == 3:
-        for sp in scheme_spend_at(conn, pool_id, year, at):
+        for sp in scheme_spend_at(conn, pool_id, year, at, through=through):
             if sp.scheme_id == parts[1]:
                 if quarter is not None:
                     if parts[2] != "actual":
@@ -167,7 +183,7 @@ def figure_value(
                 }.get(parts[2])
         return None
     if parts[0] == "stream" and len(parts) == 3:
-        for st in income_by_stream_at(conn, pool_id, year, at).streams:
+        for st in income_by_stream_at(conn, pool_id, year, at, through=through).streams:
             if st.funding_stream == parts[1]:
                 if parts[2] == "planned":
                     return st.planned if quarter is None else None
@@ -176,7 +192,7 @@ def figure_value(
                 return st.received
         return None
     if parts[0] == "quarter" and len(parts) == 3 and quarter is None:
-        for tr in quarterly_trend_at(conn, pool_id, year, at).quarters:
+        for tr in quarterly_trend_at(conn, pool_id, year, at, through=through).quarters:
             if tr.quarter.endswith(parts[1]):
                 v = getattr(tr, parts[2], None)
                 return v if isinstance(v, int) else None

@@ -13,7 +13,7 @@ from ledger.domain.deciders.checks import (
     pool_in_context,
 )
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.domain.periods import FinancialYear, parse_period, year_of
 
 
@@ -23,7 +23,7 @@ def decide_risk_reward(cmd: c.RecordRiskRewardResult, ctx: Context) -> list[ev.E
     check_in_life(pool, year_of(period).label, "period")
     plan = pool.plan(year_of(period).label)
     if plan is None or all(s.id != cmd.scheme_id for s in plan.risk_reward_schemes):
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "scheme_id",
             f"'{cmd.scheme_id}' is not a risk/reward scheme of the "
             f"plan for {year_of(period).label}",
@@ -59,11 +59,9 @@ def decide_population(cmd: c.RecordPopulation, ctx: Context) -> list[ev.Event]:
     year = FinancialYear.of(cmd.effective_date).label
     plan = pool.plan(year)
     if plan is None or plan.capitation is None:
-        raise ValidationFailed.field(
-            "effective_date", f"the plan for {year} has no capitated budget"
-        )
+        raise RuleViolation.field("effective_date", f"the plan for {year} has no capitated budget")
     if cmd.cohort not in {w.cohort for w in plan.capitation.weights}:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "cohort", f"'{cmd.cohort}' is not a cohort of the {year} capitation"
         )
     check_open_or_adjustment(pool, cmd.effective_date, cmd.prior_period_adjustment)
@@ -90,17 +88,17 @@ def decide_outcome(cmd: c.AssessOutcome, ctx: Context) -> list[ev.Event]:
         else None
     )
     if service is None:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "service_id",
             f"'{cmd.service_id}' is not a commissioned service of "
             f"the plan for {year_of(period).label}",
         )
     if service.period != period.label:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "period", f"service '{service.id}' is commissioned for {service.period}"
         )
     if cmd.outcome_id not in service.outcomes:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "outcome_id", f"'{cmd.outcome_id}' is not an outcome of '{service.id}'"
         )
     check_open_or_adjustment(pool, period.end, cmd.prior_period_adjustment, "period")
@@ -128,7 +126,7 @@ def decide_metric(cmd: c.RecordMetric, ctx: Context) -> list[ev.Event]:
     known = {m.id for m in plan.metrics} if plan else set()
     known |= {m.id for m in ref.metrics} if ref else set()
     if cmd.metric_id not in known:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "metric_id", f"'{cmd.metric_id}' is not a metric defined for {year}"
         )
     check_open_or_adjustment(pool, period.end, cmd.prior_period_adjustment, "period")

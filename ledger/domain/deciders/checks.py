@@ -1,5 +1,9 @@
 """The checks the deciders share: ids, pool membership, open periods, years, streams,
-schemes, amounts and texts. Each raises the domain error naming the field."""
+schemes, amounts and texts. Each raises the domain error naming the field: a check of
+shape (an id's form, a positive amount, a text) ``ValidationFailed``; a check against
+what the ledger holds or of one field against another (membership, streams, schemes,
+the pool's life, limits) ``RuleViolation``, which the API documents as a refusal by
+rule (the OpenAPI document states every rule of shape, but cannot state these)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,13 @@ from datetime import date
 from typing import Any
 
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import FieldError, NotFound, PeriodClosed, ValidationFailed
+from ledger.domain.errors import (
+    FieldError,
+    NotFound,
+    PeriodClosed,
+    RuleViolation,
+    ValidationFailed,
+)
 from ledger.domain.money import format_pence
 from ledger.domain.periods import FinancialYear, Quarter, parse_year
 from ledger.domain.state import PoolState
@@ -33,9 +43,7 @@ def pool_in_context(ctx: Context, pool_id: str) -> PoolState:
 
 def check_member(pool: PoolState, partner_id: str, name: str = "partner_id") -> None:
     if partner_id not in pool.members:
-        raise ValidationFailed.field(
-            name, f"'{partner_id}' is not a member of pool '{pool.pool_id}'"
-        )
+        raise RuleViolation.field(name, f"'{partner_id}' is not a member of pool '{pool.pool_id}'")
 
 
 def check_open_or_adjustment(
@@ -50,7 +58,7 @@ def check_open_or_adjustment(
                 errors=(FieldError(name, f"falls in closed quarter {q}"),),
             )
     elif ppa:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "prior_period_adjustment", f"{q} is not closed for pool '{pool.pool_id}'; post normally"
         )
 
@@ -61,7 +69,7 @@ def year_for(effective: date, year: str | None, name: str = "year") -> str:
         return natural.label
     fy = parse_year(year, name)
     if abs(fy.start_year - natural.start_year) > 1:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             name, f"{fy.label} is too far from the effective date's year {natural.label}"
         )
     return fy.label
@@ -71,9 +79,9 @@ def check_stream(pool: PoolState, ctx: Context, year: str, stream: str, name: st
     if pool.kind == "bcf":
         ref = ctx.reference.for_year(year)
         if ref is None:
-            raise ValidationFailed.field("year", f"no BCF reference data for {year}")
+            raise RuleViolation.field("year", f"no BCF reference data for {year}")
         if stream not in ref.stream_ids():
-            raise ValidationFailed.field(
+            raise RuleViolation.field(
                 name,
                 f"'{stream}' is not a BCF funding stream in {year} "
                 f"(one of: {', '.join(sorted(ref.stream_ids()))})",
@@ -84,7 +92,7 @@ def check_stream(pool: PoolState, ctx: Context, year: str, stream: str, name: st
     allowed |= {s.funding_stream for s in plan.schemes} if plan else set()
     allowed.add("contribution")
     if stream not in allowed:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             name, f"'{stream}' is not a funding stream of pool '{pool.pool_id}' in {year}"
         )
 
@@ -93,7 +101,7 @@ def scheme_in_plan(pool: PoolState, year: str, scheme_id: str, name: str = "sche
     plan = pool.plan(year)
     scheme = plan.scheme(scheme_id) if plan else None
     if scheme is None:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             name, f"'{scheme_id}' is not a scheme in pool '{pool.pool_id}''s plan for {year}"
         )
     return scheme
@@ -112,26 +120,37 @@ def check_text(value: str, name: str, *, max_len: int = 500, required: bool = Tr
 
 
 class Problems:
-    """Every field error of one command, reported together in one ``ValidationFailed``
-    (a body with a bad funding stream and a date outside the pool's life names both).
+    """Every field error of one command, reported together in one error (a body with
+    a bad funding stream and a date outside the pool's life names both): a
+    ``RuleViolation`` when every error is one, else ``ValidationFailed`` (a shape error
+    among them makes the request malformed).
 
-    Each independent check runs inside ``with problems.check():``; a check whose input
-    an earlier one refused is skipped by its decider."""
+    Each independent check runs inside ``with problems.check(*inputs):``; a check whose
+    input an earlier one refused is skipped by its decider. ``refused``: the body's
+    fields the edge refused for their shape (``Context.refused``); a check naming one
+    of them among its ``inputs`` read a stand-in, so what it finds is dropped, and
+    ``raise_any`` always raises (the command is only being checked)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refused: frozenset[str] = frozenset()) -> None:
         self.errors: list[FieldError] = []
+        self.shape = False  # some error is of shape, not a rule
+        self.refused = refused
 
     @contextmanager
-    def check(self) -> Iterator[None]:
+    def check(self, *inputs: str) -> Iterator[None]:
         try:
             yield
         except ValidationFailed as e:
+            if self.refused.intersection(inputs):
+                return
             self.errors.extend(e.errors or (FieldError("", e.detail),))
+            self.shape = self.shape or not isinstance(e, RuleViolation)
 
     def raise_any(self) -> None:
-        if self.errors:
+        if self.errors or self.refused:
             detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-            raise ValidationFailed(detail, errors=tuple(self.errors))
+            kind = ValidationFailed if self.shape or self.refused else RuleViolation
+            raise kind(detail or "fields refused for their shape", errors=tuple(self.errors))
 
 
 def life_of(pool: PoolState) -> tuple[str, str] | None:
@@ -148,14 +167,14 @@ def check_in_life(pool: PoolState, year: str, name: str) -> None:
     """A dated fact must fall in the pool's life (domain.md 5, "A pool's life")."""
     life = life_of(pool)
     if life is None:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             name,
             f"{year} is not in pool '{pool.pool_id}''s life: it has no plan yet; "
             "agree a plan first",
         )
     first, last = life
     if not first <= year <= last:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             name,
             f"{year} is not in pool '{pool.pool_id}''s life: a dated fact falls in "
             f"{first} (its first plan year) to {last} (the year after its latest plan)",
@@ -166,4 +185,4 @@ def check_limit(amount: int, most: int, what: str, name: str = "amount") -> None
     """A refund or credit note may not exceed ``most`` (never less than zero)."""
     most = max(most, 0)
     if amount > most:
-        raise ValidationFailed.field(name, f"{what}: at most {format_pence(most)}")
+        raise RuleViolation.field(name, f"{what}: at most {format_pence(most)}")

@@ -29,4 +29,8 @@ class Context:
     # refunds; for a credit note: the scheme's spend for the year, net of credits
     # (reversed facts left out). Loaded by the handler from the facts it holds.
     refundable: int | None = None
+    # the body's fields the edge refused for their shape (stand-ins are in their place
+    # in the command): the decider skips the checks that read them, so the request's
+    # rule errors can be reported with its shape errors, and never decides to write
+    refused: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)

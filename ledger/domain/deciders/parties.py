@@ -6,7 +6,7 @@ from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.deciders.checks import check_slug, check_text, pool_in_context
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import AlreadyExists, ValidationFailed
+from ledger.domain.errors import AlreadyExists, RuleViolation
 
 
 def decide_register_partner(cmd: c.RegisterPartner, ctx: Context) -> list[ev.Event]:
@@ -26,9 +26,9 @@ def decide_establish_pool(cmd: c.EstablishPool, ctx: Context) -> list[ev.Event]:
     for i, m in enumerate(members):
         if m not in ctx.partners:
             name = "host_partner_id" if m == cmd.host_partner_id else f"members[{i}]"
-            raise ValidationFailed.field(name, f"partner '{m}' is not registered")
+            raise RuleViolation.field(name, f"partner '{m}' is not registered")
     if cmd.kind == "bcf" and cmd.hwb_area is None:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "hwb_area", "a BCF pool needs its Health and Wellbeing Board area"
         )
     return [
@@ -46,7 +46,7 @@ def decide_establish_pool(cmd: c.EstablishPool, ctx: Context) -> list[ev.Event]:
 def decide_join_pool(cmd: c.JoinPool, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     if cmd.partner_id not in ctx.partners:
-        raise ValidationFailed.field("partner_id", f"partner '{cmd.partner_id}' is not registered")
+        raise RuleViolation.field("partner_id", f"partner '{cmd.partner_id}' is not registered")
     if cmd.partner_id in pool.members:
         raise AlreadyExists(f"'{cmd.partner_id}' is already a member of pool '{pool.pool_id}'")
     return [ev.PartnerJoined(pool_id=pool.pool_id, partner_id=cmd.partner_id)]

@@ -6,7 +6,7 @@ from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.deciders.checks import pool_in_context
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import FieldError, RuleViolation, ValidationFailed
+from ledger.domain.errors import FieldError, RuleViolation
 from ledger.domain.periods import parse_year
 from ledger.domain.plan_rules import validate_plan
 
@@ -18,7 +18,7 @@ def decide_agree_plan(cmd: c.AgreePlan, ctx: Context) -> list[ev.Event]:
         raise RuleViolation(f"{year} is settled for pool '{pool.pool_id}'; its plan is fixed")
     ref = ctx.reference.for_year(year)
     if pool.kind == "bcf" and ref is None:
-        raise ValidationFailed.field("year", f"no BCF reference data is shipped for {year}")
+        raise RuleViolation.field("year", f"no BCF reference data is shipped for {year}")
     kinds = {m: ctx.partners[m].kind for m in pool.members if m in ctx.partners}
     problems = validate_plan(
         cmd.plan,
@@ -28,8 +28,8 @@ def decide_agree_plan(cmd: c.AgreePlan, ctx: Context) -> list[ev.Event]:
         reference=ref,
         year=year,
     )
-    if problems:
-        raise ValidationFailed(
+    if problems:  # cross-checks of the plan's parts and the pool: rules, not shape
+        raise RuleViolation(
             f"the plan for {year} has {len(problems)} problem(s); "
             f"first: {problems[0][0]}: {problems[0][1]}",
             errors=tuple(FieldError(f, m) for f, m in problems),

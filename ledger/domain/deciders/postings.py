@@ -21,7 +21,7 @@ from ledger.domain.deciders.checks import (
     year_for,
 )
 from ledger.domain.deciders.context import Context
-from ledger.domain.errors import AlreadyExists, ValidationFailed
+from ledger.domain.errors import AlreadyExists, RuleViolation, ValidationFailed
 from ledger.domain.periods import FinancialYear, parse_year
 
 
@@ -34,7 +34,7 @@ def decide_opening_balance(cmd: c.RecordOpeningBalance, ctx: Context) -> list[ev
             f"pool '{pool.pool_id}' already has an opening balance; reverse it first"
         )
     if first is not None and fy.label > first:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "year", f"an opening balance is for the pool's first year ({first})"
         )
     if cmd.amount == 0:
@@ -56,23 +56,24 @@ def decide_contribution(
     cmd: c.PostContribution | c.RefundContribution, ctx: Context
 ) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    problems = Problems()
-    with problems.check():
+    problems = Problems(ctx.refused)
+    with problems.check("amount"):
         check_positive(cmd.amount)
-    with problems.check():
+    with problems.check("reference"):
         check_text(cmd.reference, "reference", max_len=200)
-    with problems.check():
+    with problems.check("partner_id"):
         check_member(pool, cmd.partner_id)
     year: str | None = None
-    with problems.check():
+    dated = ("effective_date", "year")  # the year is the named one, else the date's
+    with problems.check(*dated):
         year = year_for(cmd.effective_date, cmd.year)
     if year is not None:
-        with problems.check():
+        with problems.check(*dated):
             check_in_life(pool, year, "effective_date" if cmd.year is None else "year")
-        with problems.check():
+        with problems.check("funding_stream", *dated):
             check_stream(pool, ctx, year, cmd.funding_stream, "funding_stream")
         if isinstance(cmd, c.RefundContribution) and cmd.amount > 0:
-            with problems.check():
+            with problems.check("amount", "partner_id", "funding_stream", *dated):
                 check_limit(
                     cmd.amount,
                     ctx.refundable or 0,
@@ -101,19 +102,23 @@ def decide_expenditure(
     cmd: c.RecordExpenditure | c.CreditExpenditure, ctx: Context
 ) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    problems = Problems()
-    with problems.check():
+    problems = Problems(ctx.refused)
+    with problems.check("amount"):
         check_positive(cmd.amount)
-    with problems.check():
+    with problems.check("reference"):
         check_text(cmd.reference, "reference", max_len=200)
     year = FinancialYear.of(cmd.effective_date).label
     scheme: Any = None
-    with problems.check():
+    in_life = False
+    with problems.check("effective_date"):
         check_in_life(pool, year, "effective_date")
-        # spend and credits need the plan's lines: a plan in force for their year
-        scheme = scheme_in_plan(pool, year, cmd.scheme_id)
+        in_life = True
+    if in_life:
+        with problems.check("effective_date", "scheme_id"):
+            # spend and credits need the plan's lines: a plan in force for their year
+            scheme = scheme_in_plan(pool, year, cmd.scheme_id)
     if isinstance(cmd, c.CreditExpenditure) and scheme is not None and cmd.amount > 0:
-        with problems.check():
+        with problems.check("amount", "effective_date", "scheme_id"):
             check_limit(
                 cmd.amount,
                 ctx.refundable or 0,
@@ -138,39 +143,39 @@ def decide_expenditure(
 
 def decide_transfer(cmd: c.PostTransfer, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    problems = Problems()
-    with problems.check():
+    problems = Problems(ctx.refused)
+    with problems.check("amount"):
         check_positive(cmd.amount)
-    with problems.check():
+    with problems.check("reference"):
         check_text(cmd.reference, "reference", max_len=200)
-    with problems.check():
+    with problems.check("effective_date"):
         check_in_life(pool, FinancialYear.of(cmd.effective_date).label, "effective_date")
     for side, party in (("from", cmd.from_party), ("to", cmd.to_party)):
-        with problems.check():
+        with problems.check(side, "pool_id"):
             if (party.partner_id is None) == (party.pool_id is None):
                 raise ValidationFailed.field(side, "name exactly one of partner_id or pool_id")
             if party.pool_id is not None and party.pool_id != pool.pool_id:
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     f"{side}.pool_id", f"must be this transfer's pool '{pool.pool_id}'"
                 )
             if party.partner_id is not None:
                 check_member(pool, party.partner_id, f"{side}.partner_id")
-    with problems.check():
+    with problems.check("from", "to"):
         if cmd.from_party.pool_id and cmd.to_party.pool_id:
-            raise ValidationFailed.field("to", "a transfer between a pool and itself moves nothing")
+            raise RuleViolation.field("to", "a transfer between a pool and itself moves nothing")
         if cmd.from_party == cmd.to_party:
-            raise ValidationFailed.field("to", "a partner cannot transfer to itself")
+            raise RuleViolation.field("to", "a partner cannot transfer to itself")
     if cmd.purpose == "s256":
         src = ctx.partners.get(cmd.from_party.partner_id or "")
         dst = ctx.partners.get(cmd.to_party.partner_id or "")
-        with problems.check():
+        with problems.check("purpose", "from"):
             if src is None or src.kind not in ("icb", "nhs_trust"):
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     "from.partner_id", "an s256 transfer comes from an ICB or NHS trust"
                 )
-        with problems.check():
+        with problems.check("purpose", "to"):
             if dst is None or dst.kind != "local_authority":
-                raise ValidationFailed.field(
+                raise RuleViolation.field(
                     "to.partner_id", "an s256 transfer goes to a local authority"
                 )
     problems.raise_any()

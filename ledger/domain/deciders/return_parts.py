@@ -43,7 +43,7 @@ def _lists(ctx: Context, year: str) -> BcfReturnReference:
 
 def _one_of(value: str, allowed: tuple[str, ...], field: str, what: str) -> None:
     if value not in allowed:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             field, f"'{value}' is not {what}; use one of: {', '.join(allowed)}"
         )
 
@@ -53,7 +53,7 @@ def decide_assurance(cmd: c.AssureNationalCondition, ctx: Context) -> list[ev.Ev
     lists = _lists(ctx, q.year.label)
     if lists.condition(cmd.condition_id) is None:
         ids = ", ".join(x.id for x in lists.national_conditions)
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "condition_id",
             f"'{cmd.condition_id}' is not a national condition of {q.year.label} ({ids})",
         )
@@ -79,7 +79,7 @@ def decide_metric_assessment(cmd: c.AssessMetric, ctx: Context) -> list[ev.Event
     known = {m.id for m in plan.metrics} if plan else set()
     known |= {m.id for m in ref.metrics} if ref else set()
     if cmd.metric_id not in known:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "metric_id", f"'{cmd.metric_id}' is not a metric defined for {year}"
         )
     _one_of(cmd.assessment, lists.metric_assessments, "assessment", "an assessment of progress")
@@ -110,7 +110,7 @@ def decide_scheme_activity(cmd: c.RecordSchemeActivity, ctx: Context) -> list[ev
     lists = _lists(ctx, year)
     plan = pool.plan(year)
     if plan is None or all(s.id != cmd.scheme_id for s in plan.schemes):
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "scheme_id", f"'{cmd.scheme_id}' is not a scheme of the plan for {year}"
         )
     _output(cmd.planned_output, "planned_output")
@@ -224,11 +224,11 @@ def decide_sign_off(cmd: c.SignOffReturn, ctx: Context) -> list[ev.Event]:
     check_text(cmd.signed_off_by, "signed_off_by", max_len=200)
     check_text(cmd.role, "role", max_len=200)
     if cmd.signed_off_on < q.start:
-        raise ValidationFailed.field(
+        raise RuleViolation.field(
             "signed_off_on", f"is before {q.label} begins ({q.start.isoformat()})"
         )
     if cmd.signed_off_on > ctx.today:
-        raise ValidationFailed.field("signed_off_on", "is in the future")
+        raise RuleViolation.field("signed_off_on", "is in the future")
     return [
         ev.ReturnSignedOff(
             pool_id=pool.pool_id,
