@@ -502,7 +502,7 @@ def serve(
         )
     for record, secret in issued:
         typer.echo(f"  {_role(record):<34} {record.token_id}  {secret}")
-    run_server(settings, demo=False, scheduler=scheduler)
+    run_server(settings, scheduler=scheduler)
 
 
 def main() -> None:
