@@ -228,7 +228,9 @@ class Ledger:
                 elif first.error is not None:
                     r.error = first.error
                 elif first.outcome is not None:
-                    r.outcome = Outcome(first.outcome.events, replayed=True)
+                    r.outcome = Outcome(
+                        first.outcome.events, replayed=True, status=first.idempotency.status
+                    )
 
     def _not_kept(self, reqs: list[CommitRequest], e: Exception, *, retry: bool) -> None:
         """Answer a group whose transaction failed and whose events are not kept
@@ -365,7 +367,8 @@ class Ledger:
         if row.request_hash != idem.request_hash:
             raise idempotency_conflict(json.loads(row.request), dict(idem.request))
         positions = json.loads(row.positions)
-        return Outcome(tuple(es.get_by_positions(conn, positions)), replayed=True)
+        events = tuple(es.get_by_positions(conn, positions))
+        return Outcome(events, replayed=True, status=row.status)
 
     def _remember(
         self, conn: Connection, idem: Idempotency, stored: Sequence[es.StoredEvent]
@@ -377,7 +380,7 @@ class Ledger:
                     request_hash=idem.request_hash,
                     request=idem.request_json,
                     positions=json.dumps([e.position for e in stored]),
-                    status=201,
+                    status=idem.status,
                     created_at=format_instant(self.clock.now()),
                 )
             )
