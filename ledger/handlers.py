@@ -119,7 +119,6 @@ class Ledger:
         # whether another process wrote before this one's last append: then the pools'
         # versions are read with the lock (one round trip on PostgreSQL), not after it
         self._contended = False
-        self._reference_hashes: set[str] = set()
         self.group_commit = group_commit
         self._committer = GroupCommitter()
 
@@ -352,7 +351,6 @@ class Ledger:
             self._cache_key = None
             self._contended = False
         self.partner_cache.clear()
-        self._reference_hashes.clear()
         for forget in self._on_forget:
             forget()
 
@@ -461,6 +459,6 @@ class Ledger:
                 committed(k0[0], k1[0])
 
     def recorded_reference_ids(self, conn: Connection) -> frozenset[str]:
-        rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()
-        self._reference_hashes = set(rows)
-        return frozenset(self._reference_hashes)
+        """The content hashes of the reference data already recorded, read in the
+        transaction (not cached: a plan is agreed a few times a year)."""
+        return frozenset(conn.execute(select(t.ws_reference.c.content_hash)).scalars())
