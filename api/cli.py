@@ -32,7 +32,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.clock import SystemClock, format_instant
 from ledger.domain.errors import LedgerError
-from ledger.handlers import AppendHook, Ledger
+from ledger.handlers import Ledger
+from ledger.hooks import Hook
 from ledger.settings import Settings, signing_key_path
 from ledger.store import eventstore as es
 from ledger.store import tables as t
@@ -79,7 +80,7 @@ def build_ledger(settings: Settings) -> Ledger:
     from ledger.refdata import default_catalogue
     from projections.projector import Projector
 
-    hooks: list[AppendHook] = [Projector().apply]
+    hooks: list[Hook] = [Projector()]
     return Ledger(
         engine_for(settings),
         SystemClock(),

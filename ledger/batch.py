@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
@@ -18,11 +18,10 @@ from ledger.domain import events as ev
 from ledger.domain.decide import Context, ReferenceSource, decide
 from ledger.domain.errors import ConcurrencyError
 from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, same_but_version
+from ledger.hooks import AppendHook
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.sql import driver_sql
-
-AppendHook = Callable[[Connection, Sequence[es.StoredEvent]], None]
 
 
 class Owner(Protocol):
@@ -30,7 +29,7 @@ class Owner(Protocol):
 
     clock: Clock
     reference: ReferenceSource
-    hooks: list[AppendHook]
+    appenders: list[AppendHook]
     partner_cache: dict[str, PartnerInfo]
 
     def load_pool_state(
@@ -218,7 +217,7 @@ class Batch:
                     content=data,
                 )
             )
-        for hook in self.ledger.hooks:
+        for hook in self.ledger.appenders:
             hook(self.conn, stored)
 
     def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger.batch import AppendHook, Batch
+from ledger.batch import Batch
 from ledger.clock import Clock, format_instant
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
@@ -38,6 +38,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.state import PartnerInfo, PoolState, at_version
 from ledger.group_commit import CommitRequest, GroupCommitter
+from ledger.hooks import AppendHook, Hook, ReadModelHook
 from ledger.idempotency import Idempotency, Outcome, idempotency_conflict
 from ledger.store import eventstore as es
 from ledger.store import tables as t
@@ -85,7 +86,7 @@ class Ledger:
         engine: Engine,
         clock: Clock,
         reference: ReferenceSource,
-        hooks: Sequence[AppendHook] = (),
+        hooks: Sequence[Hook] = (),
         *,
         group_commit: bool = True,
         signing_key: Ed25519PrivateKey | None = None,
@@ -96,16 +97,16 @@ class Ledger:
         self.clock = clock
         self.reference = reference
         self.hooks = list(hooks)
-        # a hook that is a method of an object with ``committed(h0, h1)`` (the projector)
-        # is told of each commit, so it may remember what it wrote only once it is kept
-        owners = [getattr(h, "__self__", None) for h in self.hooks]
-        self._on_commit: list[Callable[[int, int], None]] = [
-            f for f in (getattr(o, "committed", None) for o in owners) if callable(f)
+        # each hook's ``apply`` (a plain function is one) runs in the append transaction;
+        # a ``ReadModelHook`` (the projector) is also told of each commit, so it may
+        # remember what it wrote only once it is kept, and when what it remembers may be
+        # of another history
+        read_models = [h for h in self.hooks if isinstance(h, ReadModelHook)]
+        self.appenders: list[AppendHook] = [
+            h.apply if isinstance(h, ReadModelHook) else h for h in self.hooks
         ]
-        # and one with ``forget()`` is told when what it remembers may be of another history
-        self._on_forget: list[Callable[[], None]] = [
-            f for f in (getattr(o, "forget", None) for o in owners) if callable(f)
-        ]
+        self._on_commit: list[Callable[[int, int], None]] = [h.committed for h in read_models]
+        self._on_forget: list[Callable[[], None]] = [h.forget for h in read_models]
         self.partner_cache: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
         self._written: dict[str, int] = {}  # the state row's version each cached state is

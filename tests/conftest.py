@@ -166,5 +166,5 @@ def ledger(engine: Engine, clock: FixedClock) -> Ledger:
     from projections.projector import Projector
 
     return Ledger(
-        engine, clock, default_catalogue(), hooks=[Projector().apply], signing_key=SIGNING_KEY
+        engine, clock, default_catalogue(), hooks=[Projector()], signing_key=SIGNING_KEY
     )

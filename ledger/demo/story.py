@@ -14,7 +14,8 @@ from ledger.demo.loader import DemoSummary, load_demo
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
 from ledger.domain.periods import parse_period
-from ledger.handlers import AppendHook, Ledger, Outcome
+from ledger.handlers import Ledger, Outcome
+from ledger.hooks import Hook
 
 
 class StoryClock:
@@ -53,7 +54,7 @@ class _StoryLedger(Ledger):
 
 
 def load_demo_as_it_happened(
-    engine: Engine, reference: ReferenceSource, hooks: Sequence[AppendHook], now: datetime
+    engine: Engine, reference: ReferenceSource, hooks: Sequence[Hook], now: datetime
 ) -> DemoSummary:
     """Load the demo with recorded times on the days the facts happened (up to ``now``),
     so "as the board saw it on 30 September" has something to show."""
