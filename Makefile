@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export POOLED_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck unit bench clean install install-dev otel lock
+.PHONY: run test lint typecheck unit bench clean install install-dev otel lock pdf-libs
 
 # The installer: `uv` from the PATH, else uv fetched from PyPI by the system's pip into
 # .tools/ (no pip in the venv needed: the venv is made by uv in under a second), else
@@ -63,14 +63,35 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
-run: $(STAMP)
+# The board pack's PDF (WeasyPrint) loads Pango, PangoFT2 and HarfBuzz's subset library
+# from the system. On Debian, missing ones are installed when apt-get is there and we are
+# root; otherwise one line says so. Never fails: all but the PDF (a 503) works without them.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation
+pdf-libs:
+	@command -v dpkg-query >/dev/null 2>&1 || exit 0; \
+	missing=""; for p in $(PDF_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "== installing Debian packages for the board pack's PDF:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+	  || echo "could not install$$missing: the board pack's PDF answers 503 until they are"; \
+	else \
+	  echo "the board pack's PDF needs:$$missing (apt-get install$$missing); until then it answers 503"; \
+	fi
+
+run: $(STAMP) pdf-libs
 	POOLED_LOG_FORMAT=$${POOLED_LOG_FORMAT:-console} $(BIN)/pooled serve --demo
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check ledger projections api scheduler tests bench
+	$(BIN)/ruff check ledger projections filing api scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the declared layers: [tool.importlinter] in pyproject.toml
 
-test: $(DEV_STAMP) lint
+test: $(DEV_STAMP) lint pdf-libs
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
 unit: $(DEV_STAMP)
@@ -80,4 +101,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/append.py
 
 clean:
-	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -34,7 +34,7 @@ def route_template(scope: Scope) -> str:
 
 class AccessLogMiddleware:
     """Log and count every HTTP request. ``metrics`` is the app's
-    :class:`api.metrics.Metrics` (or None)."""
+    :class:`filing.metrics.Metrics` (or None)."""
 
     def __init__(self, app: ASGIApp, metrics: Any = None) -> None:
         self.app = app

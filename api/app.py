@@ -33,6 +33,7 @@ from api.routes import (
     reads,
     return_parts,
 )
+from filing.metrics import Metrics, serve_on_port
 from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
@@ -100,7 +101,7 @@ def create_app(
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     clock = clock or SystemClock()
-    meters = metrics.Metrics(engine, default_catalogue(), settings.return_due_days)
+    meters = Metrics(engine, default_catalogue(), settings.return_due_days)
     ledger = Ledger(
         engine,
         clock,
@@ -120,7 +121,7 @@ def create_app(
             gc.collect()
             gc.freeze()
         port = settings.metrics_port
-        scrape = metrics.serve_on_port(meters, settings.metrics_host, port) if port else None
+        scrape = serve_on_port(meters, settings.metrics_host, port) if port else None
         yield
         if scrape is not None:
             scrape.shutdown()

@@ -35,12 +35,13 @@ from ledger.domain.errors import LedgerError
 from ledger.handlers import Ledger
 from ledger.hooks import Hook
 from ledger.settings import Settings, signing_key_path
-from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store import tokens
+from ledger.store import verify as store_verify
 from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import is_sqlite, make_engine
 from ledger.store.migrate import upgrade
+from ledger.store.reads import read_head, read_range, row_to_stored
 from projections import cli as projections_cli
 from scheduler import cli as scheduler_cli
 
@@ -131,7 +132,7 @@ def _check_copy(engine: Engine, what: str) -> None:
     """The chain verification and the read models' check, after a backup or restore."""
     from projections.rebuild import compare_with_rebuild, status
 
-    result = es.verify(engine)
+    result = store_verify.verify(engine)
     if not result.ok:
         _fail(f"{what}: the chain does not verify: {result.problem}")
     checkpoint, head = status(engine)
@@ -251,17 +252,18 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="e.g. tok_3f9a0c12
 
 def _head_position(engine: Engine) -> int:
     with engine.connect() as conn:
-        return es.read_head(conn).position
+        return read_head(conn).position
 
 
 def _load_demo_if_empty(ledger: Ledger) -> bool:
+    from filing.lifecycle import file_for_the_demo
     from ledger.demo import load_demo_as_it_happened
 
     if _head_position(ledger.engine) > 0:
         return False
     # recorded on the days the facts happened, so "as at 30 September" shows something
     summary = load_demo_as_it_happened(
-        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now()
+        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now(), filer=file_for_the_demo
     )
     by_pool = ", ".join(f"{pool} {n}" for pool, n in summary.events_by_pool.items())
     typer.echo(
@@ -420,12 +422,12 @@ def events(
     settings = Settings()
     with _engine(settings) as engine, engine.connect() as conn:
         if after is not None:
-            rows = es.read_range(conn, after, limit, pool_id=pool)
+            rows = read_range(conn, after, limit, pool_id=pool)
         else:  # the latest events, oldest first
             q = select(t.events).order_by(t.events.c.position.desc()).limit(limit)
             if pool is not None:
                 q = q.where(t.events.c.pool_id == pool)
-            rows = [es.row_to_stored(r) for r in conn.execute(q)][::-1]
+            rows = [row_to_stored(r) for r in conn.execute(q)][::-1]
     if not rows:
         typer.echo("No events.")
         return

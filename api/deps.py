@@ -36,7 +36,8 @@ from ledger.logs import annotate
 from ledger.settings import Settings
 from ledger.store import tokens
 from ledger.store.sql import one_round_trip, run_sql, without_transaction
-from projections import queries
+from projections import base, queries
+from projections.parties import pools_of_partner
 from projections.queries import Reader
 
 T = TypeVar("T")
@@ -213,7 +214,7 @@ def visible_pools(reader: Reader, actor: c.Actor) -> set[str] | None:
     if actor.role != "finance_officer":
         return None
     with reader.at() as (conn, _):
-        return queries.pools_of_partner(conn, actor.partner_id or "")
+        return pools_of_partner(conn, actor.partner_id or "")
 
 
 def readable_pool(
@@ -222,7 +223,7 @@ def readable_pool(
     reader: ReaderDep,
 ) -> str:
     with reader.at() as (conn, head):
-        members = queries.members_at(conn, pool, head)  # a pool always has its host
+        members = base.members_at(conn, pool, head)  # a pool always has its host
     _check_readable(pool, actor, members)
     return pool
 
@@ -284,7 +285,7 @@ def pool_read(
     if tx.members is not None and tx.members[0] == pool:
         members = tx.members[1]  # read with the token
     else:
-        members = queries.members_at(conn, pool, head)  # a pool always has its host
+        members = base.members_at(conn, pool, head)  # a pool always has its host
     _check_readable(pool, actor, members)
     return PoolRead(pool, actor, tx, head, members)
 

@@ -10,12 +10,9 @@ CLI decided (a database URL, a port) is what the app uses.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
 
 import uvicorn
 
@@ -59,21 +56,10 @@ def export_settings(settings: Settings) -> None:
 
 
 def start_scheduler_hook(settings: Settings) -> Callable[[], None] | None:
-    """THE SCHEDULER HOOK: start ``scheduler.service.start_scheduler(settings)`` when the
-    scheduler package provides it, and return a function that stops it (or None)."""
-    try:
-        found = importlib.util.find_spec("scheduler.service")
-    except ModuleNotFoundError:
-        found = None
-    if found is None:
-        log.warning("no scheduler.service module: returns will not be filed by this process")
-        return None
-    start: Any = getattr(importlib.import_module("scheduler.service"), "start_scheduler", None)
-    if start is None:
-        log.warning("scheduler.service has no start_scheduler: the scheduler is not running")
-        return None
-    handle = start(settings)
-    if callable(handle):
-        return handle  # type: ignore[no-any-return]
-    shutdown = getattr(handle, "shutdown", None)
-    return shutdown if callable(shutdown) else None
+    """Start the return scheduler in this process (``scheduler.service``: the one place
+    in ``api`` that imports the scheduler, declared in pyproject's import contracts) and
+    return a function that stops it, or None when the settings turn it off."""
+    from scheduler.service import start_scheduler
+
+    scheduler = start_scheduler(settings)
+    return scheduler.shutdown if scheduler is not None else None

@@ -1,20 +1,20 @@
 """Everything ``pooled verify`` and ``GET /v1/verify`` check, in one place: the chain and
 the Merkle tree (``ledger.store.verify``, with every stored checkpoint against this
 server's public key) and every filed document against its recorded hash and chain
-head (``scheduler.documents``)."""
+head (``filing.documents``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filing.documents import verify_filed_returns
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
-from scheduler.documents import verify_filed_returns
+from ledger.store.verify import VerifyResult, verify
 
 
 @dataclass(frozen=True)
 class FullCheck:
-    chain: es.VerifyResult
+    chain: VerifyResult
     documents_checked: int
     problems: tuple[str, ...]  # every problem found; the chain's first, if any
 
@@ -25,7 +25,7 @@ class FullCheck:
 
 def verify_all(ledger: Ledger) -> FullCheck:
     key = ledger.signing_key.public_key() if ledger.signing_key is not None else None
-    chain = es.verify(ledger.engine, public_key=key)
+    chain = verify(ledger.engine, public_key=key)
     docs = verify_filed_returns(ledger.engine)
     first = (chain.problem,) if chain.problem else ()
     return FullCheck(chain, docs.documents_checked, first + docs.problems)

@@ -60,9 +60,10 @@ from sqlalchemy import Engine
 
 from ledger.handlers import Ledger
 from ledger.store import eventstore as es
+from ledger.store.reads import COLUMNS, read_head
 
 Timing = tuple[float, list[float], float]  # wall s, latencies (s), CPU s of this process
-COLS = es.COLUMNS
+COLS = COLUMNS
 INSERT_Q = f"INSERT INTO events ({', '.join(COLS)}) VALUES ({', '.join('?' for _ in COLS)})"
 INSERT_PG = INSERT_Q.replace("?", "%s")
 POS, EID, SID, SVER = (
@@ -470,7 +471,7 @@ def growth(
     then time ``probe`` single ``execute`` calls and one ``execute_many`` of 1,000."""
     out: list[Result] = []
     with ledger.engine.connect() as conn:
-        current = es.read_head(conn).position
+        current = read_head(conn).position
     seq = 0
     for cp in checkpoints:
         fill_s, filled = 0.0, 0

@@ -41,6 +41,7 @@ from ledger.refdata import default_catalogue  # noqa: E402
 from ledger.store import eventstore as es  # noqa: E402
 from ledger.store.engine import make_engine, normalise_url  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
+from ledger.store.reads import StoredEvent, read_head  # noqa: E402
 from projections.projector import Projector  # noqa: E402
 
 PG_SCHEMA = "bench_projections"
@@ -220,7 +221,7 @@ class Generator:
             target=Decimal("1000"), actual=Decimal(rng.randrange(900, 1100)), effective_date=d,
         ), None  # fmt: skip
 
-    def remember(self, rows: list[es.StoredEvent]) -> None:
+    def remember(self, rows: list[StoredEvent]) -> None:
         for row in rows:
             if row.type in {cls.type for cls in REVERSIBLE} and self.rng.random() < 0.2:
                 self.reversible[row.pool_id].append(
@@ -245,7 +246,7 @@ def fill(
                     {"s": f"pool:{pool}"},
                 ).scalar_one()
             )
-        done = es.read_head(conn).position
+        done = read_head(conn).position
     envelope = es.Envelope(
         actor="Bench Officer", actor_role="finance_officer", actor_partner_id="ncc"
     )

@@ -35,21 +35,21 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
+from filing.lifecycle import generate_return  # noqa: E402
+from filing.render.csv_zip import render_csv_zip  # noqa: E402
+from filing.render.formats import render_json  # noqa: E402
+from filing.render.xlsx import render_xlsx  # noqa: E402
 from ledger.clock import FixedClock  # noqa: E402
 from ledger.domain import commands as c  # noqa: E402
 from ledger.domain.events import HwbArea  # noqa: E402
 from ledger.domain.plan import JointSplit, Plan, PlannedContribution, Scheme  # noqa: E402
 from ledger.handlers import Ledger  # noqa: E402
 from ledger.refdata import default_catalogue  # noqa: E402
-from ledger.store import eventstore as es  # noqa: E402
 from ledger.store.engine import make_engine, normalise_url  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
+from ledger.store.reads import read_head  # noqa: E402
 from projections.projector import Projector  # noqa: E402
-from scheduler.content.build_return import build_return_content  # noqa: E402
-from scheduler.render.csv_zip import render_csv_zip  # noqa: E402
-from scheduler.render.formats import render_json  # noqa: E402
-from scheduler.render.xlsx import render_xlsx  # noqa: E402
-from scheduler.returns import generate_return  # noqa: E402
+from projections.returns.build_return import build_return_content  # noqa: E402
 
 ADMIN = c.Actor(name="bench admin", role="admin", token_id="tok-admin")
 HOST = c.Actor(name="bench officer", role="finance_officer", partner_id="ncc", token_id="tok-ncc")
@@ -228,7 +228,7 @@ def run(kind: str, events: int) -> dict[str, Any]:
         load(ledger, quarter_commands(events - 2 * per_q, date(2025, 10, 1), 92, date(2025, 9, 30)))
         loaded = time.perf_counter() - t0
         with engine.connect() as conn:
-            head = es.read_head(conn).position
+            head = read_head(conn).position
 
         def content() -> Any:
             with engine.connect() as conn, conn.begin():

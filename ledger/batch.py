@@ -21,7 +21,9 @@ from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, sam
 from ledger.hooks import AppendHook
 from ledger.store import eventstore as es
 from ledger.store import tables as t
+from ledger.store.reads import Head, StoredEvent, get_event, is_reversed
 from ledger.store.sql import driver_sql
+from ledger.store.tables import stored_format
 
 
 class Owner(Protocol):
@@ -33,7 +35,7 @@ class Owner(Protocol):
     partner_cache: dict[str, PartnerInfo]
 
     def load_pool_state(
-        self, conn: Connection, pool_id: str, locked: es.Head | None
+        self, conn: Connection, pool_id: str, locked: Head | None
     ) -> tuple[PoolState, int] | None: ...
 
     def recorded_reference_ids(self, conn: Connection) -> frozenset[str]: ...
@@ -70,7 +72,7 @@ class _Partners(Mapping[str, PartnerInfo]):
 class Batch:
     """Commands decided one after another against evolving state, appended together."""
 
-    def __init__(self, ledger: Owner, conn: Connection, head: es.Head, actor: c.Actor) -> None:
+    def __init__(self, ledger: Owner, conn: Connection, head: Head, actor: c.Actor) -> None:
         self.ledger, self.conn, self.head, self.actor = ledger, conn, head, actor
         self.pending: list[es.PendingEvent] = []
         self.pools: dict[str, PoolState | None] = {}
@@ -96,7 +98,7 @@ class Batch:
         return self.pools[pool_id]
 
     def _target(self, event_id: str) -> TargetEvent | None:
-        stored = es.get_event(self.conn, event_id)
+        stored = get_event(self.conn, event_id)
         if stored is None:
             return None
         return TargetEvent(
@@ -106,7 +108,7 @@ class Batch:
             pool_id=stored.pool_id,
             poster_partner_id=stored.actor_partner_id,
             effective_date=stored.effective_date,
-            reversed=event_id in self.reversed_here or es.is_reversed(self.conn, event_id),
+            reversed=event_id in self.reversed_here or is_reversed(self.conn, event_id),
         )
 
     def add(
@@ -151,6 +153,11 @@ class Batch:
         if documents is not None and isinstance(command, c.GenerateReturn):
             for fmt, data in documents.items():
                 self.documents.append((command.pool_id, command.quarter, fmt, data))
+        if documents is not None and isinstance(command, c.RefileReturn):
+            version = command.supersedes_version + 1
+            for fmt, data in documents.items():
+                stored_as = stored_format(fmt, version)
+                self.documents.append((command.pool_id, command.quarter, stored_as, data))
 
     def _stage(self, event: ev.Event, pool_id: str | None, envelope: es.Envelope | None) -> None:
         """Give the event its id, then evolve the state with it: the one evolve path, so
@@ -182,7 +189,7 @@ class Batch:
 
     def commit(
         self, request_id: str | None, request_meta: dict[str, Any] | None
-    ) -> list[es.StoredEvent]:
+    ) -> list[StoredEvent]:
         if not self.pending:
             return []
         envelope = es.Envelope(
@@ -204,9 +211,8 @@ class Batch:
         es.insert_rows(self.conn, stored)
         self._save_state(stored)
         for pool_id, period, fmt, data in self.documents:
-            ret = next(
-                s for s in stored if s.type == ev.ReturnGenerated.type and s.pool_id == pool_id
-            )
+            filing = ev.ReturnRefiled.type if "@v" in fmt else ev.ReturnGenerated.type
+            ret = next(s for s in stored if s.type == filing and s.pool_id == pool_id)
             self.conn.execute(
                 insert(t.filed_documents).values(
                     pool_id=pool_id,
@@ -220,7 +226,7 @@ class Batch:
         for hook in self.ledger.appenders:
             hook(self.conn, stored)
 
-    def _save_state(self, stored: Sequence[es.StoredEvent]) -> None:
+    def _save_state(self, stored: Sequence[StoredEvent]) -> None:
         for p in self.new_partners.values():
             self.conn.execute(
                 insert(t.ws_partners).values(partner_id=p.partner_id, name=p.name, kind=p.kind)

@@ -43,13 +43,14 @@ from ledger.idempotency import Idempotency, Outcome, idempotency_conflict
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
+from ledger.store.reads import Head, StoredEvent, get_by_positions, hash_at
 
-__all__ = ["AppendHook", "Idempotency", "Ledger", "Outcome"]
+__all__ = ["Idempotency", "Ledger", "Outcome"]
 
 HeadKey = tuple[int, str, int]  # (position, chain hash, generation)
 
 
-def head_key(head: es.Head) -> HeadKey:
+def head_key(head: Head) -> HeadKey:
     return head.position, head.hash, head.generation
 
 
@@ -66,7 +67,11 @@ def _more_serious(a: type[LedgerError], b: type[LedgerError]) -> type[LedgerErro
 
 
 # the events after which the ledger signs a checkpoint, and the reason it records
-CHECKPOINT_REASONS = {"return_generated": "return filed", "period_closed": "quarter closed"}
+CHECKPOINT_REASONS = {
+    "return_generated": "return filed",
+    "return_refiled": "return refiled",
+    "period_closed": "quarter closed",
+}
 
 
 @dataclass
@@ -74,7 +79,7 @@ class _Attempt:
     """How far a write transaction got: its events, and whether its body had finished
     (so a failure came at or after COMMIT)."""
 
-    stored: list[es.StoredEvent] = field(default_factory=list)
+    stored: list[StoredEvent] = field(default_factory=list)
     committing: bool = False
 
 
@@ -152,7 +157,7 @@ class Ledger:
             self._checkpoint_after(req.outcome.events)
         return req.outcome
 
-    def _checkpoint_after(self, stored: Sequence[es.StoredEvent]) -> None:
+    def _checkpoint_after(self, stored: Sequence[StoredEvent]) -> None:
         """Sign a checkpoint at a filed return or a quarter close (after its commit)."""
         from ledger.store.checkpoints import take_checkpoint
 
@@ -249,7 +254,7 @@ class Ledger:
             r.error = None
             self._run_group([r])
 
-    def _landed(self, stored: Sequence[es.StoredEvent]) -> bool | None:
+    def _landed(self, stored: Sequence[StoredEvent]) -> bool | None:
         """Whether a transaction whose COMMIT failed kept its events, asked by their ids
         on a new connection (None: the database cannot say). Every cache is dropped:
         what was remembered of the append may or may not be so."""
@@ -264,7 +269,7 @@ class Ledger:
         return True if found == len(stored) else False if found == 0 else None
 
     @contextmanager
-    def _transaction(self, commands: Iterable[c.Command]) -> Iterator[tuple[Connection, es.Head]]:
+    def _transaction(self, commands: Iterable[c.Command]) -> Iterator[tuple[Connection, Head]]:
         """``es.write_transaction``, with the caches checked against the head first."""
         check_at = self._cache_key[0] if self._contended and self._cache_key else None
         pools = self._prefetch(commands)
@@ -275,7 +280,7 @@ class Ledger:
             self._check_history(conn, head)
             yield conn, head
 
-    def _check_history(self, conn: Connection, head: es.Head) -> None:
+    def _check_history(self, conn: Connection, head: Head) -> None:
         """With the lock held: keep the caches only if the head extends the history they
         were made in (the hash at their position is still theirs, and no rebuild moved
         the generation on); a database restored from an earlier copy and written on
@@ -287,7 +292,7 @@ class Ledger:
             if head.hash_then is not None and head.hash_then[0] == key[0]:
                 then = head.hash_then[1]
             else:
-                then = es.hash_at(conn, key[0])
+                then = hash_at(conn, key[0])
             if then == key[1]:
                 return
         self.forget_caches()
@@ -366,12 +371,10 @@ class Ledger:
         if row.request_hash != idem.request_hash:
             raise idempotency_conflict(json.loads(row.request), dict(idem.request))
         positions = json.loads(row.positions)
-        events = tuple(es.get_by_positions(conn, positions))
+        events = tuple(get_by_positions(conn, positions))
         return Outcome(events, replayed=True, status=row.status)
 
-    def _remember(
-        self, conn: Connection, idem: Idempotency, stored: Sequence[es.StoredEvent]
-    ) -> None:
+    def _remember(self, conn: Connection, idem: Idempotency, stored: Sequence[StoredEvent]) -> None:
         try:
             conn.execute(
                 insert(t.idempotency_keys).values(
@@ -401,7 +404,7 @@ class Ledger:
         return sorted({p for p in (getattr(x, "pool_id", None) for x in commands) if p})
 
     def load_pool_state(
-        self, conn: Connection, pool_id: str, locked: es.Head | None
+        self, conn: Connection, pool_id: str, locked: Head | None
     ) -> tuple[PoolState, int] | None:
         """(state, the version its state row was written at). ``locked``: the head the
         caller holds the lock at; if this process wrote it, the cache is current."""
@@ -429,7 +432,7 @@ class Ledger:
         ).scalar_one()
         return at_version(PoolState.model_validate_json(text), version), written
 
-    def _committed(self, head: es.Head, stored: Sequence[es.StoredEvent], batch: Batch) -> None:
+    def _committed(self, head: Head, stored: Sequence[StoredEvent], batch: Batch) -> None:
         """Bring the pool cache forward after a commit that moved the head from ``head``
         (key k0) to k1.
 

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Connection
 
-from ledger.store.eventstore import StoredEvent
+from ledger.store.reads import StoredEvent
 
 AppendHook = Callable[[Connection, Sequence[StoredEvent]], None]
 

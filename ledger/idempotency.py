@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.errors import FieldError, IdempotencyConflict
-from ledger.store import eventstore as es
+from ledger.store.reads import StoredEvent
 from ledger.store.serialization import canonical_json
 
 
@@ -47,7 +47,7 @@ class Idempotency:
 
 @dataclass(frozen=True)
 class Outcome:
-    events: tuple[es.StoredEvent, ...]
+    events: tuple[StoredEvent, ...]
     replayed: bool = False  # True when an idempotent repeat returned the first answer
     status: int | None = None  # on a replay, the status the first answer was given
 

@@ -22,6 +22,7 @@ from ledger.domain.state import PartnerInfo, PoolState, at_version, evolve
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
+from ledger.store.reads import StoredEvent, read_range
 
 _STATE_TYPES = (ev.PartnerRegistered.type, ev.ReferenceDataRecorded.type)
 
@@ -36,7 +37,7 @@ class Replayed:
     events: int = 0
 
 
-def replay(events: Iterable[es.StoredEvent]) -> Replayed:
+def replay(events: Iterable[StoredEvent]) -> Replayed:
     """Evolve every stream from its events (in position order), as the append path does."""
     out = Replayed()
     for e in events:
@@ -58,9 +59,9 @@ def replay(events: Iterable[es.StoredEvent]) -> Replayed:
     return out
 
 
-def _events(conn: Connection, batch: int = 5000) -> Iterator[es.StoredEvent]:
+def _events(conn: Connection, batch: int = 5000) -> Iterator[StoredEvent]:
     last = 0
-    while rows := es.read_range(conn, last, batch):
+    while rows := read_range(conn, last, batch):
         yield from rows
         last = rows[-1].position
 

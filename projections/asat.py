@@ -10,8 +10,8 @@ from sqlalchemy import Connection, select
 
 from ledger.clock import LONDON, end_of_london_day, format_instant, parse_instant
 from ledger.domain.errors import ValidationFailed
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
+from ledger.store.reads import position_at
 
 _POSITION = re.compile(r"^position:([0-9]{1,18})$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -91,7 +91,7 @@ def resolve(conn: Connection, as_at: str | int | None, field: str = "as_at") -> 
         return head
     parsed = as_at if isinstance(as_at, int) else parse_as_at(as_at, field)
     if isinstance(parsed, str):
-        return es.position_at(conn, parsed)
+        return position_at(conn, parsed)
     pos = parsed
     if pos > head:
         raise ValidationFailed.field(field, f"position {pos} is beyond the ledger head ({head})")

@@ -34,7 +34,7 @@ from ledger.clock import LONDON, parse_instant
 from ledger.domain.calc.riskshare import SchemeVariance, allocate_risk_share
 from ledger.domain.periods import FinancialYear, parse_year
 from ledger.domain.plan import Plan, Scheme
-from ledger.store import eventstore as es
+from ledger.store.reads import recorded_at_of
 from projections.base import Fact, facts, latest_by_key
 from projections.money_lines import LineSum
 from projections.views import (
@@ -314,7 +314,7 @@ def figures_date(conn: Connection, at: int, through: date | None, on: date | Non
         return through
     if on is not None:
         return on
-    recorded = es.recorded_at_of(conn, at) if at else None
+    recorded = recorded_at_of(conn, at) if at else None
     return parse_instant(recorded).astimezone(LONDON).date() if recorded else date.min
 
 

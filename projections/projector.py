@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from ledger.domain import events as ev
-from ledger.store.eventstore import StoredEvent
+from ledger.store.reads import StoredEvent
 from ledger.store.serialization import canonical_json, chain_hash, upcast
 from ledger.store.sql import run_sql
 from projections.rows import (

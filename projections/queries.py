@@ -3,10 +3,10 @@
 The ``*_at`` functions take an open connection and a position, so a caller (a
 return, a page) can answer several questions as at one position consistently; they
 live in small modules (``balances``, ``alliance``, ``metrics``, ``returns_data``,
-``trace``, ``parties``) and are gathered here. ``Reader(engine)`` opens one read
-transaction per question and resolves an ``as_at`` (an RFC 3339 instant, a date
-meaning the end of that day in Europe/London, ``position:N``, an int, or None for the
-head) first.
+``trace``, ``parties``, ``base``, ``money_lines``): import each from there.
+``Reader(engine)`` opens one read transaction per question and resolves an ``as_at``
+(an RFC 3339 instant, a date meaning the end of that day in Europe/London,
+``position:N``, an int, or None for the head) first.
 
 Unknown pools raise ``NotFound``; bad years, periods, as-ats and figures raise
 ``ValidationFailed`` naming the field.
@@ -25,28 +25,12 @@ from ledger.store import tables as lt
 from projections import asat
 from projections.alliance import capitation_at, outcome_payments_at, risk_reward_at
 from projections.balances import (
-    YearPosition,
     balances_at,
-    forecasts_in_force,
     risk_share_at,
     scheme_spend_at,
-    year_position,
 )
-from projections.base import (
-    Fact,
-    closed_quarters,
-    facts,
-    in_force,
-    members_at,
-    periods_within,
-    plan_at,
-    plan_fact,
-    pool_row,
-    settlement,
-)
-from projections.metrics import definitions_at, metrics_at
-from projections.money_lines import Line, LineSum, line_filter, line_positions, line_sums, lines
-from projections.parties import partners_at, pool_at, pools_at, pools_of_partner
+from projections.metrics import metrics_at
+from projections.parties import partners_at, pool_at, pools_at
 from projections.returns_data import (
     income_by_stream_at,
     prior_period_adjustments_at,
@@ -67,47 +51,6 @@ from projections.views import (
     RiskShareView,
     SchemeSpend,
 )
-
-__all__ = [
-    "Fact",
-    "Line",
-    "LineSum",
-    "Reader",
-    "Traced",
-    "YearPosition",
-    "balances_at",
-    "capitation_at",
-    "closed_quarters",
-    "definitions_at",
-    "facts",
-    "forecasts_in_force",
-    "in_force",
-    "income_by_stream_at",
-    "line_filter",
-    "line_positions",
-    "line_sums",
-    "lines",
-    "members_at",
-    "metrics_at",
-    "outcome_payments_at",
-    "partners_at",
-    "periods_within",
-    "plan_at",
-    "plan_fact",
-    "pool_at",
-    "pool_row",
-    "pools_at",
-    "pools_of_partner",
-    "prior_period_adjustments_at",
-    "quarterly_trend_at",
-    "risk_reward_at",
-    "risk_share_at",
-    "scheme_spend_at",
-    "settlement",
-    "trace_at",
-    "traced_at",
-    "year_position",
-]
 
 AsAt = str | int | None
 

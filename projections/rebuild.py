@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from ledger.store import eventstore as es
 from ledger.store.engine import is_sqlite
+from ledger.store.reads import read_head
 from ledger.store.sql import driver_sql
 from projections import tables as t
 from projections.projector import (
@@ -126,7 +127,7 @@ def status(engine: Engine) -> tuple[int, int]:
         checkpoint = conn.execute(
             select(t.rm_checkpoint.c.position).where(t.rm_checkpoint.c.name == CHECKPOINT)
         ).scalar()
-        return int(checkpoint or 0), es.read_head(conn).position
+        return int(checkpoint or 0), read_head(conn).position
 
 
 def compare_with_rebuild(engine: Engine, batch: int = 10_000) -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from ledger.domain.calc.receivables import Receipt, Receivable, receivable
 from ledger.domain.periods import parse_year
 from ledger.domain.plan import Plan
-from ledger.store import eventstore as es
+from ledger.store.reads import get_by_positions
 from projections.balances import INCOME_KINDS
 from projections.base import plan_fact
 from projections.money_lines import lines
@@ -62,7 +62,7 @@ def receivables_at(
     ]
     positions = sorted({r.position for p in out for r in p.receipts})
     references: dict[int, str] = {}
-    for e in es.get_by_positions(conn, positions) if positions else []:
+    for e in get_by_positions(conn, positions) if positions else []:
         data = json.loads(e.payload)
         references[e.position] = str(data.get("reference") or data.get("reason") or "")
     return ReceivablesView(pool_id, fy.label, at, through, fact.position, out, references)

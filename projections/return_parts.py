@@ -1,6 +1,7 @@
 """The BCF return's further parts of a pool-quarter as at a position: the latest
 recorded of each (an assurance per condition, an assessment per metric, activity per
-scheme, the year's fee rates, the contacts and the sign-off), and every part key
+scheme, the year's fee rates, the contacts and the sign-off; at year end the income
+commentary and an answer per feedback statement), and every part key
 recorded (``ledger.domain.return_parts``), for the checklist and the missing list."""
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ class PartsView:
     contacts: RecordedPart | None = None
     sign_off: RecordedPart | None = None
     metrics_recorded: tuple[str, ...] = ()
+    income_commentary: RecordedPart | None = None  # the end-of-year return's
+    feedback: dict[str, RecordedPart] = field(default_factory=dict)  # by statement id
 
     def recorded_keys(self) -> frozenset[str]:
         keys = {f"national_condition:{k}" for k in self.conditions}
         keys |= {f"metric_assessment:{k}" for k in self.assessments}
         keys |= {f"scheme_activity:{k}" for k in self.activity}
         keys |= {f"metric:{k}" for k in self.metrics_recorded}
-        for name in ("fee_rates", "contacts", "sign_off"):
+        keys |= {f"year_end_feedback:{k}" for k in self.feedback}
+        for name in ("fee_rates", "contacts", "sign_off", "income_commentary"):
             if getattr(self, name) is not None:
                 keys.add(name)
         return frozenset(keys)
@@ -77,4 +81,6 @@ def parts_at(conn: Connection, pool_id: str, quarter: str, at: int) -> PartsView
         contacts=last(ev.ReturnContactsRecorded.type),
         sign_off=last(ev.ReturnSignedOff.type),
         metrics_recorded=tuple(sorted({str(f.data["metric_id"]) for f in metrics})),
+        income_commentary=last(ev.IncomeVarianceExplained.type),
+        feedback=_latest(by_type.get(ev.YearEndFeedbackGiven.type, []), "statement_id"),
     )

@@ -81,10 +81,13 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     ev.FeeRatesRecorded.type: (),
     ev.ReturnContactsRecorded.type: (),
     ev.ReturnSignedOff.type: (),
+    ev.IncomeVarianceExplained.type: (),
+    ev.YearEndFeedbackGiven.type: ("statement_id",),
     ev.EventReversed.type: ("reversed_event_id",),
     ev.PeriodClosed.type: (),
     ev.RiskShareSettled.type: (),
     ev.ReturnGenerated.type: ("kind",),
+    ev.ReturnRefiled.type: (),
     ev.ReturnApproved.type: (),
     ev.ReturnSubmitted.type: (),
 }

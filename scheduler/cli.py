@@ -21,18 +21,15 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from filing.documents import fetch_return, verify_filed_returns
+from filing.lifecycle import SCHEDULER_ACTOR, generate_or_get
+from filing.metrics import Metrics, serve_on_port
+from filing.records import list_returns
 from ledger.clock import SystemClock, london_today
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
 from ledger.logs import configure_logging
 from ledger.settings import Settings
-from scheduler.jobs import SCHEDULER_ACTOR
-from scheduler.returns import (
-    fetch_return,
-    generate_or_get,
-    list_returns,
-    verify_filed_returns,
-)
 from scheduler.service import CatchUp, build_ledger, build_scheduler
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -164,8 +161,6 @@ def run(
         configure_logging(settings.log_level, settings.log_format)
         scrape = None
         if settings.metrics_port:  # this process's runs and failures, and the ledger's
-            from api.metrics import Metrics, serve_on_port
-
             meters = Metrics(ledger.engine, ledger.reference, settings.return_due_days)
             scrape = serve_on_port(meters, settings.metrics_host, settings.metrics_port)
         scheduler = build_scheduler(ledger, clock, settings)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -31,42 +30,19 @@ from typing import Literal
 
 from sqlalchemy import Engine, text
 
+from filing.lifecycle import SCHEDULER_ACTOR, generate_or_get
+from filing.metrics import FILING_FAILURES
+from filing.records import ReturnRecord, due_date, filed_records, first_quarter, read_at
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
 from ledger.domain.periods import Quarter
 from ledger.handlers import Ledger
 from ledger.logs import fields
 from ledger.store.engine import is_sqlite
-from projections.queries import pools_at
+from projections.parties import pools_at
 from projections.views import PoolView
-from scheduler.returns import (
-    ReturnRecord,
-    due_date,
-    filed_records,
-    first_quarter,
-    generate_or_get,
-    read_at,
-)
 
 log = logging.getLogger("pooled.scheduler")
-
-SCHEDULER_ACTOR = c.Actor(name="scheduler", role="admin")
-
-
-class Tally:
-    """A thread-safe count for the metrics page (the scheduler's runs and failures)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
-
-    def add(self, n: int = 1) -> None:
-        with self._lock:
-            self.value += n
-
-
-# this process's scheduler counts, read by /metrics (api.metrics) at scrape time
-RUNS, RUN_FAILURES, FILING_FAILURES = Tally(), Tally(), Tally()
 
 
 def lock_key(pool_id: str, quarter: str, namespace: str = "") -> int:

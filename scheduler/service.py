@@ -32,6 +32,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from filing.lifecycle import SCHEDULER_ACTOR
+from filing.metrics import RUN_FAILURES, RUNS
+from filing.records import ReturnRecord
 from ledger.clock import LONDON, Clock, SystemClock, format_instant, london_today
 from ledger.handlers import Ledger
 from ledger.logs import fields
@@ -39,8 +42,7 @@ from ledger.refdata import default_catalogue
 from ledger.settings import Settings, signing_key_path
 from ledger.store.checkpoints import load_or_create_key, take_checkpoint
 from ledger.store.engine import make_engine
-from scheduler.jobs import RUN_FAILURES, RUNS, SCHEDULER_ACTOR, file_due_returns
-from scheduler.returns import ReturnRecord
+from scheduler.jobs import file_due_returns
 
 log = logging.getLogger("pooled.scheduler")
 

@@ -120,3 +120,28 @@ def complete_parts(
             ),
             HOST,
         )
+        year_end_parts(ledger, quarter[:7])
+
+
+def year_end_parts(ledger: Ledger, year: str, pool_id: str = "bcf") -> None:
+    """The end-of-year return's income commentary and an answer to each feedback
+    statement of ``year``."""
+    ledger.execute(
+        c.ExplainIncomeVariance(
+            pool_id=pool_id,
+            year=year,
+            commentary="The ICB's minimum contribution for March arrived in April.",
+        ),
+        HOST,
+    )
+    for sid in ("1", "2", "3"):
+        ledger.execute(
+            c.GiveYearEndFeedback(
+                pool_id=pool_id,
+                year=year,
+                statement_id=sid,
+                answer="Agree",
+                comment="Partners plan discharge capacity together.",
+            ),
+            HOST,
+        )

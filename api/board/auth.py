@@ -1,8 +1,8 @@
 """Signing in to the board pages: a token typed once, then a signed session cookie.
 
-- The sign-in form posts a token (the same bearer tokens the API takes); only the
-  roles ``board``, ``auditor`` and ``admin`` may sign in. A finance officer's token
-  is refused with a clear 403 page (officers use the API, scoped to their partner).
+- The sign-in form posts a token (the same bearer tokens the API takes); the roles
+  ``board``, ``auditor``, ``admin`` and ``finance_officer`` may sign in. An officer
+  reads only its partner's pools, and posts nothing (:mod:`api.board.officers`).
 - The session is a cookie holding who signed in and when it ends, signed and
   timestamped by ``itsdangerous`` (HMAC-SHA1 over a key derived from the session key
   and a purpose-specific salt). The token itself is never
@@ -39,7 +39,7 @@ SESSION_COOKIE = "pooled_board_session"
 CSRF_COOKIE = "pooled_board_csrf"
 COOKIE_PATH = "/board"
 SESSION_SECONDS = 8 * 60 * 60
-BOARD_ROLES = frozenset({"board", "auditor", "admin"})
+BOARD_ROLES = frozenset({"board", "auditor", "admin", "finance_officer"})
 
 
 @dataclass(frozen=True)

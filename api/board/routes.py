@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from api.board import session_routes
+from api.board import officers, pack_routes, session_routes
+from api.board.names import checkpoint_reason, names_at
 from api.board.pages.alliance import alliance as alliance_data
 from api.board.pages.events import event_detail, event_log
 from api.board.pages.overview import overview
@@ -31,9 +32,10 @@ from api.board.routing import (
     html_response,
 )
 from api.board.web import HERE, AsAt, Links, Page, render
+from filing.documents import Document, fetch_memorandum, fetch_return
 from ledger.domain.periods import parse_year
-from projections import queries as q
-from scheduler import returns
+from projections.asat import resolve
+from projections.parties import pool_at
 
 router = APIRouter(route_class=BoardRoute, include_in_schema=False)
 
@@ -55,6 +57,7 @@ def board_css() -> Response:
 
 
 router.include_router(session_routes.router)  # after the stylesheet, before the pages
+router.include_router(pack_routes.router)  # the board pack: HTML and PDF
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ def home(request: Request, user: User, as_at: AsAtChoice) -> Response:
         page = Page("Pools at a glance", request, user, links, at, route="board_home")
         page.breadcrumbs = [("Pools", None)]
         page.quarter_ends(at.year)
-        data = overview(conn, at, links)
+        data = overview(conn, at, links, officers.visible_pools(conn, user))
     body, _ = render(page, "overview.html", **data)
     return html_response(body, _status(at))
 
@@ -77,7 +80,7 @@ def pool_home(request: Request, _user: User, pool_id: str, as_at: AsAtChoice) ->
     with Read(request, as_at) as (conn, at):
         if at.error:  # not redirected to the latest figures: the reader asked for a moment
             raise Problem(400, "Not a moment the ledger can answer at", at.error)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         year = choose_year(pool, at)
@@ -95,6 +98,7 @@ def pool_year(request: Request, user: User, pool_id: str, year: str, as_at: AsAt
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
         data = pool_year_data(conn, at, links, pool_id, year)
+        data.scope = officers.partner_scope(conn, user, pool_id)
         page = Page(
             f"{data.pool.name}, {year}",
             request,
@@ -124,7 +128,7 @@ def alliance(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        pool = q.pool_at(conn, pool_id, at.position)
+        pool = pool_at(conn, pool_id, at.position)
         if pool is None:
             raise Problem(404, "Page not found", f"There is no pool '{pool_id}' {at.label}.")
         chosen = period or choose_year(pool, at) or at.year.label
@@ -181,7 +185,7 @@ FormatQuery = Annotated[str, Query(max_length=8)]
 PositionQuery = Annotated[int | None, Query(ge=0)]
 
 
-def _document(doc: returns.Document) -> Response:
+def _document(doc: Document) -> Response:
     return Response(
         doc.content,
         media_type=doc.media_type,
@@ -203,7 +207,7 @@ def return_download(
     position: PositionQuery = None,
 ) -> Response:
     """The filed return's bytes (no position), or a draft as at ``position``."""
-    return _document(returns.fetch_return(engine_of(request), pool_id, quarter, format, position))
+    return _document(fetch_return(engine_of(request), pool_id, quarter, format, position))
 
 
 @router.get("/pools/{pool_id}/memorandum/{year}/download", name="board_memorandum_download")
@@ -216,7 +220,7 @@ def memorandum_download(
     position: PositionQuery = None,
 ) -> Response:
     """The annual memorandum statement of a pool-year as at ``position``."""
-    return _document(returns.fetch_memorandum(engine_of(request), pool_id, year, format, position))
+    return _document(fetch_memorandum(engine_of(request), pool_id, year, format, position))
 
 
 @router.get("/pools/{pool_id}/years/{year}/trace", name="board_trace")
@@ -232,7 +236,16 @@ def trace(
     year = check_year(year)
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = trace_data(conn, at, links, pool_id, year, figure, quarter or None)
+        data = trace_data(
+            conn,
+            at,
+            links,
+            pool_id,
+            year,
+            figure,
+            quarter or None,
+            officers.partner_scope(conn, user, pool_id),
+        )
         page = Page(
             f"Events behind {data['label']}",
             request,
@@ -262,7 +275,9 @@ def events(
 ) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_log(conn, at, links, pool_id, after)
+        data = event_log(
+            conn, at, links, pool_id, after, officers.partner_scope(conn, user, pool_id)
+        )
         pool = data["pool"]
         page = Page(
             f"Event log, {pool.name}",
@@ -290,7 +305,7 @@ def events(
 def event(request: Request, user: User, position: int, as_at: AsAtChoice) -> Response:
     with Read(request, as_at) as (conn, at):
         links = Links(request, at)
-        data = event_detail(conn, at, links, position)
+        data = event_detail(conn, at, links, position, user)
         page = Page(
             f"Event at position {position}",
             request,
@@ -315,14 +330,27 @@ def audit(
     user: User,
     verify: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    """The latest signed checkpoints and, when asked, a full verification now."""
+    """The latest signed checkpoints and, when asked, a full verification now (not
+    for officers: the API's verification is the auditor's)."""
+    if officers.is_officer(user):
+        raise Problem(
+            403,
+            "You cannot see this page",
+            "The audit page verifies the whole ledger; it is for board members, auditors "
+            "and administrators. A finance officer checks its own events with the API's "
+            "proofs (/v1/events/{position}/proof).",
+        )
     from api.verification import verify_all
     from ledger.domain.checkpoint import key_id
     from ledger.store.checkpoints import list_checkpoints
 
     ledger = request.app.state.ledger
     with engine_of(request).connect() as conn:
-        checkpoints = list_checkpoints(conn, 20)
+        names = names_at(conn, resolve(conn, None))
+        checkpoints = [
+            (cid, checkpoint_reason(reason, names), s)
+            for cid, reason, s in list_checkpoints(conn, 20)
+        ]
     result = verify_all(ledger) if verify else None
     links = Links(request, None)
     page = Page("Audit", request, user, links, None, route="board_audit")

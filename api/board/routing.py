@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from api.board import auth
+from api.board import auth, officers
 from api.board.auth import BoardUser, CsrfFailed, SignInRequired
+from api.board.officers import OfficerRefused
 from api.board.web import AsAt, Links, Page, app_today, chosen_as_at, render, resolve_as_at
 from api.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from ledger.domain.errors import LedgerError
@@ -67,6 +68,8 @@ class BoardRoute(APIRoute):
                 )
             except Problem as e:
                 response = error_page(request, e.status, e.heading, *e.lines)
+            except OfficerRefused as e:
+                response = error_page(request, 403, e.heading, *e.lines)
             except LedgerError as e:
                 response = error_page(
                     request,
@@ -118,7 +121,25 @@ def signed_in(request: Request) -> BoardUser:
     if record is None or record.revoked or record.role not in auth.BOARD_ROLES:
         raise SignInRequired
     annotate(token_id=user.token_id)
+    if officers.is_officer(user):
+        _officer_may(request, user)
     return user
+
+
+def _officer_may(request: Request, user: BoardUser) -> None:
+    """An officer reads, and only its partner's pools (:mod:`api.board.officers`).
+    Checked here, for every page that takes the signed-in user, so a page added later
+    (a pool's page, a form) is covered without a check of its own."""
+    if request.method not in ("GET", "HEAD"):
+        raise OfficerRefused(
+            "The board is read-only for finance officers",
+            "Nothing was changed. Finance officers post and correct through the API "
+            "(/v1, with the token as a bearer token).",
+        )
+    pool_id = request.path_params.get("pool_id")
+    if isinstance(pool_id, str):
+        with engine_of(request).connect() as conn:
+            officers.check_pool(conn, user, pool_id)
 
 
 User = Annotated[BoardUser, Depends(signed_in)]

@@ -60,16 +60,13 @@ def sign_in(
             "The access token is not recognised, or it has been revoked. Check it and try again",
             401,
         )
-    if record.role not in auth.BOARD_ROLES:
+    if record.role not in auth.BOARD_ROLES:  # every role today; kept for a role added later
         return error_page(
             request,
             403,
             "The board pages are not open to this token",
-            f"This token is a {record.role.replace('_', ' ')} token. The board pages are for "
-            "board members, auditors and administrators.",
-            "Finance officers post and read their partner's figures through the API "
-            "(/v1, with the token as a bearer token). Ask the partnership administrator for "
-            "a board token if you need these pages.",
+            f"This token is a {record.role.replace('_', ' ')} token, which the board pages "
+            "do not take. Ask the partnership administrator for a board token.",
         )
     user = auth.new_user(record.token_id, record.role, record.name, record.partner_id)
     response = RedirectResponse(

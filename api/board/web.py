@@ -21,7 +21,7 @@ from api.board.auth import BoardUser, csrf_token
 from ledger.clock import LONDON, SystemClock, london_today, parse_instant
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.periods import FinancialYear
-from ledger.store import eventstore as es
+from ledger.store.reads import recorded_at_of
 from projections import asat
 
 HERE = Path(__file__).resolve().parent
@@ -149,10 +149,10 @@ def resolve_as_at(
         pos = asat.resolve(conn, raw)
     except ValidationFailed as e:
         message = e.errors[0].message if e.errors else e.detail
-        return AsAt(None, head, head, es.recorded_at_of(conn, head), today, f"As at: {message}")
+        return AsAt(None, head, head, recorded_at_of(conn, head), today, f"As at: {message}")
     if problem is not None:
-        return AsAt(raw, pos, head, es.recorded_at_of(conn, pos) if pos else None, today, problem)
-    return AsAt(raw, pos, head, es.recorded_at_of(conn, pos) if pos else None, today, None, through)
+        return AsAt(raw, pos, head, recorded_at_of(conn, pos) if pos else None, today, problem)
+    return AsAt(raw, pos, head, recorded_at_of(conn, pos) if pos else None, today, None, through)
 
 
 def app_today(request: Request) -> date:

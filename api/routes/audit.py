@@ -14,7 +14,7 @@ from api.routes import new_router
 from api.schemas.events import EventsPage, Health, VerifyPublic, log_event
 from api.schemas.fields import Slug
 from api.verification import verify_all
-from ledger.store import eventstore as es
+from ledger.store.reads import read_head, read_range
 
 log = logging.getLogger("pooled.api")
 router = new_router(tags=["audit"])
@@ -46,8 +46,8 @@ def list_events(
 ) -> EventsPage:
     del actor
     with ledger.engine.connect() as conn:
-        rows = es.read_range(conn, after, limit + 1, pool_id=pool)
-        head = es.read_head(conn).position
+        rows = read_range(conn, after, limit + 1, pool_id=pool)
+        head = read_head(conn).position
     page = rows[:limit]
     return EventsPage(
         events=[log_event(e) for e in page],
@@ -87,7 +87,7 @@ def verify(ledger: LedgerDep, actor: AuditorActor) -> VerifyPublic:
 def healthz(request: Request) -> Health | JSONResponse:
     try:
         with request.app.state.engine.connect() as conn:
-            head = es.read_head(conn).position
+            head = read_head(conn).position
     except Exception as e:  # the answer is the point: report, never raise
         log.warning("health check: database unreachable: %s", e.__class__.__name__)
         body = Health(status="unavailable", database=f"unreachable ({e.__class__.__name__})")

@@ -33,8 +33,8 @@ from ledger.clock import (
 )
 from ledger.domain.errors import ValidationFailed
 from ledger.store import tables as lt
-from projections import queries
 from projections.asat import as_at_london_date, parse_as_at
+from projections.base import pool_row
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
 from projections.receivables import ReceivablesView, receivables_at
 
@@ -87,7 +87,7 @@ def _filter(
     visible_to = None
     actor = read.actor
     if actor.role == "finance_officer":
-        host = queries.pool_row(read.conn, read.pool, read.head).host_partner_id
+        host = pool_row(read.conn, read.pool, read.head).host_partner_id
         if actor.partner_id != host:
             visible_to = actor.partner_id
     return PostingFilter(

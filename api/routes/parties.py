@@ -22,7 +22,7 @@ from api.schemas.parties import (
 )
 from api.schemas.plan import PlanPut
 from ledger.domain.errors import NotFound
-from projections import queries
+from projections.parties import partners_at, pool_at, pools_at
 
 reads = new_router(tags=["partners and pools"])
 writes = new_router(tags=["partners and pools"], write=True)
@@ -40,7 +40,7 @@ def register_partner(body: PartnerCreate, write: WriterDep) -> WriteResult:
 def list_partners(reader: ReaderDep, actor: CurrentActor, as_at: AsAt = None) -> PartnersPublic:
     del actor  # any role may list the partners
     with reader.at(as_at) as (conn, at):
-        partners = queries.partners_at(conn, at)
+        partners = partners_at(conn, at)
     return PartnersPublic(as_at_position=at, partners=[partner_public(x) for x in partners])
 
 
@@ -53,13 +53,13 @@ def establish_pool(body: PoolCreate, write: WriterDep) -> WriteResult:
 def list_pools(reader: ReaderDep, actor: CurrentActor, as_at: AsAt = None) -> PoolsPublic:
     only = visible_pools(reader, actor)
     with reader.at(as_at) as (conn, at):
-        pools = queries.pools_at(conn, at, only)
+        pools = pools_at(conn, at, only)
     return PoolsPublic(as_at_position=at, pools=[pool_public(x) for x in pools])
 
 
 @reads.get("/v1/pools/{pool}", summary="A pool's detail (officers: their partner's pools)")
 def get_pool(pool: PoolReadDep, as_at: AsAt = None) -> PoolDetail:
-    found, at = pool.answer(as_at, lambda conn, at: (queries.pool_at(conn, pool.pool, at), at))
+    found, at = pool.answer(as_at, lambda conn, at: (pool_at(conn, pool.pool, at), at))
     if found is None:
         raise NotFound(f"pool '{pool.pool}' did not exist as at position {at}")
     return PoolDetail(**pool_public(found).model_dump(), as_at_position=at)

@@ -25,8 +25,8 @@ from api.schemas.postings import (
     RiskRewardResultCreate,
     TransferCreate,
 )
+from filing.settlement import settlement_command
 from ledger.domain import commands as c
-from ledger.domain.events import PartnerAmount
 
 router = new_router(tags=["postings"], write=True)
 
@@ -170,16 +170,4 @@ def settle_year(
     reader: ReaderDep,
     write: WriterDep,
 ) -> WriteResult:
-    share = reader.risk_share(pool, year)
-    return write.one(
-        c.SettleRiskShare(
-            pool_id=pool,
-            year=year,
-            variance=share.variance,
-            direction=share.direction,
-            method=share.method,
-            allocations=tuple(PartnerAmount(partner_id=k, amount=a) for k, a in share.allocations),
-            carried_forward=share.carried_forward,
-            as_at_position=share.as_at_position,
-        )
-    )
+    return write.one(settlement_command(reader.engine, pool, year))

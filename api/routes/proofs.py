@@ -22,8 +22,8 @@ from ledger.domain import commands as c
 from ledger.domain.errors import Forbidden, NotFound, RuleViolation
 from ledger.domain.hashing import HASHED_COLUMNS
 from ledger.store import checkpoints as cps
-from ledger.store import eventstore as es
 from ledger.store import tree
+from ledger.store.reads import StoredEvent, get_by_positions, read_head
 
 router = new_router(tags=["audit"])
 
@@ -102,7 +102,7 @@ def consistency(
     if from_ > to:
         raise RuleViolation(f"from ({from_}) must not be after to ({to})")
     with ledger.engine.connect() as conn:
-        head = es.read_head(conn).position
+        head = read_head(conn).position
         if to > head:
             raise NotFound(f"the ledger has {head} events; there is no tree of {to}")
         proof = tree.consistency_proof(conn, from_, to)
@@ -116,7 +116,7 @@ def consistency(
     )
 
 
-def event_json(e: es.StoredEvent) -> dict[str, Any]:
+def event_json(e: StoredEvent) -> dict[str, Any]:
     """The event's hashed columns and payload exactly as stored (dates as ISO text)."""
     row = e.as_row()
     out = {k: row[k] for k in (*HASHED_COLUMNS, "payload", "hash")}
@@ -142,7 +142,7 @@ def inclusion(
 ) -> InclusionProof:
     _readers(actor)
     with ledger.engine.connect() as conn:
-        found = es.get_by_positions(conn, [position])
+        found = get_by_positions(conn, [position])
         if not found:
             raise NotFound(f"there is no event at position {position}")
         e = found[0]

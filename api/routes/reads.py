@@ -33,9 +33,11 @@ from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
 from ledger.clock import SystemClock, london_today
 from ledger.domain.money import format_pence
-from ledger.store import eventstore as es
-from projections import queries
+from ledger.store.reads import get_by_positions
+from projections.alliance import capitation_at, outcome_payments_at, risk_reward_at
 from projections.asat import as_at_london_date
+from projections.balances import balances_at, risk_share_at
+from projections.metrics import metrics_at
 from projections.queries import Reader
 
 router = new_router(tags=["figures"])
@@ -109,7 +111,7 @@ def trace_public(
     traced = reader.traced(pool, year, figure, at)
     positions = traced.positions
     with reader.engine.connect() as conn:
-        found = es.get_by_positions(conn, positions) if positions else []
+        found = get_by_positions(conn, positions) if positions else []
     return TracePublic(
         figure=figure,
         value=value,
@@ -133,7 +135,7 @@ def _balances(
     out = balances_public(
         read.answer(
             as_at,
-            lambda conn, at: queries.balances_at(
+            lambda conn, at: balances_at(
                 conn, read.pool, year, at, read.members_at(at), through=through, on=on
             ),
         )
@@ -207,7 +209,7 @@ def risk_share(
     out = risk_share_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.risk_share_at(conn, pool.pool, year, at, through=through),
+            lambda conn, at: risk_share_at(conn, pool.pool, year, at, through=through),
         )
     )
     if trace is not None:
@@ -225,7 +227,7 @@ def risk_reward(
     return risk_reward_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.risk_reward_at(conn, pool.pool, period, at, through=through),
+            lambda conn, at: risk_reward_at(conn, pool.pool, period, at, through=through),
         )
     )
 
@@ -240,7 +242,7 @@ def capitation(
     return capitation_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.capitation_at(conn, pool.pool, year, at, through=through),
+            lambda conn, at: capitation_at(conn, pool.pool, year, at, through=through),
         )
     )
 
@@ -255,9 +257,7 @@ def outcome_payments(
     return outcome_payments_public(
         pool.answer(
             as_at,
-            lambda conn, at: queries.outcome_payments_at(
-                conn, pool.pool, period, at, through=through
-            ),
+            lambda conn, at: outcome_payments_at(conn, pool.pool, period, at, through=through),
         )
     )
 
@@ -271,6 +271,6 @@ def metrics(
 ) -> MetricsPublic:
     return metrics_public(
         pool.answer(
-            as_at, lambda conn, at: queries.metrics_at(conn, pool.pool, period, at, through=through)
+            as_at, lambda conn, at: metrics_at(conn, pool.pool, period, at, through=through)
         )
     )

@@ -16,15 +16,17 @@ from api.schemas.return_parts import (
     AssuranceCreate,
     ContactsCreate,
     FeeRatesCreate,
+    IncomeCommentaryCreate,
     MetricAssessmentCreate,
     PartsPublic,
     SchemeActivityCreate,
     SignOffCreate,
+    YearEndFeedbackCreate,
     parts_public,
 )
 from ledger.domain import commands as c
 from ledger.domain.return_parts import describe
-from scheduler.content.parts_status import parts_status
+from projections.returns.parts_status import parts_status
 
 router = new_router(tags=["returns"], write=True)
 
@@ -112,6 +114,30 @@ for _part in QUARTER_PARTS:
 )
 def fee_rates(
     pool: PoolPath, year: YearPath, body: FeeRatesCreate, write: WriterDep
+) -> WriteResult:
+    return write.one(body.command(pool, year))
+
+
+@router.post(
+    "/v1/pools/{pool}/years/{year}/income-commentary",
+    status_code=201,
+    summary="Explain where the year's income differs from the plan (host's officer; "
+    "carried by the end-of-year return)",
+)
+def income_commentary(
+    pool: PoolPath, year: YearPath, body: IncomeCommentaryCreate, write: WriterDep
+) -> WriteResult:
+    return write.one(body.command(pool, year))
+
+
+@router.post(
+    "/v1/pools/{pool}/years/{year}/year-end-feedback",
+    status_code=201,
+    summary="Answer one of the year's end-of-year feedback statements, with a comment "
+    "(host's officer; carried by the end-of-year return)",
+)
+def year_end_feedback(
+    pool: PoolPath, year: YearPath, body: YearEndFeedbackCreate, write: WriterDep
 ) -> WriteResult:
     return write.one(body.command(pool, year))
 

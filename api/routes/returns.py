@@ -1,6 +1,6 @@
 """Quarterly BCF returns and the Section 75 annual memorandum statement (domain.md 6.7).
 
-Thin routes over ``scheduler.returns``: generate (file; idempotent), list, read the
+Thin routes over ``filing``: generate (file; idempotent), list, read the
 filed bytes or a draft as at a position, approve, submit, and the memorandum. Access:
 any role reads (officers: their partner's pools), an admin writes; errors are the
 ledger's, mapped to problem+json in ``api.errors``.
@@ -18,16 +18,14 @@ from api.deps import CurrentActor, LedgerDep, ReadablePool, SettingsDep, WriterD
 from api.routes import new_router
 from api.schemas.events import WriteResult
 from api.schemas.fields import QuarterLabel, Year, parse_quarter_label
+from filing.documents import Document, fetch_memorandum, fetch_return
+from filing.lifecycle import generate_or_get, refile_return
+from filing.records import ReturnRecord, list_returns, with_status
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
-from scheduler.returns import (
-    Document,
-    ReturnRecord,
-    fetch_memorandum,
-    fetch_return,
-    generate_or_get,
-    list_returns,
-)
+from ledger.domain.errors import ValidationFailed
+from ledger.handlers import Ledger
+from ledger.settings import Settings
 
 router = new_router(tags=["returns"], write=True)
 
@@ -109,6 +107,16 @@ class ReturnPublic(BaseModel):
         description="required parts its content lacks (e.g. sign_off); approval is refused "
         "while any is missing",
     )
+    version: int = Field(1, description="2 and on: re-filed; the fields above are the newest's")
+    supersedes_event_id: str | None = Field(None, description="the version it replaced")
+    refiled_at: str | None = None
+    refiled_by: str | None = None
+    refile_reason: str | None = None
+    versions: list[dict[str, int | str]] = Field(
+        default_factory=list,
+        description="every filed version, oldest first: version, position, event_id "
+        "(read one's bytes with ?version=N)",
+    )
 
 
 class ReturnsPublic(BaseModel):
@@ -119,6 +127,18 @@ class ReturnsPublic(BaseModel):
 class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field("", max_length=500)
+
+
+class RefileBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Filed before the HWB's sign-off was recorded; now signed off."}
+            ]
+        },
+    )
+    reason: str = Field(min_length=1, max_length=500, description="why it is filed again")
 
 
 class SubmitBody(BaseModel):
@@ -155,6 +175,12 @@ def _public(r: ReturnRecord) -> ReturnPublic:
         links={fmt: f"{base}?format={fmt}" for fmt in ("json", "xlsx", "csv")},
         late=r.late,
         missing_parts=list(r.missing_parts),
+        version=r.version,
+        supersedes_event_id=r.supersedes_event_id,
+        refiled_at=r.refiled_at,
+        refiled_by=r.refiled_by,
+        refile_reason=r.refile_reason,
+        versions=[{"version": v, "position": p, "event_id": e} for v, p, e in r.versions],
     )
 
 
@@ -193,10 +219,28 @@ _FILES: dict[int | str, dict[str, Any]] = {
     summary="Generate (file) a quarter's BCF return (admin; idempotent: the first is filed)",
 )
 def generate(
-    pool: ReadablePool, quarter: QuarterPath, ledger: LedgerDep, actor: CurrentActor
+    pool: ReadablePool,
+    quarter: QuarterPath,
+    ledger: LedgerDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    request: Request,
 ) -> ReturnPublic:
     record, _ = generate_or_get(ledger, pool, parse_quarter_label(quarter), actor)
-    return _public(record)
+    return _public(_status(record, ledger, settings, request))
+
+
+def _status(
+    record: ReturnRecord, ledger: Ledger, settings: Settings, request: Request
+) -> ReturnRecord:
+    """The record with its due date, lateness and missing parts, as the listing has it."""
+    return with_status(
+        ledger.engine,
+        record,
+        today=_today(request),
+        reference=ledger.reference,
+        due_days=settings.return_due_days,
+    )
 
 
 @router.get(
@@ -228,7 +272,13 @@ def get(
     ledger: LedgerDep,
     format: FormatQuery = "json",
     position: PositionQuery = None,
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=99, description="a filed version's bytes (re-filed returns keep each)"),
+    ] = None,
 ) -> Response:
+    if version is not None and position is not None:
+        raise ValidationFailed.field("version", "give a version or a position, not both")
     doc = fetch_return(
         ledger.engine,
         pool,
@@ -236,8 +286,28 @@ def get(
         format,
         position,
         reference=ledger.reference,
+        version=version,
     )
     return _download(doc)
+
+
+@router.post(
+    "/v1/pools/{pool}/returns/{quarter}/refile",
+    status_code=201,
+    summary="File a new version of a filed return not yet approved, once its missing parts "
+    "are recorded (admin); earlier versions are kept",
+)
+def refile(
+    pool: ReadablePool,
+    quarter: QuarterPath,
+    ledger: LedgerDep,
+    actor: CurrentActor,
+    body: RefileBody,
+    settings: SettingsDep,
+    request: Request,
+) -> ReturnPublic:
+    record = refile_return(ledger, pool, parse_quarter_label(quarter), actor, body.reason)
+    return _public(_status(record, ledger, settings, request))
 
 
 @router.post(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.fields import response_config
 from ledger.domain.money import format_pence
-from ledger.store.eventstore import StoredEvent
+from ledger.store.reads import StoredEvent
 
 MONEY_KEYS = frozenset(
     {

@@ -13,7 +13,7 @@ from api.schemas.fields import response_config
 from api.schemas.plan import PLAN_EXAMPLE
 from ledger.domain import plan as p
 from ledger.domain.money import format_pence
-from projections import queries
+from projections.base import plan_fact
 
 
 class PlanPublic(BaseModel):
@@ -133,7 +133,7 @@ def plan_body(plan: p.Plan) -> dict[str, Any]:
 
 
 def plan_public(conn: Connection, pool: str, year: str, at: int) -> PlanPublic:
-    fact = queries.plan_fact(conn, pool, year, at)
+    fact = plan_fact(conn, pool, year, at)
     if fact is None:
         return PlanPublic(
             pool_id=pool,

@@ -1,5 +1,6 @@
 """Bodies and answers of the BCF return's further parts: national-condition
-assurances, metric assessments, scheme activity, fee rates, contacts and sign-off."""
+assurances, metric assessments, scheme activity, fee rates, contacts and sign-off, and
+the end-of-year income commentary and feedback."""
 
 from __future__ import annotations
 
@@ -102,6 +103,35 @@ class FeeRatesCreate(BaseModel):
         return c.RecordFeeRates(pool_id=pool, year=year, **self.model_dump())
 
 
+class IncomeCommentaryCreate(BaseModel):
+    model_config = request_config(
+        {
+            "commentary": "The ICB's additional contribution was £250,000 below plan: the "
+            "virtual ward scheme started in October, not April."
+        }
+    )
+    commentary: Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+
+    def command(self, pool: str, year: str) -> c.ExplainIncomeVariance:
+        return c.ExplainIncomeVariance(pool_id=pool, year=year, **self.model_dump())
+
+
+class YearEndFeedbackCreate(BaseModel):
+    model_config = request_config(
+        {
+            "statement_id": "1",
+            "answer": "Agree",
+            "comment": "The joint discharge hub is run by council and NHS staff together.",
+        }
+    )
+    statement_id: Annotated[StrictStr, Field(min_length=1, max_length=2)]
+    answer: Label
+    comment: Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+
+    def command(self, pool: str, year: str) -> c.GiveYearEndFeedback:
+        return c.GiveYearEndFeedback(pool_id=pool, year=year, **self.model_dump())
+
+
 class ContactsCreate(BaseModel):
     model_config = request_config(
         {
@@ -157,6 +187,8 @@ class PartsPublic(BaseModel):
     fee_rates: PartPublic | None
     contacts: PartPublic | None
     sign_off: PartPublic | None
+    income_commentary: PartPublic | None = Field(description="end of year (Q4) only")
+    year_end_feedback: dict[str, PartPublic] = Field(description="end of year: by statement")
 
 
 def _part(p: RecordedPart | None) -> PartPublic | None:
@@ -183,6 +215,10 @@ def parts_public(view: PartsView, missing: tuple[str, ...], described: list[str]
         fee_rates=_part(view.fee_rates),
         contacts=_part(view.contacts),
         sign_off=_part(view.sign_off),
+        income_commentary=_part(view.income_commentary),
+        year_end_feedback={
+            k: PartPublic(position=v.position, data=v.data) for k, v in view.feedback.items()
+        },
     )
 
 
@@ -190,10 +226,12 @@ __all__ = [
     "AssuranceCreate",
     "ContactsCreate",
     "FeeRatesCreate",
+    "IncomeCommentaryCreate",
     "MetricAssessmentCreate",
     "PartsPublic",
     "SchemeActivityCreate",
     "SignOffCreate",
     "Year",
+    "YearEndFeedbackCreate",
     "parts_public",
 ]

@@ -3,13 +3,14 @@ the signed amount by which it counts in the figure (they sum to it, with ``by_ru
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from pydantic import BaseModel, Field
 
 from api.schemas.fields import response_config
 from ledger.domain.money import format_pence
-from ledger.store.eventstore import StoredEvent
+from ledger.store.reads import StoredEvent
 
 
 class TracedEvent(BaseModel):
@@ -20,6 +21,7 @@ class TracedEvent(BaseModel):
             "type": "contribution_posted",
             "amount": "250000.00",
             "effective_date": "2025-07-01",
+            "reference": "BACS 4471",
         }
     )
     position: int
@@ -33,6 +35,11 @@ class TracedEvent(BaseModel):
         "figure without adding to it); null only in the trace of a share",
     )
     effective_date: date | None = None
+    reference: str | None = Field(
+        None,
+        description="the posting's reference as posted (a payment's, an invoice's), to "
+        "find it with the postings' reference search; null for an event without one",
+    )
 
 
 class TracePublic(BaseModel):
@@ -64,4 +71,14 @@ def traced_event(e: StoredEvent, counts: int | None) -> TracedEvent:
         type=e.type,
         amount=format_pence(counts) if counts is not None else None,
         effective_date=e.effective_date,
+        reference=reference_of(e),
     )
+
+
+def reference_of(e: StoredEvent) -> str | None:
+    """The reference a posting carries (contributions, refunds, spend, credit notes,
+    transfers), else None (an empty reference too)."""
+    if '"reference"' not in e.payload:
+        return None
+    value = json.loads(e.payload).get("reference")
+    return value if isinstance(value, str) and value else None

@@ -29,12 +29,13 @@ from ledger.demo.partnership import (
     YEARS,
     officer,
 )
+from ledger.demo.posting import Filer
 from ledger.demo.quarterly import _QuarterEnds
 from ledger.domain import commands as c
 from ledger.domain.errors import RuleViolation
 from ledger.domain.periods import FinancialYear
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
+from ledger.store.reads import read_head
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,19 @@ class DemoSummary:
 
 def ledger_is_empty(ledger: Ledger) -> bool:
     with ledger.engine.connect() as conn:
-        return es.read_head(conn).position == 0
+        return read_head(conn).position == 0
 
 
-def load_demo(ledger: Ledger, today: date) -> DemoSummary:
+def load_demo(ledger: Ledger, today: date, *, filer: Filer | None = None) -> DemoSummary:
     """Load the demo partnership into an empty ledger, with data up to ``today``.
 
     ``today`` should be the ledger clock's London date: quarters are closed only
-    once they have ended. Raises ``RuleViolation`` if the ledger is not empty."""
+    once they have ended. With ``filer``, the BCF pool's returns are filed as the
+    finance lead files them (``ledger.demo.return_parts.FILED_AFTER``). Raises
+    ``RuleViolation`` if the ledger is not empty."""
     if not ledger_is_empty(ledger):
         raise RuleViolation("the ledger is not empty: the demo loads only into an empty ledger")
-    return _Loader(ledger, today).load()
+    return _Loader(ledger, today, filer=filer).load()
 
 
 class _Loader(_MonthlyPostings, _QuarterEnds):
@@ -87,9 +90,11 @@ class _Loader(_MonthlyPostings, _QuarterEnds):
             if month.number % 3 == 1:
                 self._sign_off(month.quarter.previous())
                 self._close(month.quarter.previous())
+                self._file(month.quarter.previous())
         for q in self._ended():  # anything not closed in the loop (e.g. the last quarter)
             self._sign_off(q)
             self._close(q)
+            self._file(q)
         self._prior_period_adjustment()
         return DemoSummary(
             events_written=self.written,

@@ -5,7 +5,7 @@ its events counted, the events later corrections name, the months and quarters u
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,6 +13,10 @@ from ledger.demo.partnership import HOST, YEARS, officer
 from ledger.domain import commands as c
 from ledger.domain.periods import Month, Quarter
 from ledger.handlers import Ledger, Outcome
+
+# files a pool-quarter's return on a day: (ledger, pool id, quarter, day); the demo
+# loader is in ``ledger`` and the returns in ``scheduler``, so the caller passes it in
+Filer = Callable[[Ledger, str, str, date], object]
 
 
 @dataclass
@@ -33,6 +37,8 @@ class _Poster:
     rapid_spend: dict[str, int] = field(default_factory=dict)  # quarter -> spend so far
     marks: dict[str, str] = field(default_factory=dict)  # named events -> event id
     signed: set[str] = field(default_factory=set)  # quarters whose return the HWB signed off
+    filer: Filer | None = None
+    filed: list[str] = field(default_factory=list)  # BCF quarters whose return it filed
 
     def run(self, command: c.Command, actor: c.Actor) -> Outcome:
         self.seq += 1
@@ -69,7 +75,7 @@ class _Poster:
 
     def _open_quarter(self) -> str | None:
         ended = self._ended()
-        if ended and ended[-1].year != YEARS[0]:
+        if ended and ended[-1].year != YEARS[0] and ended[-1].label not in self.filed:
             return ended[-1].label
         return None
 

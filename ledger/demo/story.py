@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from ledger.clock import LONDON
 from ledger.demo.loader import DemoSummary, load_demo
+from ledger.demo.posting import Filer
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
 from ledger.domain.periods import parse_period
@@ -54,11 +55,17 @@ class _StoryLedger(Ledger):
 
 
 def load_demo_as_it_happened(
-    engine: Engine, reference: ReferenceSource, hooks: Sequence[Hook], now: datetime
+    engine: Engine,
+    reference: ReferenceSource,
+    hooks: Sequence[Hook],
+    now: datetime,
+    *,
+    filer: Filer | None = None,
 ) -> DemoSummary:
     """Load the demo with recorded times on the days the facts happened (up to ``now``),
-    so "as the board saw it on 30 September" has something to show."""
+    so "as the board saw it on 30 September" has something to show; with ``filer``,
+    each BCF return filed on the day the finance lead filed it."""
     story = StoryClock(datetime(2025, 3, 1, 9, tzinfo=UTC), now)
     ledger = _StoryLedger(engine, story, reference, hooks=hooks)
     ledger.story = story
-    return load_demo(ledger, now.astimezone(LONDON).date())
+    return load_demo(ledger, now.astimezone(LONDON).date(), filer=filer)

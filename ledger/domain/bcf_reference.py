@@ -28,8 +28,11 @@ PART_SHEET_KEYS: tuple[str, ...] = (
     "ring_fence",
     "fee_rates",
 )
+# Part sheets added with the end-of-year parts: optional, so lists recorded before them
+# still load (their end-of-year return then lays these sheets out with our defaults).
+OPTIONAL_PART_SHEET_KEYS: tuple[str, ...] = ("income_actual", "year_end_feedback")
 # Parts that the end-of-year (Q4) return alone carries.
-YEAR_END_PARTS: frozenset[str] = frozenset({"fee_rates"})
+YEAR_END_PARTS: frozenset[str] = frozenset({"fee_rates", *OPTIONAL_PART_SHEET_KEYS})
 
 
 class NationalCondition(Frozen):
@@ -47,6 +50,23 @@ class NationalCondition(Frozen):
             raise ValueError(f"national condition id '{self.id}' must be a number such as 1")
         if not self.title.strip() or not self.statement.strip():
             raise ValueError(f"national condition {self.id} needs a title and a statement")
+        return self
+
+
+class YearEndStatement(Frozen):
+    """One of the end-of-year feedback statements the HWB answers on the agreement
+    scale (``BcfReturnReference.feedback_answers``) with a comment."""
+
+    id: str
+    statement: str
+    verified: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> YearEndStatement:
+        if not CONDITION_ID.match(self.id):
+            raise ValueError(f"year-end statement id '{self.id}' must be a number such as 1")
+        if not self.statement.strip():
+            raise ValueError(f"year-end statement {self.id} needs its wording")
         return self
 
 
@@ -101,6 +121,10 @@ class BcfReturnReference(Frozen):
     part_sheets: tuple[PartSheet, ...]
     sheet_order: tuple[str, ...]  # every sheet key of the workbook, in template order
     notes: str = ""
+    # the end-of-year feedback statements and the answers allowed (absent from lists
+    # recorded before them, which then ask none)
+    year_end_statements: tuple[YearEndStatement, ...] = ()
+    feedback_answers: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> BcfReturnReference:
@@ -113,13 +137,17 @@ class BcfReturnReference(Frozen):
             ("ring-fence areas", [f.hwb_ons_code for f in self.ring_fence_floors]),
             ("part sheets", [s.key for s in self.part_sheets]),
             ("sheet order", list(self.sheet_order)),
+            ("year-end statement ids", [x.id for x in self.year_end_statements]),
+            ("feedback answers", list(self.feedback_answers)),
         ):
             if len(set(items)) != len(items):
                 raise ValueError(f"duplicate {what}")
         keys = {s.key for s in self.part_sheets}
         if missing := [k for k in PART_SHEET_KEYS if k not in keys]:
             raise ValueError(f"bcf_return lacks part sheets: {', '.join(missing)}")
-        if unknown := sorted(keys - set(PART_SHEET_KEYS)):
+        if self.year_end_statements and not self.feedback_answers:
+            raise ValueError("year-end statements need the feedback answers allowed")
+        if unknown := sorted(keys - {*PART_SHEET_KEYS, *OPTIONAL_PART_SHEET_KEYS}):
             raise ValueError(f"bcf_return has unknown part sheets: {', '.join(unknown)}")
         if self.sheet_order[:1] != ("checklist",):
             raise ValueError("the checklist sheet comes first")
@@ -127,6 +155,9 @@ class BcfReturnReference(Frozen):
 
     def condition(self, condition_id: str) -> NationalCondition | None:
         return next((c for c in self.national_conditions if c.id == condition_id), None)
+
+    def statement(self, statement_id: str) -> YearEndStatement | None:
+        return next((x for x in self.year_end_statements if x.id == statement_id), None)
 
     def commissioner_term(self, commissioner: str) -> str:
         found = next((c.term for c in self.commissioners if c.commissioner == commissioner), None)

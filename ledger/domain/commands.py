@@ -243,6 +243,23 @@ class GenerateReturn(Command):
     close_quarter: bool = True
 
 
+class RefileReturn(Command):
+    """File a new version of a filed BCF return not yet approved (admin): the version
+    the admin saw (``supersedes_version``, its event ``supersedes_event_id``) and the
+    new content's as-at position, hashes and documents."""
+
+    pool_id: str
+    quarter: str
+    reason: str
+    supersedes_version: int
+    supersedes_event_id: str
+    as_at_position: int
+    data_as_at: str
+    chain_head: str
+    content_hash: str
+    documents: tuple[tuple[str, str], ...]  # (format, sha256)
+
+
 class ApproveReturn(Command):
     """Sign off a filed return (admin)."""
 
@@ -303,6 +320,20 @@ class RecordFeeRates(Command):
     residential_per_week_after: int
     nursing_per_week_before: int
     nursing_per_week_after: int
+
+
+class ExplainIncomeVariance(Command):
+    pool_id: str
+    year: str
+    commentary: str
+
+
+class GiveYearEndFeedback(Command):
+    pool_id: str
+    year: str
+    statement_id: str
+    answer: str
+    comment: str
 
 
 class RecordReturnContacts(Command):

@@ -38,11 +38,18 @@ from ledger.domain.deciders.return_parts import (
     decide_assurance,
     decide_contacts,
     decide_fee_rates,
+    decide_income_variance,
     decide_metric_assessment,
     decide_scheme_activity,
     decide_sign_off,
+    decide_year_end_feedback,
 )
-from ledger.domain.deciders.returns import decide_approve, decide_generate_return, decide_submit
+from ledger.domain.deciders.returns import (
+    decide_approve,
+    decide_generate_return,
+    decide_refile,
+    decide_submit,
+)
 from ledger.domain.deciders.reversals import decide_reverse
 from ledger.domain.errors import NotFound
 from ledger.domain.permissions import authorize
@@ -83,6 +90,7 @@ _DECIDERS: dict[type[c.Command], Callable[[Any, Context], list[ev.Event]]] = {
     c.ClosePeriod: decide_close,
     c.SettleRiskShare: decide_settle,
     c.GenerateReturn: decide_generate_return,
+    c.RefileReturn: decide_refile,
     c.ApproveReturn: decide_approve,
     c.SubmitReturn: decide_submit,
     c.AssureNationalCondition: decide_assurance,
@@ -91,4 +99,6 @@ _DECIDERS: dict[type[c.Command], Callable[[Any, Context], list[ev.Event]]] = {
     c.RecordFeeRates: decide_fee_rates,
     c.RecordReturnContacts: decide_contacts,
     c.SignOffReturn: decide_sign_off,
+    c.ExplainIncomeVariance: decide_income_variance,
+    c.GiveYearEndFeedback: decide_year_end_feedback,
 }

@@ -321,6 +321,25 @@ class ReturnGenerated(Event):
     documents: tuple[tuple[str, str], ...]  # (format, sha256 of its bytes)
 
 
+class ReturnRefiled(Event):
+    """A filed BCF return not yet approved was filed again, completed or corrected: a
+    new version of the same quarter's return, as at a later position, superseding the
+    version before (whose event and bytes are kept for ever). Approval, submission and
+    the next quarter's baseline then go by the newest version."""
+
+    type: ClassVar[str] = "return_refiled"
+    pool_id: str
+    quarter: str
+    version: int  # 2 for the first re-filing
+    supersedes_event_id: str  # the version it replaces (return_generated or return_refiled)
+    reason: str
+    as_at_position: int
+    data_as_at: str
+    chain_head: str
+    content_hash: str
+    documents: tuple[tuple[str, str], ...]  # (format, sha256 of its bytes)
+
+
 class ReturnApproved(Event):
     """A filed return was signed off."""
 
@@ -432,6 +451,30 @@ class ReturnSignedOff(Event):
     signed_off_on: date
 
 
+class IncomeVarianceExplained(Event):
+    """The host's commentary, for the end-of-year return, on where the year's income
+    differs from the plan (by funding stream and partner)."""
+
+    type: ClassVar[str] = "income_variance_explained"
+    pool_id: str
+    year: str
+    quarter: str  # the year's Q4: the end-of-year return carries it
+    commentary: str
+
+
+class YearEndFeedbackGiven(Event):
+    """The area's answer, for the end-of-year return, to one of the year's feedback
+    statements (on the template's agreement scale) with a comment."""
+
+    type: ClassVar[str] = "year_end_feedback_given"
+    pool_id: str
+    year: str
+    quarter: str  # the year's Q4
+    statement_id: str
+    answer: str
+    comment: str
+
+
 RETURN_PART_TYPES: tuple[type[Event], ...] = (
     NationalConditionAssured,
     MetricAssessed,
@@ -439,6 +482,8 @@ RETURN_PART_TYPES: tuple[type[Event], ...] = (
     FeeRatesRecorded,
     ReturnContactsRecorded,
     ReturnSignedOff,
+    IncomeVarianceExplained,
+    YearEndFeedbackGiven,
 )
 
 
@@ -466,6 +511,7 @@ _CATALOGUE: tuple[type[Event], ...] = (
     ReturnApproved,
     ReturnSubmitted,
     *RETURN_PART_TYPES,
+    ReturnRefiled,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in _CATALOGUE}
 

@@ -7,7 +7,8 @@
   any member's contributions, refunds, spend, credits, forecasts, risk/reward
   results, populations, outcome assessments and metrics, and the BCF return's parts
   (national-condition assurances, metric assessments, scheme activity, fee rates,
-  contacts); the HWB's sign-off of a return is recorded by an admin;
+  contacts, the income variance commentary and the year-end feedback); the HWB's
+  sign-off of a return is recorded by an admin;
 - board and auditor: read only.
 """
 
@@ -26,6 +27,7 @@ ADMIN_ONLY = (
     c.ClosePeriod,
     c.SettleRiskShare,
     c.GenerateReturn,
+    c.RefileReturn,
     c.ApproveReturn,
     c.SubmitReturn,
     c.SignOffReturn,
@@ -44,6 +46,8 @@ HOST_ONLY = (
     c.RecordSchemeActivity,
     c.RecordFeeRates,
     c.RecordReturnContacts,
+    c.ExplainIncomeVariance,
+    c.GiveYearEndFeedback,
 )
 
 

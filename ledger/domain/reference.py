@@ -198,6 +198,7 @@ class ReferenceData(Frozen):
         _check_unique([x.id for x in self.metrics], "metric ids")
         if self.bcf_return is not None:
             known = {*RETURN_SHEET_KEYS, *PART_SHEET_KEYS}
+            known |= {s.key for s in self.bcf_return.part_sheets}
             if set(self.bcf_return.sheet_order) != known:
                 raise ValueError(f"bcf_return.sheet_order must name each of: {', '.join(known)}")
         for entry in self.reporting.due_dates:
@@ -210,6 +211,10 @@ class ReferenceData(Frozen):
         data = self.model_dump(mode="json")
         if data.get("bcf_return") is None:  # lists recorded before it keep their hash
             data.pop("bcf_return", None)
+        else:  # and those recorded before the end-of-year parts keep theirs
+            for key in ("year_end_statements", "feedback_answers"):
+                if not data["bcf_return"].get(key):
+                    data["bcf_return"].pop(key, None)
         return json.dumps(
             data,
             sort_keys=True,

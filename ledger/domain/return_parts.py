@@ -3,7 +3,9 @@
 A part is named by a key: ``contacts``, ``sign_off``, ``national_condition:<id>`` (each
 condition of the year), ``metric_assessment:<metric>`` (each metric recorded for the
 quarter), ``scheme_activity:<scheme>`` (each scheme of the year's plan) and, in the
-end-of-year (Q4) return, ``fee_rates``. What has been recorded is a set of the same
+end-of-year (Q4) return, ``fee_rates``, ``income_commentary`` and
+``year_end_feedback:<id>`` (each of the year's feedback statements, when its lists
+have them). What has been recorded is a set of the same
 keys, plus ``metric:<metric>`` for each metric recorded for the quarter (the metrics
 whose assessment is then required). Pure: the write side keeps the set in the pool's
 state, the read side builds it from the facts as at a position.
@@ -34,6 +36,10 @@ def part_keys_of(event: ev.Event) -> tuple[str, str] | None:
             return q, "contacts"
         case ev.ReturnSignedOff(quarter=q):
             return q, "sign_off"
+        case ev.IncomeVarianceExplained(quarter=q):
+            return q, "income_commentary"
+        case ev.YearEndFeedbackGiven(quarter=q, statement_id=sid):
+            return q, f"year_end_feedback:{sid}"
         case ev.MetricRecorded(period=p, metric_id=m) if "-Q" in p:
             return p, f"metric:{m}"
     return None
@@ -52,6 +58,10 @@ def required_parts(
     out += [f"scheme_activity:{s.id}" for s in (plan.schemes if plan else ())]
     if q.number == 4:
         out.append("fee_rates")
+        if ref is not None and ref.bcf_return is not None and ref.bcf_return.year_end_statements:
+            # the end-of-year parts, asked by lists that carry them
+            out.append("income_commentary")
+            out += [f"year_end_feedback:{x.id}" for x in ref.bcf_return.year_end_statements]
     return tuple(out)
 
 
@@ -69,6 +79,8 @@ _LABELS = {
     "metric_assessment": "the assessment of metric '{}'",
     "scheme_activity": "the activity of scheme '{}'",
     "fee_rates": "the adult social care fee rates (end of year)",
+    "income_commentary": "the commentary on income against plan (end of year)",
+    "year_end_feedback": "the answer to year-end feedback statement {} (end of year)",
 }
 
 

@@ -35,6 +35,7 @@ class ReturnState(Frozen):
     approved: bool = False
     submitted: bool = False
     parts: tuple[str, ...] = ()  # the return parts recorded when it was filed
+    version: int = 1  # 2 and on: re-filed (``ReturnRefiled``)
 
 
 class PoolState(Frozen):
@@ -111,6 +112,13 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
         case ev.ReturnGenerated(quarter=q, kind=kind) if s.filed(q) is None:
             filed = ReturnState(quarter=q, kind=kind, parts=s.return_parts.get(q, ()))
             return s.model_copy(update={"returns": (*s.returns, filed)})
+        case ev.ReturnRefiled(quarter=q, version=v):
+            now = s.return_parts.get(q, ())
+            refiled = tuple(
+                r.model_copy(update={"version": v, "parts": now}) if r.quarter == q else r
+                for r in s.returns
+            )
+            return s.model_copy(update={"returns": refiled})
         case ev.ReturnApproved(quarter=q):
             return s.model_copy(update={"returns": _mark(s.returns, q, approved=True)})
         case ev.ReturnSubmitted(quarter=q):

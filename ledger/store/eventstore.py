@@ -1,6 +1,6 @@
 """The event store's append: envelopes, pending events, building the chained rows, and
-the append under the head lock (stored events and the reads: ``ledger.store.reads``;
-chain verification: ``ledger.store.verify``; both importable from here).
+the append under the head lock (stored events and the reads are in ``ledger.store.reads``;
+chain verification in ``ledger.store.verify``).
 
 Appends run inside a write transaction that holds the single ``ledger_head`` row
 (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so positions
@@ -29,58 +29,11 @@ from ledger.store.constraints import refusal
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import (
     COLUMNS,
-    EPOCH,
     Head,
     StoredEvent,
-    get_by_positions,
-    get_event,
-    hash_at,
-    is_reversed,
-    iter_events,
-    position_at,
-    read_head,
-    read_range,
-    read_stream,
-    recorded_at_of,
-    row_to_stored,
 )
 from ledger.store.serialization import chain_and_leaf_of, encode_payload
 from ledger.store.sql import driver_sql, is_sqlite_conn, one_round_trip, run_sql
-from ledger.store.verify import VerifyResult, verify
-
-__all__ = [
-    "COLUMNS",
-    "EPOCH",
-    "ChainedRows",
-    "Envelope",
-    "Head",
-    "PendingEvent",
-    "StoredEvent",
-    "VerifyResult",
-    "build_rows",
-    "count_event_ids",
-    "get_by_positions",
-    "get_event",
-    "hash_at",
-    "index_columns",
-    "insert_rows",
-    "is_reversed",
-    "iter_events",
-    "lock_head",
-    "new_event_id",
-    "new_generation",
-    "pipelined",
-    "pool_versions",
-    "position_at",
-    "raise_refusal",
-    "read_head",
-    "read_range",
-    "read_stream",
-    "recorded_at_of",
-    "row_to_stored",
-    "verify",
-    "write_transaction",
-]
 
 
 @dataclass(frozen=True)
@@ -121,7 +74,12 @@ def index_columns(event: ev.Event) -> dict[str, Any]:
         d["period"] = Quarter.of(d["effective_date"]).label
     if d["year"] is None:
         if isinstance(
-            event, ev.ReturnGenerated | ev.ReturnApproved | ev.ReturnSubmitted | ev.PeriodClosed
+            event,
+            ev.ReturnGenerated
+            | ev.ReturnRefiled
+            | ev.ReturnApproved
+            | ev.ReturnSubmitted
+            | ev.PeriodClosed,
         ):
             d["year"] = year_of(parse_period(event.quarter)).label
         elif d["effective_date"] is not None:

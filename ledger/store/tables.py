@@ -213,4 +213,21 @@ filed_documents = Table(
     Column("content", LargeBinary, nullable=False),
 )
 
+# A re-filed return's documents (``return_refiled``) are kept beside the first filing's
+# under the format and version, "xlsx@v2" (ten characters fit "json@v99"), so no
+# version's bytes are ever replaced.
+MAX_RETURN_VERSION = 99
+
+
+def stored_format(fmt: str, version: int) -> str:
+    """The ``filed_documents.format`` a return version's document is kept under."""
+    return fmt if version == 1 else f"{fmt}@v{version}"
+
+
+def split_stored_format(stored: str) -> tuple[str, int]:
+    """(format, version) of a ``filed_documents.format``."""
+    fmt, _, version = stored.partition("@v")
+    return fmt, int(version) if version else 1
+
+
 IMMUTABLE_TABLES = ("events", "filed_documents", "merkle_nodes", "checkpoints")

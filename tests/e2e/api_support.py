@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from api.app import create_app
 from ledger.clock import FixedClock
 from ledger.settings import Settings
-from ledger.store import eventstore as es
 from ledger.store import tokens
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
+from ledger.store.reads import read_head
 from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
 
 with warnings.catch_warnings():
@@ -116,7 +116,7 @@ class World:
 
     def head(self) -> int:
         with self.engine.connect() as conn:
-            return es.read_head(conn).position
+            return read_head(conn).position
 
     def issue(self, who: str, role: str, partner_id: str | None = None) -> None:
         record, secret = tokens.create_token(

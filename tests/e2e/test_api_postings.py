@@ -114,6 +114,19 @@ def test_a_reference_search_finds_bacs_4471_in_any_case(world: World) -> None:
     assert listed(world, "board", reference="BACS%") == []
 
 
+def test_a_trace_entry_carries_the_reference_the_postings_search_finds(world: World) -> None:
+    r = world.get("board", "/v1/pools/eq/balances", year="2025-26", trace="partner:city:received")
+    assert r.status_code == 200, r.text
+    (entry,) = r.json()["trace"]["events"]
+    assert (entry["amount"], entry["reference"]) == ("1500.00", "BACS 4471")
+    # the same posting, found by its reference, is the traced event
+    (found,) = listed(world, "board", reference="BACS 4471")
+    assert found["event_id"] == entry["event_id"]
+    # an event without a reference (a plan) has none in a trace
+    planned = world.get("board", "/v1/pools/eq/balances", year="2025-26", trace="pool:planned")
+    assert [e["reference"] for e in planned.json()["trace"]["events"]] == [None]
+
+
 def test_filters_narrow_the_list(world: World) -> None:
     w = world
     assert summary(listed(w, "board", kind="expenditure")) == [("expenditure", None, "1600.01")]

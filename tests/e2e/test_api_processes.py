@@ -28,10 +28,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
+from ledger.store.verify import verify
 from projections.rebuild import compare_with_rebuild
 from tests.conftest import PG_URL, drop_postgres_schema, require_postgres
 from tests.e2e.api_support import World, build_world, contribution
@@ -268,7 +268,7 @@ def test_acknowledged_writes_survive_a_sigkill(
         ids = logged_event_ids(db.engine)
         lost = {e for e, _ in acked} - ids
         assert not lost, f"{len(lost)} acknowledged events lost, e.g. {sorted(lost)[:3]}"
-        result = es.verify(db.engine)
+        result = verify(db.engine)
         assert result.ok, result.problem
         assert result.events_checked >= before + len(acked) + 1
         assert compare_with_rebuild(db.engine) == []
@@ -313,7 +313,7 @@ def test_two_api_processes_share_one_postgresql(tmp_path: Path, sqlite_template:
             )
         assert positions == list(range(1, before + 2 * per_process + 1))
         assert {e for e, _ in posted} <= logged_event_ids(db.engine)
-        result = es.verify(db.engine)
+        result = verify(db.engine)
         assert result.ok, result.problem
         assert result.events_checked == before + 2 * per_process
         assert compare_with_rebuild(db.engine) == []

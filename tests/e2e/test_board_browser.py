@@ -444,6 +444,7 @@ PAGES = [
     ("events", "/board/pools/ices/events"),
     ("trace", "/board/pools/ices/years/2025-26/trace?figure=partner:ncc:received"),
     ("event", "/board/events/1"),
+    ("pack", "/board/pools/mid-notts-bcf/pack?year=2025-26"),
     ("not-found", "/board/no-such-page"),
 ]
 
@@ -487,17 +488,52 @@ def test_the_keyboard_reaches_the_skip_link_first_and_focus_is_visible(
     shoot(browser, "keyboard-focus")
 
 
-def test_a_finance_officer_is_shown_a_clear_refusal(server: Server, browser: WebDriver) -> None:
+def test_a_finance_officer_reads_only_its_partners_pool_on_a_phone(
+    server: Server, browser: WebDriver, axe_source: str
+) -> None:
+    """Nottingham City Council belongs to ICES only: its officer signs in, sees that
+    pool alone, reads its scoped event log, and the pages pass axe and fit 390 px."""
+    _, secret = tokens.create_token(
+        server.engine,
+        role="finance_officer",
+        name="Finance officer, Nottingham City Council",
+        partner_id="nottm-city",
+        clock=FixedClock(TODAY),
+    )
     browser.delete_all_cookies()
     browser.get(f"{server.url}/board/sign-in")
-    wait_for(browser, "#token").send_keys(server.officer_secret)
+    wait_for(browser, "#token").send_keys(secret)
     browser.find_element(By.ID, "sign-in").click()
-    WebDriverWait(browser, 20).until(
-        ec.text_to_be_present_in_element(
-            (By.TAG_NAME, "h1"), "The board pages are not open to this token"
-        )
+    WebDriverWait(browser, 20).until(ec.title_contains("Pools at a glance"))
+    pools = [
+        el.get_attribute("data-pool")
+        for el in browser.find_elements(By.CSS_SELECTOR, "tr[data-pool]")
+    ]
+    assert pools == ["ices"]
+    assert "finance officer, read only" in browser.page_source
+    axe_check(browser, axe_source, "officer-overview")
+    browser.get(f"{server.url}/board/pools/ices/events")
+    wait_for(browser, "h1")
+    assert "naming Nottingham City Council" in browser.find_element(By.TAG_NAME, "main").text
+    axe_check(browser, axe_source, "officer-events")
+    browser.get(f"{server.url}/board/pools/mid-notts-bcf/years/2025-26")
+    wait_for(browser, "h1")
+    assert "You cannot see this page" in browser.find_element(By.TAG_NAME, "h1").text
+    axe_check(browser, axe_source, "officer-refused")
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 1, "mobile": True},
     )
-    shoot(browser, "finance-officer-refused")
+    try:
+        for path in ("/board/", "/board/pools/ices/events", "/board/pools/ices/years/2025-26"):
+            browser.get(server.url + path)
+            wait_for(browser, "h1")
+            found = browser.execute_script(OVERFLOW)
+            assert found["page"] <= PHONE_WIDTH and found["bad"] == [], (path, found)
+        shoot(browser, "officer-phone")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.delete_all_cookies()
 
 
 def test_the_demo_was_recorded_day_by_day(server: Server) -> None:
@@ -580,3 +616,26 @@ def _downloaded(downloads: Path, suffix: str) -> Path:
             last = size
         assert time.monotonic() < deadline, "the download did not finish"
         time.sleep(0.1)
+
+
+def test_the_pack_printed_from_the_browser_has_the_as_at_line_on_every_page(
+    server: Server, browser: WebDriver
+) -> None:
+    """Printing the HTML pack (not the server's PDF): Chromium repeats the fixed as-at
+    line on every printed page."""
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    if not browser.get_cookie("pooled_board_session"):
+        sign_in(browser, server)
+    browser.get(server.url + "/board/pools/mid-notts-bcf/pack?year=2025-26")
+    line = wait_for(browser, ".pack-asat").text.split(";")[0]  # "As at ledger position N, ..."
+    printed = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    raw = base64.b64decode(printed["data"])
+    (ARTIFACTS / "pack-printed.pdf").write_bytes(raw)
+    pages = PdfReader(io.BytesIO(raw)).pages
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, 1):
+        assert line in " ".join(page.extract_text().split()), n

@@ -16,10 +16,13 @@ from sqlalchemy import Connection, Engine, text
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, PeriodClosed
-from ledger.handlers import AppendHook, Ledger
+from ledger.handlers import Ledger
+from ledger.hooks import AppendHook
 from ledger.refdata import default_catalogue
 from ledger.store import eventstore as es
 from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.reads import StoredEvent, read_range, read_stream
+from ledger.store.verify import verify
 from projections.projector import Projector
 from projections.queries import Reader
 from projections.rebuild import compare_with_rebuild
@@ -47,7 +50,7 @@ def test_a_quarter_closed_by_another_process_is_closed_here_too(
     # and a post into Q2 takes the stream's next version after the other's two events
     out = ledger.execute(contribution("eq", "city", "4.00", date(2025, 7, 1)), officer("city"))
     with engine.connect() as conn:
-        stream = es.read_stream(conn, "pool:eq")
+        stream = read_stream(conn, "pool:eq")
     assert [e.stream_version for e in stream] == list(range(1, len(stream) + 1))
     assert out.events[0].event_id == stream[-1].event_id
 
@@ -84,7 +87,7 @@ def test_migration_0002_keeps_every_event_and_the_chain(engine: Engine, ledger: 
     given_equipment_pool(ledger)
     ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
     with engine.connect() as conn:
-        before = [e.as_row() for e in es.read_range(conn)]
+        before = [e.as_row() for e in read_range(conn)]
     # when the ledger branch goes down to 0001 and up again
     cfg = alembic_config()
     with engine.begin() as conn:
@@ -93,11 +96,11 @@ def test_migration_0002_keeps_every_event_and_the_chain(engine: Engine, ledger: 
     upgrade(engine)
     # then every stored value is as it was, the chain verifies and appends go on
     with engine.connect() as conn:
-        assert [e.as_row() for e in es.read_range(conn)] == before
-    assert es.verify(engine).ok
+        assert [e.as_row() for e in read_range(conn)] == before
+    assert verify(engine).ok
     ledger.forget_caches()
     ledger.execute(contribution("eq", "city", "2.00", date(2025, 5, 2)), officer("city"))
-    assert es.verify(engine).events_checked == len(before) + 1
+    assert verify(engine).events_checked == len(before) + 1
 
 
 def projecting(engine: Engine, clock: FixedClock, *extra: AppendHook) -> Ledger:
@@ -127,7 +130,7 @@ def test_an_append_rolled_back_after_projecting_leaves_no_trace_in_the_totals(
     # given a process whose append fails after the projector has run (a later hook)
     fail = {"now": False}
 
-    def refuse(_conn: Connection, _events: Sequence[es.StoredEvent]) -> None:
+    def refuse(_conn: Connection, _events: Sequence[StoredEvent]) -> None:
         if fail["now"]:
             raise RuntimeError("the disk is full")
 
@@ -169,9 +172,9 @@ def test_processes_appending_in_turn_read_versions_with_the_lock_and_stay_exact(
     with pytest.raises(PeriodClosed):
         ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
     ledger.execute(contribution("eq", "city", "1.00", date(2025, 7, 1)), officer("city"))
-    assert es.verify(engine).ok
+    assert verify(engine).ok
     with engine.connect() as conn:
-        versions = [e.stream_version for e in es.read_stream(conn, "pool:eq")]
+        versions = [e.stream_version for e in read_stream(conn, "pool:eq")]
     assert versions == list(range(1, len(versions) + 1))
 
 
@@ -183,7 +186,7 @@ class Recorder:
         self.commits: list[tuple[int, int]] = []
         self.forgotten = 0
 
-    def apply(self, conn: Connection, events: Sequence[es.StoredEvent]) -> None:
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         self.applied.append([e.position for e in events])
 
     def committed(self, h0: int, h1: int) -> None:

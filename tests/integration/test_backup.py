@@ -23,9 +23,10 @@ from ledger.clock import SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.store import backup as bk
-from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import make_engine, normalise_url
+from ledger.store.reads import read_head
+from ledger.store.verify import verify
 from projections.projector import Projector
 from projections.rebuild import compare_with_rebuild, status
 from tests.builders import contribution, given_equipment_pool, officer
@@ -110,9 +111,9 @@ def test_a_backup_under_write_load_restores_every_acknowledged_event_and_the_sam
         bk.restore(restored, file)
         with restored.connect() as conn:
             ids = set(conn.execute(select(t.events.c.event_id)).scalars())
-            head = es.read_head(conn)
+            head = read_head(conn)
         assert before <= ids
-        verified = es.verify(restored)
+        verified = verify(restored)
         assert verified.ok, verified.problem
         with engine.connect() as conn:
             source_hash = conn.execute(
@@ -140,7 +141,7 @@ def test_the_cli_backs_up_and_restores_a_sqlite_ledger_and_checks_both(
     eng = make_engine(f"sqlite:///{source}")
     given_equipment_pool(Ledger(eng, SystemClock(), default_catalogue(), [Projector()]))
     with eng.connect() as conn:
-        head = es.read_head(conn)
+        head = read_head(conn)
     eng.dispose()
     runner = CliRunner()
     monkeypatch.setenv("POOLED_DATABASE_URL", f"sqlite:///{source}")

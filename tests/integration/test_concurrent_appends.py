@@ -12,7 +12,8 @@ from sqlalchemy import Engine, text
 from ledger.clock import SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.store import eventstore as es
+from ledger.store.reads import read_head, read_range
+from ledger.store.verify import verify
 from projections.projector import Projector
 from tests.builders import contribution, given_equipment_pool, officer
 
@@ -26,7 +27,7 @@ def test_eight_writers_on_one_pool_lose_nothing_and_keep_positions_gap_free(
     if engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers are a PostgreSQL matter (SQLite has a single writer)")
     given_equipment_pool(ledger)
-    start = es.read_head(engine.connect()).position
+    start = read_head(engine.connect()).position
     partners = ("ncc", "city", "icb-a")
     errors: list[BaseException] = []
     barrier = threading.Barrier(WRITERS)
@@ -60,7 +61,7 @@ def test_eight_writers_on_one_pool_lose_nothing_and_keep_positions_gap_free(
             ),
             {"s": start},
         ).all()
-        head = es.read_head(conn)
+        head = read_head(conn)
     # nothing lost or duplicated: every writer's every reference exactly once
     refs = sorted(r.payload.split('"reference":"')[1].split('"')[0] for r in rows)
     assert refs == sorted(f"w{n}-{i}" for n in range(WRITERS) for i in range(PER_WRITER))
@@ -70,7 +71,7 @@ def test_eight_writers_on_one_pool_lose_nothing_and_keep_positions_gap_free(
     times = [r.recorded_at for r in rows]
     assert times == sorted(times)
     assert head.position == positions[-1]
-    result = es.verify(engine)
+    result = verify(engine)
     assert result.ok, result.problem
     # and the read model counted every penny
     from projections.queries import Reader
@@ -88,7 +89,7 @@ def test_threads_sharing_one_ledger_commit_together_yet_each_is_decided_alone(
     from ledger.handlers import Idempotency
 
     given_equipment_pool(ledger)
-    start = es.read_head(engine.connect()).position
+    start = read_head(engine.connect()).position
     barrier = threading.Barrier(WRITERS)
     outcomes: dict[int, list[object]] = {n: [] for n in range(WRITERS)}
     retry = contribution("eq", "city", "5.00", date(2025, 6, 2), reference="retried")
@@ -125,7 +126,7 @@ def test_threads_sharing_one_ledger_commit_together_yet_each_is_decided_alone(
     for th in threads:
         th.join()
     with engine.connect() as conn:
-        rows = es.read_range(conn, start)
+        rows = read_range(conn, start)
     refs = [r.event.reference for r in rows]  # type: ignore[attr-defined]
     assert refs.count("retried") == 1
     assert sorted(r for r in refs if r != "retried") == sorted(
@@ -136,4 +137,4 @@ def test_threads_sharing_one_ledger_commit_together_yet_each_is_decided_alone(
     assert len(ids) == 1
     assert sum(x == "Forbidden" for n in outcomes for x in outcomes[n]) == WRITERS * 5
     assert [r.position for r in rows] == list(range(start + 1, start + 1 + len(rows)))
-    assert es.verify(engine).ok
+    assert verify(engine).ok

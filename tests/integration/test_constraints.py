@@ -18,6 +18,7 @@ from ledger.handlers import Idempotency, Ledger
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.constraints import constraint_names, refusal
+from ledger.store.reads import read_stream
 from tests.builders import ADMIN, contribution, given_equipment_pool, officer
 
 ENVELOPE = es.Envelope(actor="test", actor_role="admin")
@@ -37,7 +38,7 @@ def format_instant_now() -> str:
 
 def next_version(engine: Engine) -> int:
     with engine.connect() as conn:
-        return len(es.read_stream(conn, "pool:eq")) + 1
+        return len(read_stream(conn, "pool:eq")) + 1
 
 
 def test_a_stream_version_taken_by_another_writer_is_a_concurrency_error(

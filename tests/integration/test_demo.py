@@ -27,9 +27,10 @@ from ledger.domain.state import PoolState
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.snapshots import check
-from ledger.store import eventstore as es
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
+from ledger.store.reads import StoredEvent, read_range
+from ledger.store.verify import verify
 from projections.projector import Projector
 from tests.builders import ADMIN, pounds
 from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
@@ -48,7 +49,7 @@ MONEY = (
 class Loaded:
     ledger: Ledger
     summary: DemoSummary
-    events: list[es.StoredEvent]
+    events: list[StoredEvent]
 
     def pool(self, pool_id: str) -> PoolState:
         with self.ledger.engine.connect() as conn:
@@ -56,14 +57,14 @@ class Loaded:
         assert state is not None
         return state
 
-    def payload(self, e: es.StoredEvent) -> dict[str, Any]:
+    def payload(self, e: StoredEvent) -> dict[str, Any]:
         return dict(json.loads(e.payload))
 
     @property
     def reversed_ids(self) -> set[str]:
         return {e.reverses_event_id for e in self.events if e.reverses_event_id}
 
-    def counted(self, pool_id: str, year: str, *types: str) -> list[es.StoredEvent]:
+    def counted(self, pool_id: str, year: str, *types: str) -> list[StoredEvent]:
         """The pool-year's events of these types that still count (not reversed)."""
         return [
             e
@@ -85,7 +86,7 @@ class Loaded:
 def _load(ledger: Ledger) -> Loaded:
     summary = load_demo(ledger, TODAY)
     with ledger.engine.connect() as conn:
-        events = es.read_range(conn)
+        events = read_range(conn)
     return Loaded(ledger, summary, events)
 
 
@@ -127,7 +128,7 @@ def test_the_demo_loads_through_the_ledger_and_the_chain_verifies(loaded: Loaded
     assert (s.first_position, s.last_position) == (1, s.events_written)
     assert len(loaded.events) == s.events_written
     assert sum(s.events_by_pool.values()) + len(DEMO_PARTNERS) + 2 == s.events_written
-    result = es.verify(loaded.ledger.engine)
+    result = verify(loaded.ledger.engine)
     assert result.ok and result.events_checked == s.events_written
     # no posting is dated after today, and every event says who and which request
     assert all(e.effective_date is None or e.effective_date <= TODAY for e in loaded.events)
@@ -397,7 +398,7 @@ def test_the_demo_is_deterministic(loaded: Loaded, tmp_path: Path, sqlite_templa
     finally:
         engine.dispose()
 
-    def content(events: list[es.StoredEvent], ids: dict[str, int]) -> list[tuple[object, ...]]:
+    def content(events: list[StoredEvent], ids: dict[str, int]) -> list[tuple[object, ...]]:
         out: list[tuple[object, ...]] = []
         for e in events:  # event ids differ between loads: compare the positions they name
             p = json.loads(e.payload)
@@ -432,9 +433,9 @@ def test_whatever_the_day_nothing_is_dated_after_it_and_ended_quarters_close(
         clock = FixedClock(datetime(today.year, today.month, today.day, 9, 0, tzinfo=UTC))
         ledger = Ledger(engine, clock, default_catalogue())
         summary = load_demo(ledger, today)
-        assert es.verify(engine).ok
+        assert verify(engine).ok
         with engine.connect() as conn:
-            events = es.read_range(conn)
+            events = read_range(conn)
     finally:
         engine.dispose()
     assert all(e.effective_date is None or e.effective_date <= today for e in events)

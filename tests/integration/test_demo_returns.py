@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from filing.documents import fetch_memorandum, get_return
+from filing.lifecycle import generate_return
 from ledger.demo import BCF, ICES, load_demo
 from ledger.domain.periods import parse_quarter
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
-from scheduler.returns import fetch_memorandum, generate_return, get_return
 from tests.builders import ADMIN
 from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
 from tests.integration.return_checks import assert_return_agrees

@@ -20,13 +20,15 @@ from ledger.domain.errors import (
 )
 from ledger.handlers import Idempotency, Ledger
 from ledger.store import eventstore as es
+from ledger.store.reads import Head, position_at, read_head, read_range
 from ledger.store.serialization import decode_event
+from ledger.store.verify import verify
 from tests.builders import ADMIN, contribution, given_equipment_pool, officer, spend
 
 
-def _head(engine: Engine) -> es.Head:
+def _head(engine: Engine) -> Head:
     with engine.connect() as conn:
-        return es.read_head(conn)
+        return read_head(conn)
 
 
 def test_positions_are_gap_free_and_the_chain_verifies(ledger: Ledger, engine: Engine) -> None:
@@ -36,9 +38,9 @@ def test_positions_are_gap_free_and_the_chain_verifies(ledger: Ledger, engine: E
         ledger.execute(contribution("eq", "city", "1000.00", date(2025, 5, 1 + i)), officer("city"))
     # then positions run 1..n with no holes, and the chain verifies to the head
     with engine.connect() as conn:
-        positions = [e.position for e in es.read_range(conn)]
+        positions = [e.position for e in read_range(conn)]
     assert positions == list(range(1, len(positions) + 1))
-    result = es.verify(engine)
+    result = verify(engine)
     assert result.ok and result.events_checked == len(positions)
     assert result.head_hash == _head(engine).hash
 
@@ -87,7 +89,7 @@ def test_the_database_refuses_update_and_delete_of_events(
     given_equipment_pool(ledger)
     with pytest.raises(DatabaseError, match=r"(?i)immutable|refused"), engine.begin() as conn:
         conn.execute(text(statement))
-    assert es.verify(engine).ok
+    assert verify(engine).ok
 
 
 def test_postgres_refuses_truncate_of_events(ledger: Ledger, engine: Engine) -> None:
@@ -130,7 +132,7 @@ def test_tampering_with_any_stored_byte_is_detected_naming_the_event(
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"UPDATE events SET {column} = {tamper} WHERE position = {target}"))
     # then verification fails and names that event
-    result = es.verify(engine)
+    result = verify(engine)
     assert not result.ok
     assert result.first_bad_position == target
     assert f"position {target}" in (result.problem or "")
@@ -145,7 +147,7 @@ def test_removing_events_from_the_end_is_detected_by_the_head(
     with engine.begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"DELETE FROM events WHERE position = {last}"))
-    result = es.verify(engine)
+    result = verify(engine)
     assert not result.ok and "head" in (result.problem or "")
 
 
@@ -261,7 +263,7 @@ def test_the_database_itself_refuses_a_second_reversal(ledger: Ledger, engine: E
         pending = [
             es.PendingEvent(
                 event=decode_event(
-                    "event_reversed", 1, es.read_range(conn, head.position - 1)[0].payload
+                    "event_reversed", 1, read_range(conn, head.position - 1)[0].payload
                 ),
                 stream_id="pool:eq-dup",
                 stream_version=1,
@@ -297,8 +299,8 @@ def test_as_at_an_instant_finds_the_position_the_ledger_had_then(
     clock.advance(days=1)
     ledger.execute(contribution("eq", "city", "2.00", date(2025, 6, 1)), officer("city"))
     with engine.connect() as conn:
-        assert es.position_at(conn, "2026-11-24T12:00:00.000000Z") == first.position
-        assert es.position_at(conn, "2026-11-23T08:59:59.000000Z") == 0
+        assert position_at(conn, "2026-11-24T12:00:00.000000Z") == first.position
+        assert position_at(conn, "2026-11-23T08:59:59.000000Z") == 0
 
 
 def test_finance_officer_cannot_post_for_another_partner(ledger: Ledger, engine: Engine) -> None:
@@ -334,7 +336,7 @@ def test_stream_versions_are_a_unique_key(ledger: Ledger, engine: Engine) -> Non
 
     given_equipment_pool(ledger)
     with es.write_transaction(engine) as (conn, head):
-        e = es.read_range(conn, head.position - 1)[0]
+        e = read_range(conn, head.position - 1)[0]
         pending = [
             es.PendingEvent(event=e.event, stream_id=e.stream_id, stream_version=e.stream_version)
         ]

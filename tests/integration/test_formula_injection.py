@@ -18,16 +18,17 @@ from typing import Any
 import openpyxl
 import pytest
 
+from filing.documents import get_return
+from filing.lifecycle import generate_return
+from filing.render.csv_zip import render_csv_zip
+from filing.render.sheets import sheets_of
+from filing.render.xlsx import render_xlsx
 from ledger.clock import FixedClock
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
-from scheduler.content.build_memorandum import build_memorandum_content
-from scheduler.content.build_return import build_return_content
-from scheduler.content.canonical import Content
-from scheduler.render.csv_zip import render_csv_zip
-from scheduler.render.sheets import sheets_of
-from scheduler.render.xlsx import render_xlsx
-from scheduler.returns import generate_return, get_return
+from ledger.store.reads import read_head
+from projections.returns.build_memorandum import build_memorandum_content
+from projections.returns.build_return import build_return_content
+from projections.returns.canonical import Content
 from tests.builders import ADMIN, spend
 from tests.integration.test_returns import (
     HOST,
@@ -83,7 +84,7 @@ def _contents(ledger: Ledger, clock: FixedClock) -> list[Content]:
     given_a_correction_after_q1_is_filed(ledger, clock)
     ledger.execute(spend(POOL, "carers", "10.00", date(2025, 9, 2)), HOST)
     with ledger.engine.connect() as conn:
-        at = es.read_head(conn).position
+        at = read_head(conn).position
         return [
             build_return_content(conn, POOL, Q2, at),
             build_memorandum_content(conn, POOL, "2025-26", at),

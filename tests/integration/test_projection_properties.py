@@ -30,7 +30,8 @@ from ledger.domain.periods import Quarter
 from ledger.domain.plan import Plan, RiskRule, Scheme
 from ledger.handlers import Ledger
 from projections import tables as t
-from projections.queries import Reader, balances_at, risk_share_at
+from projections.balances import balances_at, risk_share_at
+from projections.queries import Reader
 from projections.rebuild import rebuild
 from tests.builders import (
     ADMIN,

@@ -21,11 +21,11 @@ from api.verification import verify_all
 from ledger import audit
 from ledger.domain import merkle
 from ledger.handlers import Ledger
-from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store import tree
 from ledger.store.engine import make_engine
 from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.reads import StoredEvent, hash_at, read_head, read_range
 from ledger.store.serialization import chain_hash
 from tests.builders import given_equipment_pool
 from tests.e2e.api_support import World, build_world, contribution, spend
@@ -61,7 +61,7 @@ def test_the_stored_tree_is_the_rfc_tree_of_the_events_at_every_size(engine: Eng
     post_ok(w, "city", "/v1/pools/eq/contributions", contribution("city", "250000"))
     post_ok(w, "ncc", "/v1/pools/eq/expenditures", spend("1200.00"))
     with engine.connect() as conn:
-        events = es.read_range(conn, 0, 10_000)
+        events = read_range(conn, 0, 10_000)
         leaves = [tree.leaf_of(e) for e in events]
         n = len(events)
         assert n == w.head() and n > 5
@@ -166,8 +166,8 @@ def rewrite_history(
         else:
             conn.execute(text("DROP TRIGGER events_no_change ON events"))
             conn.execute(text("DROP TRIGGER merkle_nodes_no_change ON merkle_nodes"))
-        events = [e.as_row() for e in es.read_range(conn, 0, 100_000)]
-        prev = es.hash_at(conn, position - 1)
+        events = [e.as_row() for e in read_range(conn, 0, 100_000)]
+        prev = hash_at(conn, position - 1)
         for row in events[position - 1 :]:
             if row["position"] == position:
                 change(row)
@@ -176,7 +176,7 @@ def rewrite_history(
                 text("UPDATE events SET payload = :p, hash = :h WHERE position = :n"),
                 {"p": row["payload"], "h": row["hash"], "n": row["position"]},
             )
-        leaves = [tree.leaf_of(es.StoredEvent(**row)) for row in events]
+        leaves = [tree.leaf_of(StoredEvent(**row)) for row in events]
         created, frontier = merkle.append_leaves(0, [], leaves)
         conn.execute(text("DELETE FROM merkle_nodes"))
         conn.execute(
@@ -269,7 +269,7 @@ def test_removing_events_from_the_end_is_caught_by_a_checkpoint(engine: Engine) 
         else:
             conn.execute(text("DROP TRIGGER events_no_change ON events"))
         conn.execute(text(f"DELETE FROM events WHERE position > {keep}"))
-        last = es.read_range(conn, keep - 1)[-1]
+        last = read_range(conn, keep - 1)[-1]
         conn.execute(
             text("UPDATE ledger_head SET position = :p, hash = :h WHERE id = 1"),
             {"p": keep, "h": last.hash},
@@ -296,8 +296,8 @@ def test_migration_0004_builds_the_tree_of_the_events_already_stored(
     # given events appended with the tree kept incrementally
     given_equipment_pool(ledger)
     with engine.connect() as conn:
-        rows = [e.as_row() for e in es.read_range(conn, 0, 10_000)]
-        head = es.read_head(conn)
+        rows = [e.as_row() for e in read_range(conn, 0, 10_000)]
+        head = read_head(conn)
         roots = [tree.root_at(conn, n) for n in range(1, head.position + 1)]
     # when the same events sit in a database from before migration 0004, and it runs
     old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
@@ -313,7 +313,7 @@ def test_migration_0004_builds_the_tree_of_the_events_already_stored(
     upgrade(old)
     # then it holds the same tree, frontier and all
     with old.connect() as conn:
-        assert es.read_head(conn).frontier == head.frontier != ""
+        assert read_head(conn).frontier == head.frontier != ""
         assert [tree.root_at(conn, n) for n in range(1, head.position + 1)] == roots
     old.dispose()
 
@@ -330,7 +330,7 @@ def test_every_scheduler_run_signs_a_checkpoint_of_the_ledger(
     given_equipment_pool(ledger)
     CatchUp(ledger, ledger.clock, Settings(scheduler=False))()
     with engine.connect() as conn:
-        head = es.read_head(conn).position
+        head = read_head(conn).position
         signed = list_checkpoints(conn)
     assert [(reason, s.checkpoint.position) for _, reason, s in signed] == [("daily", head)]
     assert signature_ok(SIGNING_KEY.public_key(), signed[0][2])

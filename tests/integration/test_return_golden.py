@@ -13,7 +13,7 @@ from typing import Any
 
 import openpyxl
 
-from scheduler.documents import fetch_return
+from filing.documents import fetch_return
 from tests.integration import test_demo
 from tests.integration.test_demo import Loaded
 

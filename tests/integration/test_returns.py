@@ -25,32 +25,26 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, select, text
 
+from filing import lifecycle
+from filing.documents import fetch_return, get_return
+from filing.documents import verify_filed_returns as verify_returns
+from filing.lifecycle import generate_return
+from filing.records import ReturnRecord, filed_record, list_returns
+from filing.render.formats import render_all
+from filing.render.xlsx import render_xlsx
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.errors import Forbidden, PeriodClosed, RuleViolation, ValidationFailed
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
 from ledger.store.engine import make_engine
+from ledger.store.reads import hash_at, read_head, read_range
 from ledger.store.serialization import chain_hash
+from ledger.store.verify import verify
 from projections.projector import Projector
-from scheduler import returns as returns_service
-from scheduler.content.build_return import build_return_content
-from scheduler.content.canonical import content_hash_of
-from scheduler.render.formats import render_all
-from scheduler.render.xlsx import render_xlsx
-from scheduler.returns import (
-    ReturnRecord,
-    fetch_return,
-    filed_record,
-    generate_return,
-    get_return,
-    list_returns,
-)
-from scheduler.returns import (
-    verify_filed_returns as verify_returns,
-)
+from projections.returns.build_return import build_return_content
+from projections.returns.canonical import content_hash_of
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
 from tests.return_parts_builders import Q1_METRICS, complete_parts
 
@@ -183,15 +177,16 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     assert spend_rows["carers"][1:6] == (
         "Carers' breaks",
         "Carers Services",
-        "Joint (LA 60% / ICB 40%)",
+        "Joint",
         "Charity / Voluntary Sector",
         "Minimum NHS Contribution",
     )
     # no forecast is recorded: a scheme's forecast outturn is not its plan but "none"
     nf = NO_FORECAST
-    assert spend_rows["carers"][6:] == (450000, 100000, 100000, nf, 0, 0)
-    assert spend_rows["adaptations"][6:] == (200000, 29000, 29000, nf, 0, 0)
-    assert spend_rows["total"][6:] == (650000, 129000, 129000, nf, 0, 0)
+    # then the joint split (% NHS, % LA) and the reconciliation columns
+    assert spend_rows["carers"][6:] == (450000, 100000, 100000, nf, "40", "60", 0, 0)
+    assert spend_rows["adaptations"][6:] == (200000, 29000, 29000, nf, None, None, 0, 0)
+    assert spend_rows["total"][6:] == (650000, 129000, 129000, nf, None, None, 0, 0)
 
     assert by_first(rows(wb_bytes, "Expenditure by Scheme Type")) == {
         "Carers Services": ("Carers Services", 450000, 100000, 100000, nf),
@@ -201,7 +196,7 @@ def test_the_filed_workbook_holds_the_hand_computed_figures(ledger: Ledger) -> N
     # the joint carers scheme splits 60/40 between the LA and the ICB
     assert by_first(rows(wb_bytes, "Expenditure by Commissioner")) == {
         "Local Authority": ("Local Authority", 470000, 89000, 89000, nf),
-        "ICB": ("ICB", 180000, 40000, 40000, nf),
+        "NHS": ("NHS", 180000, 40000, 40000, nf),
         "Total": ("Total", 650000, 129000, 129000, nf),
     }
 
@@ -296,7 +291,7 @@ def test_json_and_csv_carry_money_as_decimal_strings_and_a_checkable_content_has
     assert "Adaptations" not in files["income.csv"]
     assert "adaptations,Home adaptations,DFG Related Schemes" in files["expenditure.csv"]
     assert (
-        "200000.00,29000.00,29000.00,no scheme forecast,0.00,0.00\r\n" in files["expenditure.csv"]
+        "200000.00,29000.00,29000.00,no scheme forecast,,,0.00,0.00\r\n" in files["expenditure.csv"]
     )
     # every filed document's hash is the one its event recorded
     for fmt, sha in record.documents.items():
@@ -324,9 +319,7 @@ def given_a_correction_after_q1_is_filed(ledger: Ledger, clock: FixedClock) -> R
         HOST,
     )
     with ledger.engine.connect() as conn:
-        credit = next(
-            e for e in es.read_range(conn, pool_id=POOL) if e.type == "expenditure_credited"
-        )
+        credit = next(e for e in read_range(conn, pool_id=POOL) if e.type == "expenditure_credited")
     ledger.execute(
         c.ReverseEvent(
             event_id=credit.event_id, reason="credit note cancelled", prior_period_adjustment=True
@@ -514,7 +507,7 @@ def test_two_racing_generations_file_one_return_and_both_get_it(
     assert errors == []
     assert len(results) == 2 and results[0] == results[1]
     with engine.connect() as conn:
-        filed = [e for e in es.read_range(conn, pool_id=POOL) if e.type == "return_generated"]
+        filed = [e for e in read_range(conn, pool_id=POOL) if e.type == "return_generated"]
         stored = conn.execute(select(lt.filed_documents.c.format)).scalars().all()
     assert len(filed) == 1
     assert sorted(stored) == ["csv", "json", "xlsx"]
@@ -542,7 +535,7 @@ def test_the_returns_list_shows_filed_and_due_quarters_with_sign_off(
 
 def _head(ledger: Ledger) -> int:
     with ledger.engine.connect() as conn:
-        return es.read_head(conn).position
+        return read_head(conn).position
 
 
 def _lift_guards(conn: Any, dialect: str) -> None:
@@ -561,7 +554,7 @@ def test_verify_detects_a_rewritten_history_by_the_chain_head_recorded_in_a_retu
     record = generate_return(ledger, POOL, Q1, ADMIN)
     set_clock(clock, datetime(2025, 9, 1, tzinfo=UTC))
     ledger.execute(spend(POOL, "carers", "10.00", date(2025, 8, 1)), HOST)
-    assert es.verify(engine).ok and verify_returns(engine).ok
+    assert verify(engine).ok and verify_returns(engine).ok
     # when an attacker truncates the log before the return's as-at position, rewrites
     # an event and re-chains everything after it (head row included) so that every
     # hash is self-consistent again
@@ -569,9 +562,9 @@ def test_verify_detects_a_rewritten_history_by_the_chain_head_recorded_in_a_retu
     cut = record.as_at_position - 2
     with engine.begin() as conn:
         _lift_guards(conn, engine.dialect.name)
-        tail = [e.as_row() for e in es.read_range(conn, after=cut - 1)]
+        tail = [e.as_row() for e in read_range(conn, after=cut - 1)]
         conn.execute(text(f"DELETE FROM events WHERE position >= {cut}"))
-        prev = es.hash_at(conn, cut - 1)
+        prev = hash_at(conn, cut - 1)
         for row in tail:
             if row["position"] == cut:
                 row["actor"] = "Mallory"
@@ -584,7 +577,7 @@ def test_verify_detects_a_rewritten_history_by_the_chain_head_recorded_in_a_retu
             )
         )
     # then the chain alone looks whole, but the return's recorded head convicts it
-    result = es.verify(engine)
+    result = verify(engine)
     assert not result.ok
     assert result.first_bad_position == record.as_at_position
     assert "recorded chain head" in (result.problem or "")
@@ -603,7 +596,7 @@ def test_verify_detects_events_removed_from_the_end_by_the_filed_return(
     with engine.begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"DELETE FROM events WHERE position > {keep}"))
-        last = es.read_range(conn, after=keep - 1)[-1]
+        last = read_range(conn, after=keep - 1)[-1]
         conn.execute(
             lt.ledger_head.update().values(
                 position=keep, hash=last.hash, recorded_at=last.recorded_at
@@ -683,7 +676,7 @@ def test_the_workbook_bytes_do_not_depend_on_when_it_is_rendered(ledger: Ledger)
     # openpyxl writes worksheets through temporary files: their times must not leak in
     given_q1_activity(ledger)
     with ledger.engine.connect() as conn:
-        content = build_return_content(conn, POOL, Q1, es.read_head(conn).position)
+        content = build_return_content(conn, POOL, Q1, read_head(conn).position)
     with freeze_time("2026-11-23 09:00:00"):
         first = render_xlsx(content)
     with freeze_time("2027-03-01 17:45:30"):  # another day, hour and second
@@ -705,9 +698,9 @@ def test_an_entry_that_races_the_filing_is_reported_by_the_next_return(
         ledger.execute(spend(POOL, "carers", "777.00", date(2025, 6, 30), reference="RACE"), HOST)
         return documents
 
-    monkeypatch.setattr(returns_service, "render_all", render_then_race)
+    monkeypatch.setattr(lifecycle, "render_all", render_then_race)
     q1 = generate_return(ledger, POOL, Q1, ADMIN)
-    monkeypatch.setattr(returns_service, "render_all", real)
+    monkeypatch.setattr(lifecycle, "render_all", real)
     assert q1.as_at_position is not None and q1.position == q1.as_at_position + 2
     filed = json.loads(doc(ledger, Q1, "json"))
     carers = next(s for s in filed["expenditure"] if s["scheme_id"] == "carers")
@@ -739,7 +732,7 @@ def test_a_filed_return_carries_a_signed_checkpoint_of_its_as_at_position(
     with engine.connect() as conn:
         assert signed.checkpoint.position == at
         assert signed.checkpoint.root == tree.root_at(conn, at).hex()
-        assert signed.checkpoint.chain_head == es.hash_at(conn, at) == record.chain_head
+        assert signed.checkpoint.chain_head == hash_at(conn, at) == record.chain_head
     cover = {r[0]: r[1] for r in rows(doc(ledger, Q1, "xlsx"), "Cover")[1:]}
     assert cover["Checkpoint Signature (Ed25519)"] == signed.signature
     assert cover["Checkpoint Tree Root (RFC 9162)"] == signed.checkpoint.root

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from api.app import create_app
+from filing.settlement import settle_year
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
 from ledger.domain.errors import AlreadyExists, Forbidden, RuleViolation
@@ -24,7 +25,6 @@ from ledger.domain.events import Party
 from ledger.handlers import Ledger
 from ledger.settings import Settings
 from ledger.store import tokens
-from scheduler.returns import settle_year
 from tests.builders import ADMIN, contribution, equipment_plan, officer, spend
 from tests.integration.test_returns import given_q1_activity
 from tests.return_parts_builders import Q1_METRICS, complete_parts

@@ -15,22 +15,24 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine
 
+from filing import lifecycle
+from filing.documents import get_return
+from filing.lifecycle import SCHEDULER_ACTOR
+from filing.records import list_returns
+from filing.render.formats import render_all
 from ledger.clock import FixedClock, SystemClock, london_today
 from ledger.domain import commands as c
 from ledger.domain.events import HwbArea
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings
-from ledger.store import eventstore as es
+from ledger.store.reads import read_range
 from projections.base import plan_at
 from projections.projector import Projector
 from projections.queries import Reader
+from projections.returns.build_return import build_return_content
 from scheduler import jobs
-from scheduler import returns as returns_service
-from scheduler.content.build_return import build_return_content
-from scheduler.jobs import SCHEDULER_ACTOR, file_due_returns
-from scheduler.render.formats import render_all
-from scheduler.returns import get_return, list_returns
+from scheduler.jobs import file_due_returns
 from scheduler.service import (
     DAILY_JOB,
     MISFIRE_GRACE_SECONDS,
@@ -59,7 +61,7 @@ def filed_events(engine: Engine) -> list[tuple[str, str, int]]:
     with engine.connect() as conn:
         return [
             (e.pool_id or "", e.period or "", e.position)
-            for e in es.read_range(conn)
+            for e in read_range(conn)
             if e.type == "return_generated"
         ]
 
@@ -205,14 +207,14 @@ def test_a_pool_that_cannot_file_is_skipped_and_the_others_go_on(
             raise RuleViolation("simulated refusal")
         return real(conn, pool_id, *args, **kwargs)
 
-    monkeypatch.setattr(returns_service, "build_return_content", broken)
+    monkeypatch.setattr(lifecycle, "build_return_content", broken)
     today = at(clock, datetime(2025, 11, 1, 6, 0, tzinfo=UTC))
     filed = file_due_returns(ledger, today)
     assert [(r.pool_id, r.quarter) for r in filed] == [
         ("bcf-b", "2025-26-Q1"),
         ("bcf-b", "2025-26-Q2"),
     ]
-    monkeypatch.setattr(returns_service, "build_return_content", real)
+    monkeypatch.setattr(lifecycle, "build_return_content", real)
     assert [(r.pool_id, r.quarter) for r in file_due_returns(ledger, today)] == [
         ("bcf", "2025-26-Q1"),
         ("bcf", "2025-26-Q2"),
@@ -239,11 +241,9 @@ def test_two_schedulers_at_once_on_postgresql_file_exactly_one_return_per_pool_q
         renders[(content.cover.pool_id, content.cover.quarter)] += 1
         return real(content)
 
-    monkeypatch.setattr(returns_service, "render_all", counting)
+    monkeypatch.setattr(lifecycle, "render_all", counting)
     # four schedulers, each its own process's ledger (own caches, own connections)
-    schedulers = [
-        Ledger(engine, clock, default_catalogue(), hooks=[Projector()]) for _ in range(4)
-    ]
+    schedulers = [Ledger(engine, clock, default_catalogue(), hooks=[Projector()]) for _ in range(4)]
     barrier = threading.Barrier(len(schedulers))
     results: list[list[Any]] = []
     errors: list[BaseException] = []

@@ -24,10 +24,11 @@ from ledger.domain.errors import PeriodClosed
 from ledger.group_commit import CommitRequest
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
 from ledger.store.engine import make_engine
+from ledger.store.reads import StoredEvent, read_head, read_stream
 from ledger.store.sql import run_sql
+from ledger.store.verify import verify
 from projections import tables as pt
 from projections.projector import Projector
 from projections.rebuild import compare_with_rebuild, rebuild
@@ -44,7 +45,7 @@ class Fault:
         self.armed = False
         self.seen_query: str | None = None
 
-    def apply(self, conn: Connection, stored: Sequence[es.StoredEvent]) -> None:
+    def apply(self, conn: Connection, stored: Sequence[StoredEvent]) -> None:
         if not self.armed or self.fired or self.at not in ("before", "kill", "commit"):
             return
         self.fired = True
@@ -146,11 +147,11 @@ def test_two_requests_in_a_failing_group_give_exactly_two_events(
     assert posted(engine) == 2
     answered = {r.outcome.events[0].event_id for r in reqs if r.outcome}
     with engine.connect() as conn:
-        stored = {e.event_id for e in es.read_stream(conn, "pool:eq")}
+        stored = {e.event_id for e in read_stream(conn, "pool:eq")}
     assert answered <= stored
     if at == "commit":
         assert fault.seen_query == "COMMIT"  # it was killed during COMMIT itself
-    assert es.verify(engine).ok
+    assert verify(engine).ok
     assert compare_with_rebuild(engine) == []
     # and the ledger goes on, its caches and the projector's rebuilt from the database
     ledger.execute(contribution("eq", "city", "3.00", date(2025, 5, 3)), officer("city"))
@@ -243,14 +244,14 @@ def test_a_restored_database_written_back_to_the_same_position_is_not_trusted(
     backup = Backup(engine)
     ledger.execute(contribution("eq", "city", "2.00", date(2025, 5, 2)), officer("city"))
     with engine.connect() as conn:
-        mine = es.read_head(conn)
+        mine = read_head(conn)
     # when the database is restored to the copy and another process closes Q1, which
     # brings the head back to the same position with another hash
     backup.restore()
     other = Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
     other.execute(c.ClosePeriod(pool_id="eq", quarter="2025-26-Q1"), ADMIN)
     with engine.connect() as conn:
-        theirs = es.read_head(conn)
+        theirs = read_head(conn)
     assert theirs.position == mine.position and theirs.hash != mine.hash
     # then this process does not accept a posting into the quarter closed there
     with pytest.raises(PeriodClosed):
@@ -258,7 +259,7 @@ def test_a_restored_database_written_back_to_the_same_position_is_not_trusted(
     # and its projector's totals follow the restored history
     ledger.execute(contribution("eq", "city", "4.00", date(2025, 7, 1)), officer("city"))
     assert compare_with_rebuild(engine) == []
-    assert es.verify(engine).ok
+    assert verify(engine).ok
 
 
 def test_a_rebuild_of_the_read_models_makes_the_live_projector_forget_its_totals(
@@ -291,7 +292,7 @@ def test_a_process_alone_keeps_its_caches_warm_across_its_appends(
     for day in (1, 2):
         ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, day)), officer("city"))
         with engine.connect() as conn:
-            head = es.read_head(conn)
+            head = read_head(conn)
         assert ledger._cache_key == (head.position, head.hash, head.generation)
         assert (projector._position, projector._hash) == (head.position, head.hash)
         assert projector._groups  # the totals it wrote, remembered

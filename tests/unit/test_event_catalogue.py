@@ -211,6 +211,32 @@ SAMPLES: list[ev.Event] = [
         role="Chair, Health and Wellbeing Board",
         signed_off_on=date(2025, 7, 24),
     ),
+    ev.ReturnRefiled(
+        pool_id="bcf",
+        quarter="2025-26-Q1",
+        version=2,
+        supersedes_event_id="0b7d7f1e-2f5c-4f0e-9a7e-1c2d3e4f5a6b",
+        reason="Filed before the HWB's sign-off was recorded.",
+        as_at_position=120,
+        data_as_at="2025-08-05T09:00:00.000000Z",
+        chain_head="c" * 64,
+        content_hash="d" * 64,
+        documents=(("json", "e" * 64), ("csv", "f" * 64), ("xlsx", "a" * 64)),
+    ),
+    ev.IncomeVarianceExplained(
+        pool_id="bcf",
+        year="2025-26",
+        quarter="2025-26-Q4",
+        commentary="The ICB's March instalment arrived in April.",
+    ),
+    ev.YearEndFeedbackGiven(
+        pool_id="bcf",
+        year="2025-26",
+        quarter="2025-26-Q4",
+        statement_id="1",
+        answer="Agree",
+        comment="Partners plan discharge capacity together.",
+    ),
 ]
 
 

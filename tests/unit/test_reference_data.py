@@ -351,3 +351,43 @@ def test_a_file_for_the_wrong_year_is_refused(tmp_path: Path) -> None:
     (tmp_path / "2027-28.json").write_text(_data("2025-26").canonical_json(), encoding="utf-8")
     with pytest.raises(ValueError, match="not 2027-28"):
         catalogue_from_directory(tmp_path)
+
+
+def test_lists_recorded_before_the_end_of_year_parts_keep_their_hash_and_ask_none() -> None:
+    # given the 2025-26 lists as first recorded (no year-end statements, answers or
+    # end-of-year sheets): their canonical JSON then had no such keys
+    shipped = _data("2025-26")
+    assert shipped.bcf_return is not None
+    old = json.loads(shipped.canonical_json())
+    for key in ("year_end_statements", "feedback_answers"):
+        del old["bcf_return"][key]
+    eoy = {"income_actual", "year_end_feedback"}
+    old["bcf_return"]["part_sheets"] = [
+        s for s in old["bcf_return"]["part_sheets"] if s["key"] not in eoy
+    ]
+    old["bcf_return"]["sheet_order"] = [k for k in old["bcf_return"]["sheet_order"] if k not in eoy]
+    text = json.dumps(old, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # when they are read back, they hash as they did and ask no year-end parts
+    loaded = ReferenceData.model_validate_json(text)
+    assert loaded.canonical_json() == text
+    assert loaded.bcf_return is not None and loaded.bcf_return.year_end_statements == ()
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_the_year_end_statements_and_every_ring_fence_floor_are_marked_unverified(
+    year: str,
+) -> None:
+    # our sources (/work/shared/seeds) quote neither: see docs/DECISIONS.md
+    lists = _data(year).bcf_return
+    assert lists is not None
+    assert [x.id for x in lists.year_end_statements] == ["1", "2", "3"]
+    assert all(not x.verified for x in lists.year_end_statements)
+    assert lists.feedback_answers == (
+        "Strongly Agree",
+        "Agree",
+        "Neither Agree nor Disagree",
+        "Disagree",
+        "Strongly Disagree",
+    )
+    assert lists.ring_fence_floors and all(not f.verified for f in lists.ring_fence_floors)
+    assert all("state no floor" in f.source for f in lists.ring_fence_floors)

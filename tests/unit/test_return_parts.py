@@ -12,7 +12,13 @@ import pytest
 from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.decide import Context, decide
-from ledger.domain.errors import Forbidden, ReturnIncomplete, RuleViolation, ValidationFailed
+from ledger.domain.errors import (
+    ConcurrencyError,
+    Forbidden,
+    ReturnIncomplete,
+    RuleViolation,
+    ValidationFailed,
+)
 from ledger.domain.plan import Plan, PlannedContribution, Scheme
 from ledger.domain.return_parts import describe, missing_parts
 from ledger.domain.state import PartnerInfo, PoolState, evolve
@@ -285,3 +291,47 @@ def test_approval_is_refused_while_the_filed_return_lacks_a_part_and_allowed_onc
     late_state = evolve(_filed(*parts[:-1]), parts[-1])
     with pytest.raises(ReturnIncomplete):
         when(approve, ADMIN, late_state)
+
+
+def test_a_refiling_over_a_version_not_the_latest_is_a_concurrent_change() -> None:
+    # given Q2 filed (version 1) and re-filed (version 2) with every part recorded
+    signed = ev.ReturnSignedOff(
+        pool_id="bcf",
+        year="2025-26",
+        quarter="2025-26-Q2",
+        signed_off_by="Cllr J. Smith",
+        role="Chair",
+        signed_off_on=date(2025, 10, 14),
+    )
+    refiled = ev.ReturnRefiled(
+        pool_id="bcf",
+        quarter="2025-26-Q2",
+        version=2,
+        supersedes_event_id="e1",
+        reason="signed off",
+        as_at_position=12,
+        data_as_at="2025-11-01T09:00:00.000000Z",
+        chain_head="c" * 64,
+        content_hash="d" * 64,
+        documents=(),
+    )
+    state = evolve(_filed(), signed)
+    state = evolve(state, refiled)
+    assert state is not None
+    filed = state.filed("2025-26-Q2")
+    assert filed is not None and filed.version == 2 and "sign_off" in filed.parts
+    # when an admin who saw version 1 files again, then it is refused
+    again = c.RefileReturn(
+        pool_id="bcf",
+        quarter="2025-26-Q2",
+        reason="again",
+        supersedes_version=1,
+        supersedes_event_id="e1",
+        as_at_position=13,
+        data_as_at="2025-11-02T09:00:00.000000Z",
+        chain_head="c" * 64,
+        content_hash="d" * 64,
+        documents=(),
+    )
+    with pytest.raises(ConcurrencyError):
+        when(again, ADMIN, state)

@@ -14,7 +14,9 @@ from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_period, parse_year, year_of
 from ledger.domain.plan import Plan
-from projections import queries as q
+from projections.alliance import risk_reward_at
+from projections.base import plan_at
+from projections.parties import pool_at
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,15 @@ def agreed_shares(
 
 def alliance(conn: Connection, at: AsAt, links: Links, pool_id: str, period: str) -> dict[str, Any]:
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     label = parse_period(period, "period").label
     names = names_of(conn, pos)
-    view = q.risk_reward_at(conn, pool_id, label, pos)
+    view = risk_reward_at(conn, pool_id, label, pos)
     year = year_of(parse_period(label)).label
     t = Tracer(links, pool_id, year)
-    plan = q.plan_at(conn, pool_id, year, pos)
+    plan = plan_at(conn, pool_id, year, pos)
     schemes = []
     for s in view.schemes:
         rows = []

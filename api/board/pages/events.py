@@ -8,25 +8,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
-from api.board.pages.shared import names_of
+from api.board import officers
+from api.board.auth import BoardUser
+from api.board.names import Names, as_id, names_at
+from api.board.pages.shared import names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
-from ledger.store import eventstore as es
 from ledger.store import tables as lt
-from projections import queries as q
+from ledger.store.reads import (
+    StoredEvent,
+    get_by_positions,
+    get_event,
+    hash_at,
+    read_range,
+    row_to_stored,
+)
+from projections.parties import pool_at
 
 PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class EventRow:
-    e: es.StoredEvent
+    e: StoredEvent
     data: dict[str, Any]
     reversed_at: int | None  # the position of its reversal, as at the page's position
-    href: str
-    names: dict[str, str] = field(default_factory=dict)  # partner id -> name
+    href: str | None  # None: outside an officer's scope, not opened from the board
+    names: Names = field(default_factory=Names)
 
     @property
     def amount(self) -> int | None:
@@ -43,11 +53,12 @@ class EventRow:
 
     @property
     def concerns(self) -> str:
-        """What the event is about, in words: the partner's name, the scheme, ..."""
+        """What the event is about, in words: the partner's name, the scheme's, ..."""
+        n = self.names
 
         def name(party: dict[str, Any]) -> str:
             pid = party.get("partner_id")
-            return self.names.get(pid, pid) if pid else f"pool {party.get('pool_id')}"
+            return n.partner(pid) if pid else n.pool(str(party.get("pool_id")))
 
         if self.e.type == "transfer_posted":
             frm = self.data.get("from_party") or {}
@@ -56,23 +67,37 @@ class EventRow:
         parts = []
         pid = self.data.get("partner_id")
         if pid:
-            parts.append(self.names.get(pid, pid))
-        for label, k in (
-            ("scheme", "scheme_id"),
-            ("stream", "funding_stream"),
-            ("metric", "metric_id"),
-            ("unit", "unit_id"),
-            ("service", "service_id"),
-            ("period", "period"),
-        ):
+            parts.append(n.partner(pid))
+        named = (
+            ("scheme_id", n.scheme),
+            ("funding_stream", n.stream),
+            ("metric_id", n.metric),
+        )
+        for k, label in named:
             v = self.data.get(k)
             if v:
-                parts.append(f"{label} {v}")
+                parts.append(label(str(v)))
+        for k, word in (("unit_id", "unit"), ("service_id", "service"), ("period", "period")):
+            v = self.data.get(k)
+            if v:
+                if k == "unit_id":
+                    parts.append(f"{word} {unit_name(str(v))}")
+                elif k == "service_id":  # services have no name in the ledger
+                    parts.append(f"{word} {as_id(str(v))}")
+                else:
+                    parts.append(f"{word} {v}")
         return ", ".join(parts)
 
     @property
     def reference(self) -> str:
-        for k in ("reference", "reason", "note", "name"):
+        """The posting's reference ("BACS 4471"), as the postings search finds it."""
+        v = self.data.get("reference")
+        return str(v) if v else ""
+
+    @property
+    def note(self) -> str:
+        """A reversal's reason, or a note or name the event carries."""
+        for k in ("reason", "note", "name"):
             v = self.data.get(k)
             if v:
                 return str(v)
@@ -80,9 +105,16 @@ class EventRow:
 
 
 def event_rows(
-    conn: Connection, events: Sequence[es.StoredEvent], at: int, links: Links
+    conn: Connection,
+    events: Sequence[StoredEvent],
+    at: int,
+    links: Links,
+    partner: str | None = None,
 ) -> list[EventRow]:
-    names = names_of(conn, at)
+    """``partner``: an officer's scope (:func:`api.board.officers.partner_scope`);
+    events outside it are listed without a link to their detail."""
+    pools = {e.pool_id for e in events}
+    names = names_at(conn, at, pools.pop() if len(pools) == 1 else None)
     ids = [e.event_id for e in events]
     reversals: dict[str, int] = {}
     if ids:
@@ -98,19 +130,30 @@ def event_rows(
             e,
             json.loads(e.payload),
             reversals.get(e.event_id),
-            links.to("board_event", position=e.position),
+            links.to("board_event", position=e.position) if officers.may_see(e, partner) else None,
             names,
         )
         for e in events
     ]
 
 
-def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int) -> dict[str, Any]:
+def event_log(
+    conn: Connection,
+    at: AsAt,
+    links: Links,
+    pool_id: str,
+    after: int,
+    partner: str | None = None,
+) -> dict[str, Any]:
+    """A page of the pool's events; ``partner``: only those in an officer's scope."""
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
-    events = es.read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
+    if partner is None:
+        events = read_range(conn, after, PAGE_SIZE + 1, pool_id=pool_id, upto=pos)
+    else:
+        events = _scoped_range(conn, after, PAGE_SIZE + 1, pool_id, pos, partner)
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
     return {
@@ -118,22 +161,59 @@ def event_log(conn: Connection, at: AsAt, links: Links, pool_id: str, after: int
         "rows": event_rows(conn, events, pos, links),
         "after": after,
         "next_after": events[-1].position if more and events else None,
+        "scoped_to": names_of(conn, pos).get(partner, partner) if partner else None,
     }
 
 
-def event_detail(conn: Connection, at: AsAt, links: Links, position: int) -> dict[str, Any]:
-    found = es.get_by_positions(conn, [position])
+def _scoped_range(
+    conn: Connection, after: int, limit: int, pool_id: str, upto: int, partner: str
+) -> list[StoredEvent]:
+    c = lt.events.c
+    query = (
+        select(lt.events)
+        .where(
+            c.pool_id == pool_id,
+            c.position > after,
+            c.position <= upto,
+            or_(
+                c.partner_id == partner, c.counterparty_id == partner, c.actor_partner_id == partner
+            ),
+        )
+        .order_by(c.position)
+        .limit(limit)
+    )
+    return [row_to_stored(r) for r in conn.execute(query)]
+
+
+def event_detail(
+    conn: Connection, at: AsAt, links: Links, position: int, user: BoardUser | None = None
+) -> dict[str, Any]:
+    found = get_by_positions(conn, [position])
     if not found or position > at.head:
         raise NotFound(f"there is no event at ledger position {position}")
     e = found[0]
-    previous = es.hash_at(conn, position - 1)
+    if user is not None and officers.is_officer(user):
+        if e.pool_id is None:
+            raise officers.OfficerRefused(
+                "You cannot see this page",
+                "This event is not about a pool: finance officers see only their "
+                "partner's pools' events.",
+            )
+        officers.check_pool(conn, user, e.pool_id)
+        if not officers.may_see(e, officers.partner_scope(conn, user, e.pool_id)):
+            raise officers.OfficerRefused(
+                "You cannot see this page",
+                f"A finance officer of {user.partner_id} sees the events naming its "
+                "partner or recorded by its officers; this event is neither.",
+            )
+    previous = hash_at(conn, position - 1)
     row = event_rows(conn, found, at.head, links)[0]
     reversal = None
     if row.reversed_at is not None:
         reversal = links.to("board_event", position=row.reversed_at)
     target = None
     if e.reverses_event_id:
-        t = es.get_event(conn, e.reverses_event_id)
+        t = get_event(conn, e.reverses_event_id)
         if t is not None:
             target = (t.position, links.to("board_event", position=t.position))
     return {
@@ -145,4 +225,6 @@ def event_detail(conn: Connection, at: AsAt, links: Links, position: int) -> dic
         "reversal": reversal,
         "target": target,
         "known_then": position <= at.position,
+        "pool_name": row.names.pool(e.pool_id) if e.pool_id else "",
+        "actor_partner": row.names.partner(e.actor_partner_id) if e.actor_partner_id else "",
     }

@@ -13,7 +13,9 @@ from api.board import fmt
 from api.board.pages.shared import Fig, Tracer, choose_year, names_of
 from api.board.web import AsAt, Links
 from ledger.domain.periods import parse_year
-from projections import queries as q
+from projections.balances import balances_at
+from projections.metrics import metrics_at
+from projections.parties import pools_at
 from projections.views import MetricView, PoolView
 
 
@@ -44,11 +46,14 @@ class PoolRow:
     rag_period: str = ""
 
 
-def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
+def overview(
+    conn: Connection, at: AsAt, links: Links, only: set[str] | None = None
+) -> dict[str, Any]:
+    """``only``: the pools the reader may see (an officer's), else every pool."""
     pos = at.position
     names = names_of(conn, pos)
     rows: list[PoolRow] = []
-    for pool in q.pools_at(conn, pos):
+    for pool in pools_at(conn, pos, only):
         year = choose_year(pool, at)
         if year is None:
             rows.append(
@@ -60,7 +65,7 @@ def overview(conn: Connection, at: AsAt, links: Links) -> dict[str, Any]:
                 )
             )
             continue
-        b = q.balances_at(conn, pool.pool_id, year, pos, through=at.through, on=at.on)
+        b = balances_at(conn, pool.pool_id, year, pos, through=at.through, on=at.on)
         t = Tracer(links, pool.pool_id, year)
         metrics = latest_metrics(conn, pool.pool_id, year, pos)
         counts: dict[str, int] = defaultdict(int)
@@ -105,7 +110,7 @@ def latest_metrics(conn: Connection, pool_id: str, year: str, at: int) -> list[M
     """The metrics of the latest quarter of ``year`` that has any, as at ``at``."""
     fy = parse_year(year)
     for quarter in reversed(fy.quarters):
-        found = q.metrics_at(conn, pool_id, quarter.label, at)
+        found = metrics_at(conn, pool_id, quarter.label, at)
         if found.metrics:
             return list(found.metrics)
     return []

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.board import charts, fmt
+from api.board.names import Names, names_at
 from api.board.pages.pool_year_sections import (
-    funding_stream_names,
     risk_chart,
     rule_text,
     stream_row,
@@ -24,10 +24,15 @@ from api.board.pages.pool_year_sections import (
 from api.board.pages.shared import QUARTERS, Fig, Tracer, names_of, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
-from ledger.domain.periods import parse_year
-from projections import queries as q
+from ledger.domain.periods import parse_period, parse_year
+from projections.alliance import capitation_at, outcome_payments_at
 from projections.asat import as_at_london_date
+from projections.balances import balances_at, risk_share_at, scheme_spend_at
+from projections.base import plan_at
+from projections.metrics import metrics_at
+from projections.parties import pool_at
 from projections.receivables import receivables_at
+from projections.returns_data import income_by_stream_at, quarterly_trend_at
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
 
 
@@ -94,19 +99,24 @@ class PoolYear:
     capitation_weights: list[tuple[str, str]] = field(default_factory=list)  # (cohort, weight)
     capitation_weighted: list[tuple[str, str, list[str]]] = field(default_factory=list)
     service_lots: dict[str, str] = field(default_factory=dict)  # service -> its lot (unit)
+    trend_pending: list[str] = field(default_factory=list)  # quarters not ended: not charted
+    trend_on: str = ""  # the page's date the trend is cut at, in words
+    named: Names = field(default_factory=Names)  # every name the page shows
+    scope: str | None = None  # an officer's partner: its events only are linked
 
 
 def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str) -> PoolYear:
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     names = names_of(conn, pos)
+    named = names_at(conn, pos, pool_id, year)
     t = Tracer(links, pool_id, year)
     through = at.through
-    b = q.balances_at(conn, pool_id, year, pos, through=through, on=at.on)
-    risk = q.risk_share_at(conn, pool_id, year, pos, through=through)
-    plan = q.plan_at(conn, pool_id, year, pos)
+    b = balances_at(conn, pool_id, year, pos, through=through, on=at.on)
+    risk = risk_share_at(conn, pool_id, year, pos, through=through)
+    plan = plan_at(conn, pool_id, year, pos)
     p = b.pool
     key = {
         "planned": t.fig(p.planned, "pool:planned", "planned contributions"),
@@ -151,7 +161,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         "outstanding": Fig(sum(r.outstanding for r in b.partners)),
     }
     p2p = [(names.get(a, a), names.get(c, c), Fig(v)) for a, c, v in b.partner_transfers]
-    spend = q.scheme_spend_at(conn, pool_id, year, pos, through=through)
+    spend = scheme_spend_at(conn, pool_id, year, pos, through=through)
     fy = parse_year(year)
     qlabels = [qq.label for qq in fy.quarters]
     schemes = [
@@ -192,6 +202,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
         year=year,
         years=pool.years,
         names=names,
+        named=named,
         balances=b,
         risk=risk,
         key=key,
@@ -239,17 +250,22 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             series,
             caption=f"Spend against plan by scheme type, {year}",
         )
-    trend = q.quarterly_trend_at(conn, pool_id, year, pos, through=through)
-    py.trend = [trend_row(r, t) for r in trend.quarters]
+    trend = quarterly_trend_at(conn, pool_id, year, pos, through=through)
+    # the chart stops at the last quarter ended by the page's date (no balance for a
+    # quarter that has not happened); the quarters left out are named under it
+    ended = [r for r in trend.quarters if parse_period(r.quarter).end <= at.on]
+    py.trend = [trend_row(r, t) for r in ended]
+    py.trend_pending = [r.quarter[-2:] for r in trend.quarters if r not in ended]
+    py.trend_on = fmt.long_date(at.on)
     if py.trend:
         py.charts["trend"] = trend_chart(py.trend, year, trend.opening_balance)
-    stream_names = funding_stream_names(year)
+    stream_names = py.named.streams
     py.streams = [
         stream_row(st, t, stream_names)
-        for st in q.income_by_stream_at(conn, pool_id, year, pos, through=through).streams
+        for st in income_by_stream_at(conn, pool_id, year, pos, through=through).streams
     ]
     if plan is not None and plan.capitation is not None:
-        cap = q.capitation_at(conn, pool_id, year, pos, through=through)
+        cap = capitation_at(conn, pool_id, year, pos, through=through)
         py.capitation = cap
         py.capitation_weights = [(w.cohort, str(w.weight)) for w in plan.capitation.weights]
         py.capitation_weighted = [
@@ -276,7 +292,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
             sum(u.quarters.get(qn, 0) for u in cap.units) for qn in QUARTERS
         ] + [sum(u.annual for u in cap.units)]
     if plan is not None and plan.commissioned_services:
-        op = q.outcome_payments_at(conn, pool_id, year, pos, through=through)
+        op = outcome_payments_at(conn, pool_id, year, pos, through=through)
         py.service_lots = {
             s.id: unit_name(s.unit_id) for s in plan.commissioned_services if s.unit_id
         }
@@ -327,5 +343,5 @@ def year_metrics(
 ) -> list[MetricView]:
     out: list[MetricView] = []
     for quarter in parse_year(year).quarters:
-        out.extend(q.metrics_at(conn, pool_id, quarter.label, at, through=through).metrics)
+        out.extend(metrics_at(conn, pool_id, quarter.label, at, through=through).metrics)
     return out

@@ -8,7 +8,6 @@ from typing import Any
 
 from api.board import charts, fmt
 from api.board.pages.shared import QUARTERS, Fig, Tracer
-from ledger.refdata import load_reference_data
 from projections.views import IncomeStream, QuarterTrend, RiskShareView
 
 
@@ -53,13 +52,6 @@ def trend_chart(rows: Sequence[dict[str, Any]], year: str, opening: int) -> char
         charts.Series("Balance at quarter end", balance, charts.INK),
         caption=f"Quarterly trend, {year}",
     )
-
-
-def funding_stream_names(year: str) -> dict[str, str]:
-    data = load_reference_data(year)
-    names = {s.id: s.name for s in data.funding_streams} if data else {}
-    names.setdefault("contribution", "Partner contributions")
-    return names
 
 
 def stream_row(s: IncomeStream, t: Tracer, names: dict[str, str]) -> dict[str, Any]:

@@ -10,15 +10,15 @@ from sqlalchemy import Connection
 
 from api.board import fmt
 from api.board.web import AsAt, Links
+from filing.records import ReturnRecord, due_date, filed_records, first_quarter
 from ledger.domain.errors import NotFound
-from ledger.domain.periods import parse_quarter
+from ledger.domain.periods import parse_quarter, parse_year
 from ledger.domain.return_parts import describe
-from projections import queries as q
+from projections.base import facts
+from projections.parties import pool_at
+from projections.returns.lateness import is_late
+from projections.returns.parts_status import parts_status
 from projections.views import PoolView
-from scheduler import returns
-from scheduler.content.parts_status import parts_status
-from scheduler.lateness import is_late
-from scheduler.returns import ReturnRecord
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ReturnRow:
     downloads: tuple[Download, ...]
     late: bool = False  # filed after its due date
     missing: tuple[str, ...] = ()  # required parts the filed content lacks, in words
+    due: date | None = None  # the reporting calendar's due date
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,52 @@ class DueRow:
 class MemorandumRow:
     year: str
     downloads: tuple[Download, ...]
+    settlement: Settlement | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where a year stands in its settlement, as at the page's as-at.
+
+    ``status``: ``settled`` (the risk share was fixed), ``ready`` (Q4 closed, not
+    settled yet), ``awaiting_close`` (the year has ended, Q4 not closed) or
+    ``in_progress`` (the year has not ended)."""
+
+    status: str
+    label: str
+    detail: str
+    position: int | None = None  # the settlement's event
+
+
+def settlement(conn: Connection, pool: PoolView, year: str, at: AsAt) -> Settlement:
+    fy = parse_year(year)
+    found = facts(conn, pool.pool_id, "risk_share_settled", at.position, year=year)
+    if found:
+        f = found[-1]
+        variance = int(f.data.get("variance", 0))
+        direction = str(f.data.get("direction", "none"))
+        moved = {"overspend": "an overspend", "underspend": "an underspend"}.get(direction)
+        return Settlement(
+            "settled",
+            "Settled",
+            f"on {fmt.instant(f.recorded_at)}: "
+            + (f"{moved} of {fmt.pounds(abs(variance))} shared" if moved else "no variance"),
+            f.position,
+        )
+    q4 = fy.quarters[-1]
+    if q4.label in pool.closed_quarters:
+        return Settlement("ready", "Not settled yet", "Q4 is closed: the year can be settled")
+    if fy.end < at.on:
+        return Settlement(
+            "awaiting_close",
+            "Not settled yet",
+            f"the year ended on {fmt.long_date(fy.end)}; it settles once Q4 is closed",
+        )
+    return Settlement(
+        "in_progress",
+        "Year in progress",
+        f"it ends on {fmt.long_date(fy.end)} and settles once Q4 is closed",
+    )
 
 
 DOWNLOAD_FORMATS = (("xlsx", "Excel workbook"), ("csv", "CSV files (zip)"), ("json", "JSON"))
@@ -90,14 +137,14 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
     download), the ended quarters not filed yet (drafts as at the page's position), and
     each plan year's annual memorandum statement as at that position."""
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
 
     def said(who: str | None, when: str | None, extra: str | None) -> str:
         return f"by {who}, {fmt.instant(when)}" + (f" ({extra})" if extra else "")
 
-    records = returns.filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
+    records = filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
     filed = [
         ReturnRow(
             rec,
@@ -106,17 +153,18 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             if rec.submitted
             else None,
             _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
-            is_late(rec.generated_at, returns.due_date(parse_quarter(label)), None),
+            is_late(rec.generated_at, due_date(parse_quarter(label)), None),
             _missing(conn, pool_id, label, rec.as_at_position or pos),
+            due_date(parse_quarter(label)),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
     due: list[DueRow] = []
-    first = returns.first_quarter(pool) if pool.kind == "bcf" else None
+    first = first_quarter(pool) if pool.kind == "bcf" else None
     quarter = first
     while quarter is not None and quarter.end < at.on:
         if quarter.label not in records:
-            when = returns.due_date(quarter)
+            when = due_date(quarter)
             due.append(
                 DueRow(
                     quarter.label,
@@ -131,7 +179,9 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
         quarter = quarter.next()
     memoranda = [
         MemorandumRow(
-            year, _downloads(links, "board_memorandum_download", pos, pool_id=pool_id, year=year)
+            year,
+            _downloads(links, "board_memorandum_download", pos, pool_id=pool_id, year=year),
+            settlement(conn, pool, year, at),
         )
         for year in pool.years
     ]

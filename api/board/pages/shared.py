@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from api.board import fmt
 from api.board.web import AsAt, Links
 from ledger.domain.periods import parse_year
-from projections import queries as q
+from projections.parties import partners_at
 from projections.views import PoolView
 
 
@@ -58,7 +58,7 @@ class Tracer:
 
 
 def names_of(conn: Connection, at: int) -> dict[str, str]:
-    return {p.partner_id: p.name for p in q.partners_at(conn, at)}
+    return {p.partner_id: p.name for p in partners_at(conn, at)}
 
 
 def choose_year(pool: PoolView, at: AsAt) -> str | None:

@@ -7,14 +7,19 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from api.board.names import Names, names_at
 from api.board.pages.events import event_rows
-from api.board.pages.shared import QUARTERS, names_of, unit_name
+from api.board.pages.shared import QUARTERS, unit_name
 from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.domain.periods import parse_period, parse_year
-from ledger.store import eventstore as es
-from projections import queries as q
+from ledger.store.reads import get_by_positions
 from projections import tables as pt
+from projections.balances import balances_at, scheme_spend_at
+from projections.base import facts, periods_within, plan_at, plan_fact
+from projections.parties import pool_at
+from projections.returns_data import income_by_stream_at, quarterly_trend_at
+from projections.trace import traced_at
 
 
 def trace(
@@ -25,12 +30,13 @@ def trace(
     year: str,
     figure: str,
     quarter: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, Any]:
     """The events behind a figure of a pool-year: the read side's own trace for
     balances, spend, streams and quarters (``projections.trace``), and the facts behind
     the alliance figures (``rr:``, ``capitation:``, ``outcomes:``, ``metric:``)."""
     pos = at.position
-    pool = q.pool_at(conn, pool_id, pos)
+    pool = pool_at(conn, pool_id, pos)
     if pool is None:
         raise NotFound(f"there is no pool '{pool_id}' as at ledger position {pos}")
     figure = figure.strip()
@@ -42,13 +48,13 @@ def trace(
     if board_side:
         positions = board_trace(conn, pool_id, year, figure, pos)
     else:
-        traced = q.traced_at(conn, pool_id, year, figure, pos)
+        traced = traced_at(conn, pool_id, year, figure, pos)
         positions, counts, by_rule = traced.positions, traced.amounts, traced.by_rule
     if quarter is not None:
         positions = in_quarter(conn, positions, pool_id, f"{year}-{quarter}")
         by_rule = None
-    events = es.get_by_positions(conn, positions) if positions else []
-    names = names_of(conn, pos)
+    events = get_by_positions(conn, positions) if positions else []
+    names = names_at(conn, pos, pool_id, year)
     value = None if board_side else figure_value(conn, pool_id, year, figure, pos, quarter)
     label = figure_label(figure, names) + (f", {quarter}" if quarter else "")
     return {
@@ -58,7 +64,7 @@ def trace(
         "quarter": quarter,
         "label": label,
         "value": value,
-        "rows": event_rows(conn, events, pos, links),
+        "rows": event_rows(conn, events, pos, links, partner),
         # each event's signed amount in the figure (they sum to it, with by_rule)
         "counts": {p: counts[p] for p in positions} if counts is not None else None,
         "by_rule": by_rule,
@@ -92,39 +98,39 @@ def board_trace(conn: Connection, pool_id: str, year: str, figure: str, at: int)
 
     each with the plan in force (the shares, weights, services and definitions)."""
     parts = figure.split(":")
-    plan = q.plan_fact(conn, pool_id, year, at)
+    plan = plan_fact(conn, pool_id, year, at)
     out: set[int] = {plan.position} if plan is not None else set()
     if parts[0] == "rr" and len(parts) == 3:
-        within = q.periods_within(parse_period(parts[2], "figure"))
+        within = periods_within(parse_period(parts[2], "figure"))
         out |= {
             f.position
-            for f in q.facts(conn, pool_id, "risk_reward_result_recorded", at, year=year)
+            for f in facts(conn, pool_id, "risk_reward_result_recorded", at, year=year)
             if f.data.get("scheme_id") == parts[1] and f.period in within
         }
     elif parts[0] == "capitation" and len(parts) == 2:
         last_day = parse_year(year).end
         out |= {
             f.position
-            for f in q.facts(conn, pool_id, "population_recorded", at)
+            for f in facts(conn, pool_id, "population_recorded", at)
             if f.data.get("unit_id") == parts[1]
             and f.effective_date is not None
             and f.effective_date <= last_day
         }
     elif parts[0] == "outcomes" and len(parts) == 2:
-        p = q.plan_at(conn, pool_id, year, at)
+        p = plan_at(conn, pool_id, year, at)
         services = (
             {s.id for s in p.commissioned_services if s.provider_id == parts[1]} if p else set()
         )
         out |= {
             f.position
-            for f in q.facts(conn, pool_id, "outcome_assessed", at, year=year)
+            for f in facts(conn, pool_id, "outcome_assessed", at, year=year)
             if f.data.get("service_id") in services
         }
     elif parts[0] == "metric" and len(parts) == 3:
-        within = q.periods_within(parse_period(parts[2], "figure"))
+        within = periods_within(parse_period(parts[2], "figure"))
         out |= {
             f.position
-            for f in q.facts(conn, pool_id, "metric_recorded", at, year=year)
+            for f in facts(conn, pool_id, "metric_recorded", at, year=year)
             if f.data.get("metric_id") == parts[1] and f.period in within
         }
     else:
@@ -138,16 +144,16 @@ def figure_value(
     """The amount a traced figure shows, as at ``at`` (None for a share)."""
     parts = figure.split(":")
     if parts[0] == "pool" and len(parts) == 2 and quarter is None:
-        v = getattr(q.balances_at(conn, pool_id, year, at).pool, parts[1], None)
+        v = getattr(balances_at(conn, pool_id, year, at).pool, parts[1], None)
         return v if isinstance(v, int) else None
     if parts[0] == "partner" and len(parts) == 3 and quarter is None:
-        for r in q.balances_at(conn, pool_id, year, at).partners:
+        for r in balances_at(conn, pool_id, year, at).partners:
             if r.partner_id == parts[1]:
                 v = getattr(r, parts[2], None)
                 return v if isinstance(v, int) else None
         return None
     if parts[0] == "scheme" and len(parts) == 3:
-        for sp in q.scheme_spend_at(conn, pool_id, year, at):
+        for sp in scheme_spend_at(conn, pool_id, year, at):
             if sp.scheme_id == parts[1]:
                 if quarter is not None:
                     if parts[2] != "actual":
@@ -161,7 +167,7 @@ def figure_value(
                 }.get(parts[2])
         return None
     if parts[0] == "stream" and len(parts) == 3:
-        for st in q.income_by_stream_at(conn, pool_id, year, at).streams:
+        for st in income_by_stream_at(conn, pool_id, year, at).streams:
             if st.funding_stream == parts[1]:
                 if parts[2] == "planned":
                     return st.planned if quarter is None else None
@@ -170,7 +176,7 @@ def figure_value(
                 return st.received
         return None
     if parts[0] == "quarter" and len(parts) == 3 and quarter is None:
-        for tr in q.quarterly_trend_at(conn, pool_id, year, at).quarters:
+        for tr in quarterly_trend_at(conn, pool_id, year, at).quarters:
             if tr.quarter.endswith(parts[1]):
                 v = getattr(tr, parts[2], None)
                 return v if isinstance(v, int) else None
@@ -196,10 +202,11 @@ FIELD_LABELS = {
 }
 
 
-def figure_label(figure: str, names: dict[str, str]) -> str:
+def figure_label(figure: str, names: Names) -> str:
     parts = figure.split(":")
     if not parts:
         return figure
+    field = FIELD_LABELS.get(parts[2], parts[2]) if len(parts) > 2 else ""
     if parts[0] == "pool" and len(parts) >= 2:
         return (
             "Pool "
@@ -207,21 +214,21 @@ def figure_label(figure: str, names: dict[str, str]) -> str:
             + (f", {parts[2]}" if len(parts) > 2 else "")
         )
     if parts[0] == "partner" and len(parts) >= 3:
-        return f"{names.get(parts[1], parts[1])}: {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"{names.partner(parts[1])}: {field}"
     if parts[0] == "scheme" and len(parts) >= 3:
-        return f"Scheme {parts[1]}: {FIELD_LABELS.get(parts[2], parts[2])}" + (
+        return f"Scheme {names.scheme(parts[1])}: {field}" + (
             f", {parts[3]}" if len(parts) > 3 else ""
         )
     if parts[0] == "stream" and len(parts) >= 3:
-        return f"Funding stream {parts[1]}: {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"Funding stream {names.stream(parts[1])}: {field}"
     if parts[0] == "quarter" and len(parts) == 3:
-        return f"{parts[1]} {FIELD_LABELS.get(parts[2], parts[2])}"
+        return f"{parts[1]} {field}"
     if parts[0] == "rr" and len(parts) == 3:
-        return f"Risk/reward scheme {parts[1]}, {parts[2]}"
+        return f"Risk/reward scheme {names.rr_scheme(parts[1])}, {parts[2]}"
     if parts[0] == "capitation" and len(parts) == 2:
         return f"Capitated allocation of {unit_name(parts[1])}"
     if parts[0] == "outcomes" and len(parts) == 2:
-        return f"Outcome payments to {names.get(parts[1], parts[1])}"
+        return f"Outcome payments to {names.partner(parts[1])}"
     if parts[0] == "metric" and len(parts) == 3:
-        return f"Metric {parts[1]}, {parts[2]}"
+        return f"Metric {names.metric(parts[1])}, {parts[2]}"
     return figure

@@ -1,5 +1,6 @@
 """Deciders for the BCF return's further parts: national-condition assurances, metric
-assessments, scheme activity, fee rates, contacts and the HWB sign-off.
+assessments, scheme activity, fee rates, contacts and the HWB sign-off; and for the
+end-of-year return, the income variance commentary and the year-end feedback.
 
 Each is a fact about a quarter's return, not about money: it is not dated, so a closed
 quarter does not refuse it (its return is filed when the quarter closes, and the parts
@@ -157,6 +158,41 @@ def decide_fee_rates(cmd: c.RecordFeeRates, ctx: Context) -> list[ev.Event]:
             year=fy.label,
             quarter=q.label,
             **{name: getattr(cmd, name) for name in _FEES},
+        )
+    ]
+
+
+def decide_income_variance(cmd: c.ExplainIncomeVariance, ctx: Context) -> list[ev.Event]:
+    fy = parse_year(cmd.year)
+    pool, q = _bcf_quarter(ctx, cmd.pool_id, fy.quarters[3].label)
+    check_text(cmd.commentary, "commentary", max_len=TEXT)
+    return [
+        ev.IncomeVarianceExplained(
+            pool_id=pool.pool_id, year=fy.label, quarter=q.label, commentary=cmd.commentary.strip()
+        )
+    ]
+
+
+def decide_year_end_feedback(cmd: c.GiveYearEndFeedback, ctx: Context) -> list[ev.Event]:
+    fy = parse_year(cmd.year)
+    pool, q = _bcf_quarter(ctx, cmd.pool_id, fy.quarters[3].label)
+    lists = _lists(ctx, fy.label)
+    if lists.statement(cmd.statement_id) is None:
+        ids = ", ".join(x.id for x in lists.year_end_statements) or "none"
+        raise ValidationFailed.field(
+            "statement_id",
+            f"'{cmd.statement_id}' is not a year-end feedback statement of {fy.label} ({ids})",
+        )
+    _one_of(cmd.answer, lists.feedback_answers, "answer", "an answer of the template")
+    check_text(cmd.comment, "comment", max_len=TEXT)
+    return [
+        ev.YearEndFeedbackGiven(
+            pool_id=pool.pool_id,
+            year=fy.label,
+            quarter=q.label,
+            statement_id=cmd.statement_id,
+            answer=cmd.answer,
+            comment=cmd.comment.strip(),
         )
     ]
 
