@@ -205,7 +205,7 @@ class Projector:
                     lines_append(line)
                     line_at[position] = line
                 else:
-                    other(EventRow._make(row), buf)
+                    other(row, buf)
         except Exception as exc:
             where = f"position {position} ({typ})" if n else "the first event"
             raise ProjectionError(f"projection failed at {where}: {exc}") from exc
@@ -213,36 +213,37 @@ class Projector:
             buf.last_position = position
         buf.events += n
 
-    def _other(self, e: EventRow, buf: Buffer) -> None:
-        typ = e.type
+    def _other(self, row: Sequence[Any], buf: Buffer) -> None:
+        (position, event_id, typ, payload, pool_id, year, period, effective_date, recorded_at,
+         actor, version) = row  # EVENT_COLUMNS' order  # fmt: skip
         keys = FACT_KEYS.get(typ)
         if keys is not None:
-            data = load_payload(e.payload)
-            text = e.payload
-            if e.schema_version != CURRENT_VERSION[typ]:  # read models hold the current shape
-                data = upcast(typ, e.schema_version, data)
+            data = load_payload(payload)
+            text = payload
+            if version != CURRENT_VERSION[typ]:  # read models hold the current shape
+                data = upcast(typ, version, data)
                 text = canonical_json(data)
             key = "/".join(str(data.get(k) or "") for k in keys) or None
             fact = FactRow(
-                position=e.position,
-                event_id=e.event_id,
+                position=position,
+                event_id=event_id,
                 type=typ,
-                pool_id=e.pool_id,
-                year=e.year,
-                period=e.period,
+                pool_id=pool_id,
+                year=year,
+                period=period,
                 key=key,
-                effective_date=buf.date_param(e.effective_date),
+                effective_date=buf.date_param(effective_date),
                 data=text,
-                recorded_at=e.recorded_at,
-                actor=e.actor,
+                recorded_at=recorded_at,
+                actor=actor,
                 reversed_position=None,
             )
-            buf.fact_at[e.position] = len(buf.facts)
+            buf.fact_at[position] = len(buf.facts)
             buf.facts.append(fact)
             if typ == ev.EventReversed.type:
-                self._reverse(e.position, data, buf)
+                self._reverse(position, data, buf)
         elif typ == ev.PartnerRegistered.type:
-            p = load_payload(e.payload)
+            p = load_payload(payload)
             buf.partners.append(
                 PartnerRow(
                     partner_id=p["partner_id"],
@@ -250,11 +251,11 @@ class Projector:
                     kind=p["kind"],
                     ods_code=p.get("ods_code"),
                     ons_code=p.get("ons_code"),
-                    position=e.position,
+                    position=position,
                 )
             )
         elif typ == ev.PoolEstablished.type:
-            p = load_payload(e.payload)
+            p = load_payload(payload)
             hwb = p.get("hwb_area") or {}
             buf.pools.append(
                 PoolRow(
@@ -264,14 +265,14 @@ class Projector:
                     host_partner_id=p["host_partner_id"],
                     hwb_name=hwb.get("name"),
                     hwb_ons_code=hwb.get("ons_code"),
-                    position=e.position,
+                    position=position,
                 )
             )
             for m in p["members"]:
-                buf.members.append(MemberRow(p["pool_id"], m, e.position))
+                buf.members.append(MemberRow(p["pool_id"], m, position))
         elif typ == ev.PartnerJoined.type:
-            p = load_payload(e.payload)
-            buf.members.append(MemberRow(p["pool_id"], p["partner_id"], e.position))
+            p = load_payload(payload)
+            buf.members.append(MemberRow(p["pool_id"], p["partner_id"], position))
 
     def _reverse(self, position: int, p: dict[str, Any], buf: Buffer) -> None:
         target_type = p["reversed_type"]
