@@ -106,7 +106,7 @@ def create_app(
         engine,
         clock,
         default_catalogue(),
-        hooks=[Projector().apply, meters.apply],
+        hooks=[Projector(), meters.apply],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
     )
     reader = Reader(engine)

@@ -32,7 +32,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.clock import SystemClock, format_instant
 from ledger.domain.errors import LedgerError
-from ledger.handlers import AppendHook, Ledger
+from ledger.handlers import Ledger
+from ledger.hooks import Hook
 from ledger.settings import Settings, signing_key_path
 from ledger.store import tables as t
 from ledger.store import tokens
@@ -80,7 +81,7 @@ def build_ledger(settings: Settings) -> Ledger:
     from ledger.refdata import default_catalogue
     from projections.projector import Projector
 
-    hooks: list[AppendHook] = [Projector().apply]
+    hooks: list[Hook] = [Projector()]
     return Ledger(
         engine_for(settings),
         SystemClock(),
@@ -504,7 +505,7 @@ def serve(
         )
     for record, secret in issued:
         typer.echo(f"  {_role(record):<34} {record.token_id}  {secret}")
-    run_server(settings, demo=False, scheduler=scheduler)
+    run_server(settings, scheduler=scheduler)
 
 
 def main() -> None:

@@ -339,6 +339,7 @@ class Writer:
     request_id: str | None
     request_meta: dict[str, Any]
     response: Response
+    status: int = 201  # the route's success status: stored with the key, replayed on a repeat
 
     def idempotency(self, normalised: Mapping[str, Any]) -> Idempotency | None:
         if self.key is None:
@@ -349,6 +350,7 @@ class Writer:
             method=self.method,
             path=self.path,
             request=normalised,
+            status=self.status,
         )
 
     def one(self, command: c.Command) -> WriteResult:
@@ -396,6 +398,8 @@ class Writer:
         annotate(positions=positions[:100], events=len(positions), replayed=outcome.replayed)
         if outcome.replayed:
             self.response.headers["Idempotent-Replayed"] = "true"
+            if outcome.status is not None:
+                self.response.status_code = outcome.status  # the first answer's, as stored
 
 
 async def writer(
@@ -428,7 +432,16 @@ async def writer(
         request_id=request_id_of(request),
         request_meta=request_meta_of(request),
         response=response,
+        status=_success_status(request),
     )
+
+
+def _success_status(request: Request) -> int:
+    """The status the route answers a write with (its ``status_code``; FastAPI's 200 when
+    it declares none)."""
+    route = request.scope.get("route")
+    declared = getattr(route, "status_code", None)
+    return declared if isinstance(declared, int) else 200
 
 
 WriterDep = Annotated[Writer, Depends(writer)]

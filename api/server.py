@@ -1,5 +1,6 @@
-"""``pooled serve``: migrate, optionally load the demo partnership, start the return
-scheduler (unless turned off), then serve the API and board pages with uvicorn.
+"""``pooled serve``'s last step: start the return scheduler (unless turned off), then
+serve the API and board pages with uvicorn. Migrating and the demo (``--demo``) are
+done before, by ``api.cli.serve``: the demo has one loader, there.
 
 The app itself is built by uvicorn in its own process state through the factory
 ``api.app:create_app``, which reads its settings from ``POOLED_*`` environment
@@ -12,42 +13,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
 
 import uvicorn
 
-from ledger.clock import SystemClock
 from ledger.logs import configure_logging
 from ledger.settings import Settings
-from ledger.store.engine import make_engine
-from ledger.store.migrate import upgrade
 
 log = logging.getLogger("pooled.server")
 
 APP_FACTORY = "api.app:create_app"
-DEMO_ROLES: tuple[tuple[str, str | None], ...] = (
-    ("admin", None),
-    ("board", None),
-    ("auditor", None),
-    ("finance_officer", "ncc"),
-    ("finance_officer", "nottm-city"),
-)
 
 
-def run_server(settings: Settings, *, demo: bool, scheduler: bool) -> None:
-    """Serve until interrupted. ``demo`` loads the demo partnership into an empty
-    ledger and prints a fresh token for each demo role; ``scheduler`` starts the
-    return scheduler in this process (turn it off for extra API instances)."""
+def run_server(settings: Settings, *, scheduler: bool) -> None:
+    """Serve until interrupted; ``scheduler`` starts the return scheduler in this
+    process (turn it off for extra API instances). The caller (``pooled serve``) has
+    migrated the database and, with ``--demo``, loaded the demo and issued its tokens."""
     export_settings(settings)
     configure_logging(settings.log_level, settings.log_format)
-    engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
-    try:
-        upgrade(engine)
-        if demo:
-            for line in prepare_demo(engine):
-                print(line, flush=True)
-    finally:
-        engine.dispose()
     stop = start_scheduler_hook(settings) if scheduler else None
     print(f"pooled: serving on http://{settings.host}:{settings.port}", flush=True)
     try:
@@ -81,42 +63,3 @@ def start_scheduler_hook(settings: Settings) -> Callable[[], None] | None:
 
     scheduler = start_scheduler(settings)
     return scheduler.shutdown if scheduler is not None else None
-
-
-def prepare_demo(engine: Any) -> list[str]:
-    """Load the demo partnership if the ledger is empty; issue a token per demo role.
-    Returns the lines to print (each token alone at the end of its line)."""
-    from filing.lifecycle import file_for_the_demo
-    from ledger import demo as demo_data
-    from ledger.handlers import Ledger
-    from ledger.refdata import default_catalogue
-    from ledger.store import tokens
-    from projections.parties import pool_at
-    from projections.projector import Projector
-    from projections.queries import Reader
-
-    clock = SystemClock()
-    ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
-    lines = []
-    if demo_data.ledger_is_empty(ledger):
-        # recorded on the days the facts happened, so as-at dates mean something
-        summary = demo_data.load_demo_as_it_happened(
-            engine, default_catalogue(), [Projector().apply], clock.now(), filer=file_for_the_demo
-        )
-        lines.append(f"pooled: loaded the demo partnership ({', '.join(summary.pools)})")
-    with Reader(engine).at() as (conn, head):
-        is_demo = pool_at(conn, demo_data.ICES, head) is not None
-    if not is_demo:
-        lines.append("pooled: the ledger holds other data, not the demo: no demo tokens issued")
-        return lines
-    for role, partner in DEMO_ROLES:
-        record, secret = tokens.create_token(
-            engine,
-            role=role,
-            name=f"demo {role}" + (f" of {partner}" if partner else ""),
-            partner_id=partner,
-            clock=clock,
-        )
-        who = role + (f" ({partner})" if partner else "")
-        lines.append(f"pooled: demo token for {who} [{record.token_id}]: {secret}")
-    return lines

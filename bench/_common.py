@@ -40,12 +40,12 @@ POOL = "eq"
 
 
 def projector_hook() -> Any | None:
-    """``Projector().apply`` when the projections package provides it, else None."""
+    """``Projector()`` when the projections package provides it, else None."""
     try:
         from projections.projector import Projector
     except ImportError:
         return None
-    return Projector().apply
+    return Projector()
 
 
 # --- commands -------------------------------------------------------------------------

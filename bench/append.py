@@ -1000,7 +1000,7 @@ def profile(stores: Stores, n: int, top: int) -> None:
     """cProfile of the full path (execute, one writer, SQLite) and of execute_many."""
     runs: list[tuple[str, bool, int]] = [("execute, hooks=[]", False, 0)]
     if cm.projector_hook() is not None:
-        runs.append(("execute, hooks=[Projector().apply]", True, 0))
+        runs.append(("execute, hooks=[Projector()]", True, 0))
     runs.append(("execute_many(1000), hooks=[]", False, 1000))
     for label, proj, per_tx in runs:
         ledger = seeded_ledger(stores.sqlite(f"prof-{len(label)}-{per_tx}"), projector=proj)
@@ -1039,7 +1039,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--growth-pg", action="store_true", help="also run the growth test on PostgreSQL"
     )
     ap.add_argument(
-        "--no-projector", action="store_true", help="skip the runs with hooks=[Projector().apply]"
+        "--no-projector", action="store_true", help="skip the runs with hooks=[Projector()]"
     )
     ap.add_argument(
         "--only",

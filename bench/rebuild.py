@@ -119,7 +119,7 @@ def setup(engine: Engine, pools: list[str]) -> Ledger:
         engine,
         FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC)),
         default_catalogue(),
-        hooks=[Projector().apply],
+        hooks=[Projector()],
     )
     for pid, kind in PARTNERS:
         ledger.execute(c.RegisterPartner(partner_id=pid, name=pid.upper(), kind=kind), ADMIN)  # type: ignore[arg-type]

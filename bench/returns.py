@@ -215,7 +215,7 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 def run(kind: str, events: int) -> dict[str, Any]:
     with store(kind) as engine:
         clock = FixedClock(datetime(2025, 7, 31, 6, 0, tzinfo=UTC))
-        ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+        ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
         setup(ledger)
         per_q = events // 3
         t0 = time.perf_counter()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
@@ -18,13 +18,12 @@ from ledger.domain import events as ev
 from ledger.domain.decide import Context, ReferenceSource, decide
 from ledger.domain.errors import ConcurrencyError
 from ledger.domain.state import PartnerInfo, PoolState, TargetEvent, evolve, same_but_version
+from ledger.hooks import AppendHook
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.reads import Head, StoredEvent, get_event, is_reversed
 from ledger.store.sql import driver_sql
 from ledger.store.tables import stored_format
-
-AppendHook = Callable[[Connection, Sequence[StoredEvent]], None]
 
 
 class Owner(Protocol):
@@ -32,7 +31,7 @@ class Owner(Protocol):
 
     clock: Clock
     reference: ReferenceSource
-    hooks: list[AppendHook]
+    appenders: list[AppendHook]
     partner_cache: dict[str, PartnerInfo]
 
     def load_pool_state(
@@ -226,7 +225,7 @@ class Batch:
                     content=data,
                 )
             )
-        for hook in self.ledger.hooks:
+        for hook in self.ledger.appenders:
             hook(self.conn, stored)
 
     def _save_state(self, stored: Sequence[StoredEvent]) -> None:

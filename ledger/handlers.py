@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger.batch import AppendHook, Batch
+from ledger.batch import Batch
 from ledger.clock import Clock, format_instant
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
@@ -38,13 +38,14 @@ from ledger.domain.errors import (
 )
 from ledger.domain.state import PartnerInfo, PoolState, at_version
 from ledger.group_commit import CommitRequest, GroupCommitter
+from ledger.hooks import AppendHook, Hook, ReadModelHook
 from ledger.idempotency import Idempotency, Outcome, idempotency_conflict
 from ledger.store import eventstore as es
 from ledger.store import tables as t
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import Head, StoredEvent, get_by_positions, hash_at, read_head
 
-__all__ = ["AppendHook", "Idempotency", "Ledger", "Outcome"]
+__all__ = ["Idempotency", "Ledger", "Outcome"]
 
 HeadKey = tuple[int, str, int]  # (position, chain hash, generation)
 
@@ -95,7 +96,7 @@ class Ledger:
         engine: Engine,
         clock: Clock,
         reference: ReferenceSource,
-        hooks: Sequence[AppendHook] = (),
+        hooks: Sequence[Hook] = (),
         *,
         group_commit: bool = True,
         signing_key: Ed25519PrivateKey | None = None,
@@ -106,16 +107,16 @@ class Ledger:
         self.clock = clock
         self.reference = reference
         self.hooks = list(hooks)
-        # a hook that is a method of an object with ``committed(h0, h1)`` (the projector)
-        # is told of each commit, so it may remember what it wrote only once it is kept
-        owners = [getattr(h, "__self__", None) for h in self.hooks]
-        self._on_commit: list[Callable[[int, int], None]] = [
-            f for f in (getattr(o, "committed", None) for o in owners) if callable(f)
+        # each hook's ``apply`` (a plain function is one) runs in the append transaction;
+        # a ``ReadModelHook`` (the projector) is also told of each commit, so it may
+        # remember what it wrote only once it is kept, and when what it remembers may be
+        # of another history
+        read_models = [h for h in self.hooks if isinstance(h, ReadModelHook)]
+        self.appenders: list[AppendHook] = [
+            h.apply if isinstance(h, ReadModelHook) else h for h in self.hooks
         ]
-        # and one with ``forget()`` is told when what it remembers may be of another history
-        self._on_forget: list[Callable[[], None]] = [
-            f for f in (getattr(o, "forget", None) for o in owners) if callable(f)
-        ]
+        self._on_commit: list[Callable[[int, int], None]] = [h.committed for h in read_models]
+        self._on_forget: list[Callable[[], None]] = [h.forget for h in read_models]
         self.partner_cache: dict[str, PartnerInfo] = {}
         self._pools: dict[str, PoolState] = {}
         self._written: dict[str, int] = {}  # the state row's version each cached state is
@@ -129,7 +130,6 @@ class Ledger:
         # whether another process wrote before this one's last append: then the pools'
         # versions are read with the lock (one round trip on PostgreSQL), not after it
         self._contended = False
-        self._reference_hashes: set[str] = set()
         self.group_commit = group_commit
         self._committer = GroupCommitter()
 
@@ -238,7 +238,9 @@ class Ledger:
                 elif first.error is not None:
                     r.error = first.error
                 elif first.outcome is not None:
-                    r.outcome = Outcome(first.outcome.events, replayed=True)
+                    r.outcome = Outcome(
+                        first.outcome.events, replayed=True, status=first.idempotency.status
+                    )
 
     def _not_kept(self, reqs: list[CommitRequest], e: Exception, *, retry: bool) -> None:
         """Answer a group whose transaction failed and whose events are not kept
@@ -379,7 +381,6 @@ class Ledger:
             self._cache_key = None
             self._contended = False
         self.partner_cache.clear()
-        self._reference_hashes.clear()
         for forget in self._on_forget:
             forget()
 
@@ -394,7 +395,8 @@ class Ledger:
         if row.request_hash != idem.request_hash:
             raise idempotency_conflict(json.loads(row.request), dict(idem.request))
         positions = json.loads(row.positions)
-        return Outcome(tuple(get_by_positions(conn, positions)), replayed=True)
+        events = tuple(get_by_positions(conn, positions))
+        return Outcome(events, replayed=True, status=row.status)
 
     def _remember(self, conn: Connection, idem: Idempotency, stored: Sequence[StoredEvent]) -> None:
         try:
@@ -404,7 +406,7 @@ class Ledger:
                     request_hash=idem.request_hash,
                     request=idem.request_json,
                     positions=json.dumps([e.position for e in stored]),
-                    status=201,
+                    status=idem.status,
                     created_at=format_instant(self.clock.now()),
                 )
             )
@@ -485,6 +487,6 @@ class Ledger:
                 committed(k0[0], k1[0])
 
     def recorded_reference_ids(self, conn: Connection) -> frozenset[str]:
-        rows = conn.execute(select(t.ws_reference.c.content_hash)).scalars().all()
-        self._reference_hashes = set(rows)
-        return frozenset(self._reference_hashes)
+        """The content hashes of the reference data already recorded, read in the
+        transaction (not cached: a plan is agreed a few times a year)."""
+        return frozenset(conn.execute(select(t.ws_reference.c.content_hash)).scalars())

@@ -1,8 +1,9 @@
 """Idempotency keys and what a command answers.
 
 ``Idempotency`` is an ``Idempotency-Key`` scoped to (token, method, path) with the
-normalised request; ``Outcome`` is a command's stored events, marked ``replayed`` when a
-repeat returns the first answer. A key used again with a different request is refused
+normalised request and the status its first answer is given; ``Outcome`` is a command's
+stored events, marked ``replayed`` (with the first answer's stored status) when a repeat
+returns the first answer. A key used again with a different request is refused
 with ``IdempotencyConflict`` naming the fields that differ.
 """
 
@@ -20,13 +21,15 @@ from ledger.store.serialization import canonical_json
 
 @dataclass(frozen=True)
 class Idempotency:
-    """An ``Idempotency-Key`` scoped to (token, method, path), and the normalised request."""
+    """An ``Idempotency-Key`` scoped to (token, method, path), the normalised request and
+    the HTTP status the first answer is given (stored with the key, replayed on a repeat)."""
 
     key: str
     token_id: str
     method: str
     path: str
     request: Mapping[str, Any]
+    status: int = 201
 
     @property
     def scope(self) -> str:
@@ -46,6 +49,7 @@ class Idempotency:
 class Outcome:
     events: tuple[StoredEvent, ...]
     replayed: bool = False  # True when an idempotent repeat returned the first answer
+    status: int | None = None  # on a replay, the status the first answer was given
 
 
 def idempotency_conflict(

@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     # a key file made on first start in ``data_dir`` (mode 0600).
     session_key: str | None = None
     data_dir: str = "var"
-    demo: bool = True  # load the demo partnership into an empty ledger on `pooled serve --demo`
     # operations (issue 17): logs, metrics, tracing
     log_level: str = "INFO"
     log_format: str = "json"  # json | console (`make run` sets console)

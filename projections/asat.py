@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select
 
-from ledger.clock import end_of_london_day, format_instant
+from ledger.clock import LONDON, end_of_london_day, format_instant, parse_instant
 from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.store import tables as lt
 from ledger.store.reads import position_at
@@ -81,6 +81,24 @@ def parse_as_at(text: str, field: str = "as_at") -> int | str:
         raise ValidationFailed.field(field, "an instant needs a time zone (Z or +01:00)")
     _in_range(instant.date(), field, text)  # as written: converting then cannot overflow
     return format_instant(instant.astimezone(UTC))
+
+
+def as_at_london_date(
+    as_at: str | None, today: date, recorded_at: str | None = None
+) -> date | None:
+    """The London date an as-at counts to (the plan to date, what is owed by then):
+    ``today`` for none; the date given; an instant's London date; for a position, the
+    London date it was recorded on (``recorded_at``, the event's), None when not given.
+    The as-at is read by ``parse_as_at`` (a malformed one is a 422 naming ``as_at``)."""
+    text = (as_at or "").strip()
+    if not text:
+        return today
+    parsed = parse_as_at(text)
+    if isinstance(parsed, int):
+        return parse_instant(recorded_at).astimezone(LONDON).date() if recorded_at else None
+    if _DATE.match(text):
+        return date.fromisoformat(text)
+    return parse_instant(parsed).astimezone(LONDON).date()
 
 
 def resolve(conn: Connection, as_at: str | int | None, field: str = "as_at") -> int:

@@ -4,7 +4,8 @@ moves the checkpoint in the same transaction.
 Live, ``Projector.apply`` runs as an append hook inside the ledger's write
 transaction, so a read after an acknowledged write always sees it. A rebuild
 (``projections.rebuild``) runs the very same code over the whole log in batches, so
-the two cannot drift apart. The hot path works on plain tuples: each payload is
+the two cannot drift apart. The hot path works on tuples (``NamedTuple`` rows, read by
+unpacking or by name): each payload is
 parsed once with ``loads`` (orjson; no pydantic), rows are written with ``executemany``
 (``COPY`` on PostgreSQL during a rebuild). Any failure raises, naming the position:
 nothing is skipped silently.
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -28,21 +30,30 @@ from projections.rows import (
     CURRENT_VERSION,
     EVENT_COLUMNS,
     FACT_KEYS,
-    LINE_AMOUNT,
-    LINE_GROUP,
-    LINE_PPA,
-    LINE_REVERSAL,
     LINE_TYPES,
     Buffer,
     EventRow,
+    Group,
+    GroupTotal,
     Line,
+    Negation,
     RunningTotals,
     group_key,
     line_of,
     load_payload,
     negated,
 )
-from projections.writes import copy_rows, insert_many, run_many
+from projections.writes import (
+    FactRow,
+    GroupRow,
+    LineRow,
+    MemberRow,
+    PartnerRow,
+    PoolRow,
+    copy_rows,
+    insert_many,
+    run_many,
+)
 
 __all__ = [
     "CHECKPOINT",
@@ -89,8 +100,8 @@ class Projector:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._groups: dict[tuple[Any, ...], list[int]] = {}
-        self._ids: dict[tuple[Any, ...], int] = {}  # group numbers (committed; never change)
+        self._groups: dict[Group, GroupTotal] = {}
+        self._ids: dict[Group, int] = {}  # group numbers (committed; never change)
         self._last_group: int | None = None
         self._position = -1  # the position the remembered totals stand after
         self._hash: str | None = None  # and the chain hash there
@@ -114,7 +125,7 @@ class Projector:
         totals = RunningTotals(complete=False, base=base, last_group=last_group, ids=ids)
         self._staged.pending = None
         self._project_live(conn, events, totals)
-        self._staged.pending = (h0, h1, totals, events[-1].hash)
+        self._staged.pending = _Staged(h0, h1, totals, events[-1].hash)
 
     def forget(self) -> None:
         """Forget every remembered total and group number (the ledger calls it when the
@@ -125,15 +136,15 @@ class Projector:
 
     def committed(self, h0: int, h1: int) -> None:
         """The append that moved the head from ``h0`` to ``h1`` committed."""
-        staged = getattr(self._staged, "pending", None)
+        staged: _Staged | None = getattr(self._staged, "pending", None)
         self._staged.pending = None
-        if staged is None or staged[:2] != (h0, h1):
+        if staged is None or (staged.h0, staged.h1) != (h0, h1):
             return
-        totals: RunningTotals = staged[2]
-        summed = {g: v for g, v in totals.known.items() if v[1] is not None}
+        totals = staged.totals
+        summed = {g: v for g, v in totals.known.items() if v.total is not None}
         with self._lock:
             if len(self._ids) < _REMEMBER_AT_MOST:  # read only by .get: updated in place
-                self._ids.update((g, v[0]) for g, v in totals.known.items())
+                self._ids.update((g, v.group_id) for g, v in totals.known.items())
             if h0 == self._position and len(self._groups) < _REMEMBER_AT_MOST:
                 for g in totals.known.keys() - summed.keys():
                     self._groups.pop(g, None)  # the database summed it: total not known
@@ -142,7 +153,7 @@ class Projector:
                 self._groups = summed  # read under the lock at h0: current
             else:
                 return  # a later append has already moved on
-            self._position, self._hash = h1, staged[3]
+            self._position, self._hash = h1, staged.head_hash
             self._last_group = totals.last_group
 
     def _project_live(
@@ -151,7 +162,7 @@ class Projector:
         buf = Buffer(conn.dialect.name == "sqlite")
         self.project(
             [
-                (
+                EventRow(
                     e.position,
                     e.event_id,
                     e.type,
@@ -170,94 +181,98 @@ class Projector:
         )
         self.flush(conn, buf, totals)
 
-    def project(self, rows: Iterable[EventRow], buf: Buffer) -> None:
-        """Turn events (``EVENT_COLUMNS`` tuples, in position order) into buffered rows."""
+    def project(self, rows: Iterable[Sequence[Any]], buf: Buffer) -> None:
+        """Turn events (``EventRow``s, or the driver's plain tuples of ``EVENT_COLUMNS``,
+        in position order) into buffered rows."""
         loads = load_payload
         versions = CURRENT_VERSION
         line_types = LINE_TYPES
         lines_append = buf.lines.append
         line_at = buf.line_at
         other = self._other
-        row: EventRow | None = None
+        position, typ = 0, ""
         n = 0
         try:
             for row in rows:
                 n += 1
-                typ = row[2]
+                # EVENT_COLUMNS' order (unpacked: plain tuples from a rebuild are not named)
+                position, _, typ, payload, _, _, _, _, _, _, version = row
                 if typ in line_types:  # most events: one money line each
-                    p = loads(row[3])
-                    if row[10] != versions[typ]:
-                        p = upcast(typ, row[10], p)
-                    line = line_of(row[0], typ, p)
+                    p = loads(payload)
+                    if version != versions[typ]:
+                        p = upcast(typ, version, p)
+                    line = line_of(position, typ, p)
                     lines_append(line)
-                    line_at[row[0]] = line
+                    line_at[position] = line
                 else:
-                    other(row, typ, buf)
+                    other(row, buf)
         except Exception as exc:
-            where = f"position {row[0]} ({row[2]})" if row is not None else "the first event"
+            where = f"position {position} ({typ})" if n else "the first event"
             raise ProjectionError(f"projection failed at {where}: {exc}") from exc
-        if row is not None:
-            buf.last_position = row[0]
+        if n:
+            buf.last_position = position
         buf.events += n
 
-    def _other(self, row: EventRow, typ: str, buf: Buffer) -> None:
+    def _other(self, row: Sequence[Any], buf: Buffer) -> None:
+        (position, event_id, typ, payload, pool_id, year, period, effective_date, recorded_at,
+         actor, version) = row  # EVENT_COLUMNS' order  # fmt: skip
         keys = FACT_KEYS.get(typ)
         if keys is not None:
-            data = load_payload(row[3])
-            text = row[3]
-            if row[10] != CURRENT_VERSION[typ]:  # read models hold the current shape
-                data = upcast(typ, row[10], data)
+            data = load_payload(payload)
+            text = payload
+            if version != CURRENT_VERSION[typ]:  # read models hold the current shape
+                data = upcast(typ, version, data)
                 text = canonical_json(data)
             key = "/".join(str(data.get(k) or "") for k in keys) or None
-            fact = [
-                row[0],
-                row[1],
-                typ,
-                row[4],
-                row[5],
-                row[6],
-                key,
-                buf.date_param(row[7]),
-                text,
-                row[8],
-                row[9],
-                None,
-            ]
+            fact = FactRow(
+                position=position,
+                event_id=event_id,
+                type=typ,
+                pool_id=pool_id,
+                year=year,
+                period=period,
+                key=key,
+                effective_date=buf.date_param(effective_date),
+                data=text,
+                recorded_at=recorded_at,
+                actor=actor,
+                reversed_position=None,
+            )
+            buf.fact_at[position] = len(buf.facts)
             buf.facts.append(fact)
-            buf.fact_at[row[0]] = fact
             if typ == ev.EventReversed.type:
-                self._reverse(row[0], data, buf)
+                self._reverse(position, data, buf)
         elif typ == ev.PartnerRegistered.type:
-            p = load_payload(row[3])
+            p = load_payload(payload)
             buf.partners.append(
-                (
-                    p["partner_id"],
-                    p["name"],
-                    p["kind"],
-                    p.get("ods_code"),
-                    p.get("ons_code"),
-                    row[0],
+                PartnerRow(
+                    partner_id=p["partner_id"],
+                    name=p["name"],
+                    kind=p["kind"],
+                    ods_code=p.get("ods_code"),
+                    ons_code=p.get("ons_code"),
+                    position=position,
                 )
             )
         elif typ == ev.PoolEstablished.type:
-            p = load_payload(row[3])
+            p = load_payload(payload)
             hwb = p.get("hwb_area") or {}
             buf.pools.append(
-                (
-                    p["pool_id"],
-                    p["name"],
-                    p["kind"],
-                    p["host_partner_id"],
-                    hwb.get("name"),
-                    hwb.get("ons_code"),
-                    row[0],
+                PoolRow(
+                    pool_id=p["pool_id"],
+                    name=p["name"],
+                    kind=p["kind"],
+                    host_partner_id=p["host_partner_id"],
+                    hwb_name=hwb.get("name"),
+                    hwb_ons_code=hwb.get("ons_code"),
+                    position=position,
                 )
             )
             for m in p["members"]:
-                buf.members.append((p["pool_id"], m, row[0]))
+                buf.members.append(MemberRow(p["pool_id"], m, position))
         elif typ == ev.PartnerJoined.type:
-            p = load_payload(row[3])
-            buf.members.append((p["pool_id"], p["partner_id"], row[0]))
+            p = load_payload(payload)
+            buf.members.append(MemberRow(p["pool_id"], p["partner_id"], position))
 
     def _reverse(self, position: int, p: dict[str, Any], buf: Buffer) -> None:
         target_type = p["reversed_type"]
@@ -266,15 +281,15 @@ class Projector:
             ppa = p.get("prior_period_adjustment", False) is True
             original = buf.line_at.get(target)
             if original is None:  # projected before this buffer: fetched when flushed
-                buf.negations.append((position, ppa, target))
+                buf.negations.append(Negation(position, ppa, target))
             else:
                 buf.lines.append(negated(original, position, ppa))
         elif target_type in FACT_KEYS:
-            fact = buf.fact_at.get(target)
-            if fact is None:
+            i = buf.fact_at.get(target)
+            if i is None:
                 buf.stamps.append((position, target))
             else:
-                fact[11] = position
+                buf.facts[i] = buf.facts[i]._replace(reversed_position=position)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -286,13 +301,8 @@ class Projector:
         lines = buf.lines
         if buf.negations:
             lines = lines + self._negated(conn, buf)
-            lines.sort(key=lambda r: r[0])
-        groups, rows_of_lines = self._totals(conn, lines, totals)
-        summed_by_db = [
-            (g, p, a, a, g, ppa, rev) for g, p, a, total, ppa, rev in rows_of_lines if total is None
-        ]
-        if summed_by_db:
-            rows_of_lines = [r for r in rows_of_lines if r[3] is not None]
+            lines.sort(key=_by_position)
+        groups, rows_of_lines, summed_by_db = self._totals(conn, lines, totals)
         write = copy_rows if copy and not buf.sqlite else insert_many
         for table, rows in (
             ("rm_partners", buf.partners),
@@ -314,7 +324,7 @@ class Projector:
     def _negated(self, conn: Connection, buf: Buffer) -> list[Line]:
         """The lines of reversals whose targets were projected before this buffer,
         worked out again from the targets' events (the log is the truth)."""
-        targets = sorted({n[2] for n in buf.negations})
+        targets = sorted({n.target for n in buf.negations})
         found: dict[int, Line] = {}
         for i in range(0, len(targets), 500):
             chunk = targets[i : i + 500]
@@ -324,33 +334,52 @@ class Projector:
                 if version != CURRENT_VERSION[typ]:
                     p = upcast(typ, version, p)
                 found[int(position)] = line_of(int(position), typ, p)
-        return [negated(found[target], position, ppa) for position, ppa, target in buf.negations]
+        return [
+            negated(found[n.target], n.position, n.prior_period_adjustment) for n in buf.negations
+        ]
 
     def _totals(
         self, conn: Connection, lines: list[Line], totals: RunningTotals
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """New groups, and the ``rm_lines`` rows of ``lines`` (in position order) with
-        their groups' running totals. A position holds one line (one event, one
-        amount), so (group, position) is unique; the key refuses anything else."""
-        groups: list[tuple[Any, ...]] = []
-        rows: list[tuple[Any, ...]] = []
-        append = rows.append
+    ) -> tuple[list[GroupRow], list[LineRow], list[tuple[Any, ...]]]:
+        """New groups, the ``rm_lines`` rows of ``lines`` (in position order) with their
+        groups' running totals, and the lines whose group's last total the database adds
+        (the parameters of ``_LINE_ON_LAST_TOTAL``). A position holds one line (one
+        event, one amount), so (group, position) is unique; the key refuses anything
+        else. The rows are plain tuples in ``LineRow``'s field order (made per line, a
+        ``NamedTuple`` would cost more than the rest of this loop)."""
+        groups: list[GroupRow] = []
+        rows: list[LineRow] = []
+        summed_by_db: list[tuple[Any, ...]] = []
         known, lookup = totals.known, totals.lookup
-        group_slice = LINE_GROUP
-        for r in lines:
-            group = r[group_slice]
+        for line in lines:
+            (position, pool_id, year, kind, partner_id, counterparty_id, scheme_id,
+             funding_stream, quarter, amount, ppa, reversal) = line  # fmt: skip
+            group = (pool_id, year, kind, partner_id, counterparty_id, scheme_id,
+                     funding_stream, quarter)  # fmt: skip
             found = known.get(group) or lookup(conn, group)
             if found is None:
-                found = known[group] = [totals.new_group(conn), 0]
-                groups.append((found[0], *group, group_key(group), r[0]))
-            if found[1] is None:  # the database adds it to the group's last total
-                append((found[0], r[0], r[LINE_AMOUNT], None, r[LINE_PPA], r[LINE_REVERSAL]))
+                found = known[group] = GroupTotal(totals.new_group(conn), 0)
+                groups.append(GroupRow(found.group_id, *group, group_key(group), position))
+            group_id, total = found.group_id, found.total
+            if total is None:  # the database adds it to the group's last total
+                summed_by_db.append((group_id, position, amount, amount, group_id, ppa, reversal))
                 continue
-            found[1] = total = found[1] + r[LINE_AMOUNT]
-            append((found[0], r[0], r[LINE_AMOUNT], total, r[LINE_PPA], r[LINE_REVERSAL]))
-        rows.sort(key=_line_key)  # in key order: each insert lands next to the last one
-        return groups, rows
+            found.total = total = total + amount
+            rows.append((group_id, position, amount, total, ppa, reversal))
+        # in key order, (group_id, position), unique: each insert lands next to the last
+        rows.sort()
+        summed_by_db.sort()
+        return groups, rows, summed_by_db
 
 
-def _line_key(row: tuple[Any, ...]) -> tuple[int, int]:
-    return row[0], row[1]
+_by_position = attrgetter("position")
+
+
+class _Staged(NamedTuple):
+    """An append projected and not yet known to be committed: the head it moved from
+    ``h0`` to ``h1`` (chain hash ``head_hash``) and its groups' totals."""
+
+    h0: int
+    h1: int
+    totals: RunningTotals
+    head_hash: str

@@ -8,13 +8,11 @@ with its event id, effective date and reference."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Connection
 
-from ledger.clock import LONDON, parse_instant
 from ledger.domain.calc.receivables import Receipt, Receivable, receivable
 from ledger.domain.periods import parse_year
 from ledger.domain.plan import Plan
@@ -22,28 +20,6 @@ from ledger.store.reads import get_by_positions
 from projections.balances import INCOME_KINDS
 from projections.base import plan_fact
 from projections.money_lines import lines
-
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def through_of(as_at: str | None, recorded_at: str | None, today: date) -> date:
-    """The London date an as-at counts to: its date; an instant's London date; for a
-    position, the London date it was recorded on; today's for none (or position 0)."""
-    text = (as_at or "").strip()
-    if not text:
-        return today
-    if _DATE.match(text):
-        return date.fromisoformat(text)
-    if not text.startswith("position:"):
-        try:
-            instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            instant = None
-        if instant is not None and instant.tzinfo is not None:
-            return instant.astimezone(LONDON).date()
-    if recorded_at:
-        return parse_instant(recorded_at).astimezone(LONDON).date()
-    return today
 
 
 @dataclass(frozen=True)

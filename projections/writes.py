@@ -1,61 +1,88 @@
-"""How the projector writes rows: each read-model table's columns and ``INSERT``,
-run with ``executemany`` on the driver's cursor, or PostgreSQL ``COPY`` (rebuilds)."""
+"""How the projector writes rows: each read-model table's row (a ``NamedTuple`` whose
+fields are the table's columns, in order) and ``INSERT``, run with ``executemany`` on the
+driver's cursor, or PostgreSQL ``COPY`` (rebuilds)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
 from ledger.store.sql import driver_sql, run_sql
 
-LINE_COLUMNS = (
-    "group_id",
-    "position",
-    "amount",
-    "total",
-    "prior_period_adjustment",
-    "reversal",
-)
-GROUP_COLUMNS = (
-    "group_id",
-    "pool_id",
-    "year",
-    "kind",
-    "partner_id",
-    "counterparty_id",
-    "scheme_id",
-    "funding_stream",
-    "quarter",
-    "key",
-    "position",
-)
-FACT_COLUMNS = (
-    "position",
-    "event_id",
-    "type",
-    "pool_id",
-    "year",
-    "period",
-    "key",
-    "effective_date",
-    "data",
-    "recorded_at",
-    "actor",
-    "reversed_position",
-)
-PARTNER_COLUMNS = ("partner_id", "name", "kind", "ods_code", "ons_code", "position")
-POOL_COLUMNS = (
-    "pool_id",
-    "name",
-    "kind",
-    "host_partner_id",
-    "hwb_name",
-    "hwb_ons_code",
-    "position",
-)
-MEMBER_COLUMNS = ("pool_id", "partner_id", "position")
+# An ``rm_lines`` row: (group_id, position, amount, total, prior_period_adjustment,
+# reversal), a money line in its group with the group's running total. A plain tuple:
+# one is made per money line, where a ``NamedTuple`` costs more than the rest of the work.
+LineRow = tuple[int, int, int, int, bool, bool]
+LINE_COLUMNS = ("group_id", "position", "amount", "total", "prior_period_adjustment", "reversal")
+
+
+class GroupRow(NamedTuple):
+    """An ``rm_groups`` row: a line group, numbered in the order of its first line."""
+
+    group_id: int
+    pool_id: str
+    year: str
+    kind: str
+    partner_id: str | None
+    counterparty_id: str | None
+    scheme_id: str | None
+    funding_stream: str | None
+    quarter: str
+    key: str
+    position: int
+
+
+class FactRow(NamedTuple):
+    """An ``rm_facts`` row: a fact other than money (a plan, forecast, metric, close...)."""
+
+    position: int
+    event_id: str
+    type: str
+    pool_id: str | None
+    year: str | None
+    period: str | None
+    key: str | None
+    effective_date: date | str | None
+    data: str
+    recorded_at: str
+    actor: str
+    reversed_position: int | None
+
+
+class PartnerRow(NamedTuple):
+    partner_id: str
+    name: str
+    kind: str
+    ods_code: str | None
+    ons_code: str | None
+    position: int
+
+
+class PoolRow(NamedTuple):
+    pool_id: str
+    name: str
+    kind: str
+    host_partner_id: str
+    hwb_name: str | None
+    hwb_ons_code: str | None
+    position: int
+
+
+class MemberRow(NamedTuple):
+    pool_id: str
+    partner_id: str
+    position: int
+
+
+# each table's columns, in the order its row's fields are written
+GROUP_COLUMNS = GroupRow._fields
+FACT_COLUMNS = FactRow._fields
+PARTNER_COLUMNS = PartnerRow._fields
+POOL_COLUMNS = PoolRow._fields
+MEMBER_COLUMNS = MemberRow._fields
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:

@@ -142,7 +142,7 @@ def build_ledger(settings: Settings, clock: Clock | None = None) -> Ledger:
         engine,
         clock or SystemClock(),
         default_catalogue(),
-        hooks=[Projector().apply],
+        hooks=[Projector()],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
     )
 

@@ -93,6 +93,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (__file__, 0, str(longrepr[2]))
 
 
+SLOW_TIMEOUT = 900  # seconds; pyproject.toml's default for the others is 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked slow gets a longer timeout, unless it names its own."""
+    for item in items:
+        if item.get_closest_marker("slow") and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (faster than migrating each time)."""
@@ -165,6 +175,4 @@ def ledger(engine: Engine, clock: FixedClock) -> Ledger:
     from ledger.refdata import default_catalogue
     from projections.projector import Projector
 
-    return Ledger(
-        engine, clock, default_catalogue(), hooks=[Projector().apply], signing_key=SIGNING_KEY
-    )
+    return Ledger(engine, clock, default_catalogue(), hooks=[Projector()], signing_key=SIGNING_KEY)

@@ -33,10 +33,10 @@ from ledger.clock import (
 )
 from ledger.domain.errors import ValidationFailed
 from ledger.store import tables as lt
-from projections.asat import WHEN_PATTERN, parse_as_at
+from projections.asat import WHEN_PATTERN, as_at_london_date, parse_as_at
 from projections.base import pool_row
 from projections.postings import KINDS, PostingFilter, PostingsPage, postings_at
-from projections.receivables import ReceivablesView, receivables_at, through_of
+from projections.receivables import ReceivablesView, receivables_at
 
 router = new_router(tags=["figures"])
 
@@ -269,11 +269,13 @@ def read_plan(
 
 
 def through_date(conn: Connection, as_at: str | None, at: int, clock: Clock) -> date:
-    """``through_of`` the as-at, reading the recorded time of its position."""
+    """The London date the as-at counts to (``as_at_london_date``), reading the recorded
+    time of its position; today's for position 0."""
     recorded = conn.execute(
         select(lt.events.c.recorded_at).where(lt.events.c.position == at)
     ).scalar()
-    return through_of(as_at, recorded, london_today(clock))
+    today = london_today(clock)
+    return as_at_london_date(as_at, today, recorded) or today
 
 
 @router.get(

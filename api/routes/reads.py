@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -32,11 +31,11 @@ from api.schemas.balances import (
 )
 from api.schemas.fields import Day, PeriodLabel, Year
 from api.schemas.trace import TracePublic, traced_event
-from ledger.clock import LONDON, SystemClock, london_today, parse_instant
+from ledger.clock import SystemClock, london_today
 from ledger.domain.money import format_pence
 from ledger.store.reads import get_by_positions
 from projections.alliance import capitation_at, outcome_payments_at, risk_reward_at
-from projections.asat import parse_as_at
+from projections.asat import as_at_london_date
 from projections.balances import balances_at, risk_share_at
 from projections.metrics import metrics_at
 from projections.queries import Reader
@@ -72,24 +71,14 @@ Through = Annotated[
         examples=["2025-06-30"],
     ),
 ]
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def as_at_date(request: Request, as_at: str | None) -> date | None:
-    """The London date an as-at names, for the plan to date (6.1): today for none, the
-    date given, an instant's London date; None for a position (the projection reads
-    its recorded time). The as-at is checked by the one parser every as-at goes
-    through (a malformed or out-of-range one is a 422 naming ``as_at``)."""
-    text = (as_at or "").strip()
-    if not text:
-        clock = getattr(request.app.state, "clock", None)
-        return london_today(clock if clock is not None else SystemClock())
-    parsed = parse_as_at(text)
-    if isinstance(parsed, int):
-        return None
-    if _DATE.match(text):
-        return date.fromisoformat(text)
-    return parse_instant(parsed).astimezone(LONDON).date()
+    """The London date an as-at names, for the plan to date (6.1): today (by the app's
+    clock) for none; None for a position (the projection reads its recorded time);
+    ``projections.asat.as_at_london_date`` says the rest."""
+    clock = getattr(request.app.state, "clock", None)
+    return as_at_london_date(as_at, london_today(clock if clock is not None else SystemClock()))
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

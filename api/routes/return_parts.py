@@ -4,7 +4,7 @@ at any position."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Path
 
@@ -24,6 +24,7 @@ from api.schemas.return_parts import (
     YearEndFeedbackCreate,
     parts_public,
 )
+from ledger.domain import commands as c
 from ledger.domain.return_parts import describe
 from projections.returns.parts_status import parts_status
 
@@ -35,60 +36,74 @@ YearPath = Annotated[Year, Path(description="a financial year", examples=["2025-
 BASE = "/v1/pools/{pool}/returns/{quarter}"
 
 
-@router.post(
-    f"{BASE}/national-conditions",
-    status_code=201,
-    summary="Assure a national condition for a quarter's return: Yes, or No with why "
-    "(host's officer)",
+class QuarterPart(Protocol):
+    """A quarter's return part as posted: it makes its command for the pool-quarter."""
+
+    def command(self, pool: str, quarter: str) -> c.Command: ...
+
+
+# (the route's name, its path under BASE, the body, its summary): one POST route each,
+# written by the host's finance officer (the sign-off by an admin)
+QUARTER_PARTS: tuple[tuple[str, str, type[QuarterPart], str], ...] = (
+    (
+        "assure",
+        "national-conditions",
+        AssuranceCreate,
+        "Assure a national condition for a quarter's return: Yes, or No with why (host's officer)",
+    ),
+    (
+        "assess",
+        "metric-assessments",
+        MetricAssessmentCreate,
+        "Assess a metric's progress for the quarter, with narrative (host's officer)",
+    ),
+    (
+        "activity",
+        "scheme-activity",
+        SchemeActivityCreate,
+        "Record a scheme's planned and delivered outputs to the quarter (host's officer)",
+    ),
+    (
+        "contacts",
+        "contacts",
+        ContactsCreate,
+        "Record who completed the return and their contact (host's officer)",
+    ),
+    (
+        "sign_off",
+        "sign-off",
+        SignOffCreate,
+        "Record the Health and Wellbeing Board's sign-off of the return (admin)",
+    ),
 )
-def assure(
-    pool: PoolPath, quarter: QuarterPath, body: AssuranceCreate, write: WriterDep
-) -> WriteResult:
-    return write.one(body.command(pool, parse_quarter_label(quarter)))
 
 
-@router.post(
-    f"{BASE}/metric-assessments",
-    status_code=201,
-    summary="Assess a metric's progress for the quarter, with narrative (host's officer)",
-)
-def assess(
-    pool: PoolPath, quarter: QuarterPath, body: MetricAssessmentCreate, write: WriterDep
-) -> WriteResult:
-    return write.one(body.command(pool, parse_quarter_label(quarter)))
+def _add_quarter_part(name: str, segment: str, body_type: type[QuarterPart], summary: str) -> None:
+    def post_part(
+        pool: PoolPath, quarter: QuarterPath, body: QuarterPart, write: WriterDep
+    ) -> WriteResult:
+        return write.one(body.command(pool, parse_quarter_label(quarter)))
+
+    # FastAPI reads the body's model from the annotation: this route's own
+    post_part.__annotations__ = {
+        "pool": PoolPath,
+        "quarter": QuarterPath,
+        "body": body_type,
+        "write": WriterDep,
+        "return": WriteResult,
+    }
+    router.add_api_route(
+        f"{BASE}/{segment}",
+        post_part,
+        methods=["POST"],
+        name=name,  # FastAPI's operationId is made of it: the same as a function's name
+        status_code=201,
+        summary=summary,
+    )
 
 
-@router.post(
-    f"{BASE}/scheme-activity",
-    status_code=201,
-    summary="Record a scheme's planned and delivered outputs to the quarter (host's officer)",
-)
-def activity(
-    pool: PoolPath, quarter: QuarterPath, body: SchemeActivityCreate, write: WriterDep
-) -> WriteResult:
-    return write.one(body.command(pool, parse_quarter_label(quarter)))
-
-
-@router.post(
-    f"{BASE}/contacts",
-    status_code=201,
-    summary="Record who completed the return and their contact (host's officer)",
-)
-def contacts(
-    pool: PoolPath, quarter: QuarterPath, body: ContactsCreate, write: WriterDep
-) -> WriteResult:
-    return write.one(body.command(pool, parse_quarter_label(quarter)))
-
-
-@router.post(
-    f"{BASE}/sign-off",
-    status_code=201,
-    summary="Record the Health and Wellbeing Board's sign-off of the return (admin)",
-)
-def sign_off(
-    pool: PoolPath, quarter: QuarterPath, body: SignOffCreate, write: WriterDep
-) -> WriteResult:
-    return write.one(body.command(pool, parse_quarter_label(quarter)))
+for _part in QUARTER_PARTS:
+    _add_quarter_part(*_part)
 
 
 @router.post(

@@ -15,7 +15,8 @@ from ledger.demo.posting import Filer
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
 from ledger.domain.periods import parse_period
-from ledger.handlers import AppendHook, Ledger, Outcome
+from ledger.handlers import Ledger, Outcome
+from ledger.hooks import Hook
 
 
 class StoryClock:
@@ -56,7 +57,7 @@ class _StoryLedger(Ledger):
 def load_demo_as_it_happened(
     engine: Engine,
     reference: ReferenceSource,
-    hooks: Sequence[AppendHook],
+    hooks: Sequence[Hook],
     now: datetime,
     *,
     filer: Filer | None = None,

@@ -9,8 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from api.deps import WriterDep
+from api.schemas.events import WriteResult
+from api.schemas.postings import ContributionCreate
+from ledger.store.tables import idempotency_keys
 from tests.e2e.api_support import World, build_world, contribution
 
 PATH = "/v1/pools/eq/contributions"
@@ -131,3 +135,25 @@ def test_an_import_is_idempotent_too(world: World) -> None:
     )
     assert changed.status_code == 409
     assert w.head() == head
+
+
+def accept_contribution(body: ContributionCreate, write: WriterDep) -> WriteResult:
+    """A write answered 202 (no route of the API answers a write with other than 201)."""
+    return write.one(body.command("eq"))
+
+
+def test_a_repeat_gets_the_status_the_first_answer_was_given(world: World) -> None:
+    w = world
+    app: Any = w.client.app
+    app.add_api_route("/v1/test/accepted", accept_contribution, methods=["POST"], status_code=202)
+    first = w.post("city", "/v1/test/accepted", body("17"), key="acc-1")
+    assert first.status_code == 202, first.text
+    again = w.post("city", "/v1/test/accepted", body("17"), key="acc-1")
+    assert again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    # the key's row keeps the first answer's status; an ordinary write's is 201
+    assert w.post("city", PATH, body("18"), key="pay-9").status_code == 201
+    with w.engine.connect() as conn:
+        kept = sorted(conn.execute(select(idempotency_keys.c.status)).scalars())
+    assert kept == [201, 202]

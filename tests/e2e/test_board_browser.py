@@ -140,7 +140,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     story = StoryClock(datetime(2025, 3, 1, tzinfo=UTC))
-    loader = StoryLedger(engine, story, default_catalogue(), hooks=[Projector().apply])
+    loader = StoryLedger(engine, story, default_catalogue(), hooks=[Projector()])
     summary = load_demo(loader, TODAY.astimezone(LONDON).date())
     clock = FixedClock(TODAY)
     settings = Settings(scheduler=False, database_url=f"sqlite:///{path}")

@@ -68,9 +68,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     clock = FixedClock(NOW)
-    summary = load_demo(
-        Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply]), NOW.date()
-    )
+    summary = load_demo(Ledger(engine, clock, default_catalogue(), hooks=[Projector()]), NOW.date())
     app = create_app(Settings(scheduler=False), engine=engine, clock=clock)
     _, secret = tokens.create_token(engine, role="board", name="Chair", clock=clock)
     client = TestClient(app)

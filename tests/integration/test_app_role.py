@@ -45,7 +45,7 @@ def test_the_app_role_appends_and_reads_but_cannot_change_history(
     app_engine: Engine, clock: FixedClock
 ) -> None:
     # given the application writing as its own role
-    ledger = Ledger(app_engine, clock, default_catalogue(), hooks=[Projector().apply])
+    ledger = Ledger(app_engine, clock, default_catalogue(), hooks=[Projector()])
     given_equipment_pool(ledger)
     with app_engine.connect() as conn:
         assert read_head(conn).position > 0

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, Engine, text
 
 from ledger.clock import FixedClock
 from ledger.domain import commands as c
-from ledger.domain.errors import PeriodClosed
-from ledger.handlers import AppendHook, Ledger
+from ledger.domain.errors import AlreadyExists, PeriodClosed
+from ledger.handlers import Ledger
+from ledger.hooks import AppendHook
 from ledger.refdata import default_catalogue
 from ledger.store import eventstore as es
 from ledger.store.migrate import alembic_config, upgrade
@@ -104,7 +105,7 @@ def test_migration_0002_keeps_every_event_and_the_chain(engine: Engine, ledger: 
 
 def projecting(engine: Engine, clock: FixedClock, *extra: AppendHook) -> Ledger:
     """A writer process with a projector of its own (its remembered totals too)."""
-    return Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply, *extra])
+    return Ledger(engine, clock, default_catalogue(), hooks=[Projector(), *extra])
 
 
 def test_two_projecting_processes_keep_the_running_totals_exact(
@@ -175,3 +176,46 @@ def test_processes_appending_in_turn_read_versions_with_the_lock_and_stay_exact(
     with engine.connect() as conn:
         versions = [e.stream_version for e in read_stream(conn, "pool:eq")]
     assert versions == list(range(1, len(versions) + 1))
+
+
+class Recorder:
+    """A ``ReadModelHook`` that notes what the ledger tells it."""
+
+    def __init__(self) -> None:
+        self.applied: list[list[int]] = []
+        self.commits: list[tuple[int, int]] = []
+        self.forgotten = 0
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        self.applied.append([e.position for e in events])
+
+    def committed(self, h0: int, h1: int) -> None:
+        self.commits.append((h0, h1))
+
+    def forget(self) -> None:
+        self.forgotten += 1
+
+
+def test_a_read_model_hook_is_applied_then_told_of_the_commit_and_to_forget(
+    engine: Engine, clock: FixedClock
+) -> None:
+    recorder, seen = Recorder(), []
+    ledger = Ledger(
+        engine,
+        clock,
+        default_catalogue(),
+        hooks=[recorder, lambda conn, events: seen.extend(e.position for e in events)],
+    )
+    ledger.execute(c.RegisterPartner(partner_id="ncc", name="NCC", kind="local_authority"), ADMIN)
+    ledger.execute(c.RegisterPartner(partner_id="city", name="City", kind="local_authority"), ADMIN)
+    assert recorder.applied == [[1], [2]] and seen == [1, 2]
+    assert recorder.commits == [(0, 1), (1, 2)]
+    assert recorder.forgotten == 0
+    ledger.forget_caches()
+    assert recorder.forgotten == 1
+    # a refused command is applied to nobody and commits nothing
+    with pytest.raises(AlreadyExists):
+        ledger.execute(
+            c.RegisterPartner(partner_id="ncc", name="NCC", kind="local_authority"), ADMIN
+        )
+    assert recorder.commits == [(0, 1), (1, 2)] and seen == [1, 2]

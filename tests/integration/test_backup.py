@@ -74,7 +74,7 @@ def test_a_backup_under_write_load_restores_every_acknowledged_event_and_the_sam
     failures: list[BaseException] = []
 
     def writer(n: int) -> None:
-        own = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector().apply])
+        own = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector()])
         i = 0
         try:
             while not stop.is_set():
@@ -139,7 +139,7 @@ def test_the_cli_backs_up_and_restores_a_sqlite_ledger_and_checks_both(
     source = tmp_path / "source.db"
     source.write_bytes(sqlite_template.read_bytes())
     eng = make_engine(f"sqlite:///{source}")
-    given_equipment_pool(Ledger(eng, SystemClock(), default_catalogue(), [Projector().apply]))
+    given_equipment_pool(Ledger(eng, SystemClock(), default_catalogue(), [Projector()]))
     with eng.connect() as conn:
         head = read_head(conn)
     eng.dispose()

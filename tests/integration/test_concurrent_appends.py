@@ -34,7 +34,7 @@ def test_eight_writers_on_one_pool_lose_nothing_and_keep_positions_gap_free(
 
     def writer(n: int) -> None:
         # each writer has its own Ledger, as separate API processes would
-        own = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector().apply])
+        own = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector()])
         partner = partners[n % len(partners)]
         barrier.wait()
         try:

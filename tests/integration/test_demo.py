@@ -93,7 +93,7 @@ def _load(ledger: Ledger) -> Loaded:
 def _ledger(engine: Engine) -> Ledger:
     """As the ``ledger`` fixture builds it: with the projector keeping the read side."""
     clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    return Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    return Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -22,7 +22,7 @@ def test_the_demo_files_each_return_on_time_but_one(engine: Engine) -> None:
     # given the demo loaded as it happened up to 3 December 2026, 13:00 UTC
     now = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
     summary = load_demo_as_it_happened(
-        engine, default_catalogue(), [Projector().apply], now, filer=file_for_the_demo
+        engine, default_catalogue(), [Projector()], now, filer=file_for_the_demo
     )
     # then every ended quarter's return is filed, complete, and only Q3 2025-26 late
     got = [

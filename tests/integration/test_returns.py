@@ -487,7 +487,7 @@ def test_two_racing_generations_file_one_return_and_both_get_it(
     given_q1_activity(ledger)
     # two processes' ledgers over one database, without the scheduler's lock: the
     # database's unique key decides
-    other = Ledger(engine, ledger.clock, ledger.reference, hooks=[Projector().apply])
+    other = Ledger(engine, ledger.clock, ledger.reference, hooks=[Projector()])
     results: list[ReturnRecord] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
@@ -620,7 +620,7 @@ def sqlite_ledger(sqlite_template: Path, tmp_path: Path) -> Iterator[Ledger]:
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     clock = FixedClock(datetime(2025, 7, 31, 7, 0, tzinfo=UTC))
-    yield Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    yield Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
     engine.dispose()
 
 

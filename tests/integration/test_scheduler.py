@@ -118,7 +118,7 @@ def test_a_quarters_return_is_filed_on_its_due_day_and_not_before(
 
 
 def test_under_freezegun_the_daily_job_files_on_the_due_day(engine: Engine) -> None:
-    ledger = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector().apply])
+    ledger = Ledger(engine, SystemClock(), default_catalogue(), hooks=[Projector()])
     job = CatchUp(ledger, SystemClock(), Settings(scheduler_hour=6))
     with freeze_time("2025-07-10 09:00:00"):
         given_pool_with_activity(ledger)
@@ -229,7 +229,7 @@ def test_two_schedulers_at_once_on_postgresql_file_exactly_one_return_per_pool_q
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("the advisory lock is PostgreSQL's; SQLite serialises writers itself")
-    setup = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    setup = Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
     pools = ("bcf", "bcf-b", "bcf-c")
     for p in pools:
         given_pool_with_activity(setup, p)
@@ -243,9 +243,7 @@ def test_two_schedulers_at_once_on_postgresql_file_exactly_one_return_per_pool_q
 
     monkeypatch.setattr(lifecycle, "render_all", counting)
     # four schedulers, each its own process's ledger (own caches, own connections)
-    schedulers = [
-        Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply]) for _ in range(4)
-    ]
+    schedulers = [Ledger(engine, clock, default_catalogue(), hooks=[Projector()]) for _ in range(4)]
     barrier = threading.Barrier(len(schedulers))
     results: list[list[Any]] = []
     errors: list[BaseException] = []

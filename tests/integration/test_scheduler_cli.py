@@ -32,7 +32,7 @@ def database(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         engine,
         FixedClock(datetime(2025, 7, 10, 9, 0, tzinfo=UTC)),
         default_catalogue(),
-        hooks=[Projector().apply],
+        hooks=[Projector()],
     )
     given_q1_activity(ledger)
     engine.dispose()

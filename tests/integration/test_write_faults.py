@@ -37,7 +37,8 @@ from tests.conftest import PG_URL
 
 
 class Fault:
-    """An append hook that fails once, at the point asked for."""
+    """A read-model hook (``ledger.hooks.ReadModelHook``) that fails once, at the point
+    asked for: in the append, or when told of the commit."""
 
     def __init__(self, engine: Engine, at: str) -> None:
         self.engine, self.at, self.fired = engine, at, False
@@ -62,6 +63,9 @@ class Fault:
         if self.armed and self.at == "after" and not self.fired:
             self.fired = True
             raise RuntimeError("a failure after COMMIT")
+
+    def forget(self) -> None:
+        pass  # it remembers nothing
 
     def _terminate(self, pid: int) -> None:
         with self.engine.connect() as admin:
@@ -94,7 +98,7 @@ SLEEP_AT_COMMIT = (
 
 def faulty_ledger(engine: Engine, clock: FixedClock, at: str) -> tuple[Ledger, Fault]:
     fault = Fault(engine, at)
-    hooks = [Projector().apply, fault.apply]
+    hooks = [Projector(), fault]
     return Ledger(engine, clock, default_catalogue(), hooks=hooks), fault
 
 
@@ -244,7 +248,7 @@ def test_a_restored_database_written_back_to_the_same_position_is_not_trusted(
     # when the database is restored to the copy and another process closes Q1, which
     # brings the head back to the same position with another hash
     backup.restore()
-    other = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    other = Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
     other.execute(c.ClosePeriod(pool_id="eq", quarter="2025-26-Q1"), ADMIN)
     with engine.connect() as conn:
         theirs = read_head(conn)
@@ -266,7 +270,7 @@ def test_a_rebuild_of_the_read_models_makes_the_live_projector_forget_its_totals
     ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, 1)), officer("city"))
     with engine.begin() as conn:
         conn.execute(text("UPDATE rm_lines SET total = total + 99900"))
-    live = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    live = Ledger(engine, clock, default_catalogue(), hooks=[Projector()])
     live.execute(contribution("eq", "city", "2.00", date(2025, 5, 2)), officer("city"))
     assert compare_with_rebuild(engine) != []
     # when the read models are rebuilt (by another process: the CLI)
@@ -283,7 +287,7 @@ def test_a_process_alone_keeps_its_caches_warm_across_its_appends(
     # the keys are not so strict that nothing is ever reused: alone, a process's pool
     # cache and its projector's totals stand at the head after each of its appends
     projector = Projector()
-    ledger = Ledger(engine, clock, default_catalogue(), hooks=[projector.apply])
+    ledger = Ledger(engine, clock, default_catalogue(), hooks=[projector])
     given_equipment_pool(ledger)
     for day in (1, 2):
         ledger.execute(contribution("eq", "city", "1.00", date(2025, 5, day)), officer("city"))

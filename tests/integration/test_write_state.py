@@ -208,3 +208,32 @@ def test_after_any_accepted_commands_every_snapshot_equals_a_replay(
             pass  # refused: writes nothing
     result = check(ledger.engine)
     assert result.problems == ()
+
+
+def test_a_years_reference_data_is_recorded_once_across_plans_and_processes(
+    ledger: Ledger, engine: Engine, clock: FixedClock
+) -> None:
+    """The first plan of a year records its reference data; a second pool's plan, in the
+    same process or in another one (a new ``Ledger``), finds it in ``ws_reference``."""
+    given_equipment_pool(ledger)  # the first plan of 2025-26
+    fresh = Ledger(engine, clock, default_catalogue(), hooks=list(ledger.hooks))
+    for pool_id, by in (("eq2", ledger), ("eq3", fresh)):
+        by.execute(
+            c.EstablishPool(
+                pool_id=pool_id,
+                name="Community equipment " + pool_id,
+                kind="section_75",
+                host_partner_id="ncc",
+                members=("ncc", "city", "icb-a"),
+            ),
+            ADMIN,
+        )
+        by.execute(c.AgreePlan(pool_id=pool_id, year="2025-26", plan=equipment_plan()), ADMIN)
+    with engine.connect() as conn:
+        recorded = conn.execute(
+            text("SELECT COUNT(*) FROM events WHERE type = 'reference_data_recorded'")
+        ).scalar_one()
+        plans = conn.execute(
+            text("SELECT COUNT(*) FROM events WHERE type = 'plan_agreed'")
+        ).scalar_one()
+    assert (recorded, plans) == (1, 3)

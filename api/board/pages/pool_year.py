@@ -26,11 +26,12 @@ from api.board.web import AsAt, Links
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_period, parse_year
 from projections.alliance import capitation_at, outcome_payments_at
+from projections.asat import as_at_london_date
 from projections.balances import balances_at, risk_share_at, scheme_spend_at
 from projections.base import plan_at
 from projections.metrics import metrics_at
 from projections.parties import pool_at
-from projections.receivables import receivables_at, through_of
+from projections.receivables import receivables_at
 from projections.returns_data import income_by_stream_at, quarterly_trend_at
 from projections.views import Balances, MetricView, PoolView, RiskShareView, SchemeSpend
 
@@ -323,7 +324,7 @@ def pool_year(conn: Connection, at: AsAt, links: Links, pool_id: str, year: str)
     py.has_risk_reward = bool(plan and plan.risk_reward_schemes)
     if plan is not None and plan.contributions:
         # owed to the page's "effective through" date, else to the as-at's London date
-        to = through if through is not None else through_of(at.raw, at.recorded_at, at.today)
+        to = through or as_at_london_date(at.raw, at.today, at.recorded_at) or at.today
         py.receivables = receivables_at(conn, pool_id, year, pos, to)
     return py
 
