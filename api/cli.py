@@ -260,7 +260,7 @@ def _load_demo_if_empty(ledger: Ledger) -> bool:
         return False
     # recorded on the days the facts happened, so "as at 30 September" shows something
     summary = load_demo_as_it_happened(
-        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now()
+        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now(), ledger.signing_key
     )
     by_pool = ", ".join(f"{pool} {n}" for pool, n in summary.events_by_pool.items())
     typer.echo(

@@ -14,13 +14,16 @@ import importlib.util
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.clock import SystemClock
 from ledger.logs import configure_logging
-from ledger.settings import Settings
+from ledger.settings import Settings, signing_key_path
+from ledger.store.checkpoints import load_or_create_key
 from ledger.store.engine import make_engine
 from ledger.store.migrate import upgrade
 
@@ -46,7 +49,8 @@ def run_server(settings: Settings, *, demo: bool, scheduler: bool) -> None:
     try:
         upgrade(engine)
         if demo:
-            for line in prepare_demo(engine):
+            key = load_or_create_key(Path(signing_key_path(settings)))
+            for line in prepare_demo(engine, key):
                 print(line, flush=True)
     finally:
         engine.dispose()
@@ -96,9 +100,10 @@ def start_scheduler_hook(settings: Settings) -> Callable[[], None] | None:
     return shutdown if callable(shutdown) else None
 
 
-def prepare_demo(engine: Any) -> list[str]:
-    """Load the demo partnership if the ledger is empty; issue a token per demo role.
-    Returns the lines to print (each token alone at the end of its line)."""
+def prepare_demo(engine: Any, signing_key: Ed25519PrivateKey | None = None) -> list[str]:
+    """Load the demo partnership if the ledger is empty (its quarter closes signed with
+    ``signing_key``); issue a token per demo role. Returns the lines to print (each
+    token alone at the end of its line)."""
     from ledger import demo as demo_data
     from ledger.handlers import Ledger
     from ledger.refdata import default_catalogue
@@ -108,12 +113,14 @@ def prepare_demo(engine: Any) -> list[str]:
     from projections.queries import Reader
 
     clock = SystemClock()
-    ledger = Ledger(engine, clock, default_catalogue(), hooks=[Projector().apply])
+    ledger = Ledger(
+        engine, clock, default_catalogue(), hooks=[Projector().apply], signing_key=signing_key
+    )
     lines = []
     if demo_data.ledger_is_empty(ledger):
         # recorded on the days the facts happened, so as-at dates mean something
         summary = demo_data.load_demo_as_it_happened(
-            engine, default_catalogue(), [Projector().apply], clock.now()
+            engine, default_catalogue(), [Projector().apply], clock.now(), signing_key
         )
         lines.append(f"pooled: loaded the demo partnership ({', '.join(summary.pools)})")
     with Reader(engine).at() as (conn, head):

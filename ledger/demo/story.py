@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from ledger.clock import LONDON
@@ -53,11 +54,17 @@ class _StoryLedger(Ledger):
 
 
 def load_demo_as_it_happened(
-    engine: Engine, reference: ReferenceSource, hooks: Sequence[AppendHook], now: datetime
+    engine: Engine,
+    reference: ReferenceSource,
+    hooks: Sequence[AppendHook],
+    now: datetime,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> DemoSummary:
     """Load the demo with recorded times on the days the facts happened (up to ``now``),
-    so "as the board saw it on 30 September" has something to show."""
+    so "as the board saw it on 30 September" has something to show. With the ledger's
+    ``signing_key``, each quarter close (and filed return) signs a checkpoint as it
+    would have then, so the board's audit page has checkpoints to show."""
     story = StoryClock(datetime(2025, 3, 1, 9, tzinfo=UTC), now)
-    ledger = _StoryLedger(engine, story, reference, hooks=hooks)
+    ledger = _StoryLedger(engine, story, reference, hooks=hooks, signing_key=signing_key)
     ledger.story = story
     return load_demo(ledger, now.astimezone(LONDON).date())
