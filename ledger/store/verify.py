@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
 from ledger.domain import merkle
-from ledger.domain.checkpoint import SignedCheckpoint, signature_ok
+from ledger.domain.checkpoint import KeyRing, SignedCheckpoint, ring_of, ring_problem
 from ledger.store import tables as t
 from ledger.store.checkpoints import all_checkpoints
 from ledger.store.engine import is_sqlite
@@ -32,7 +32,10 @@ class VerifyResult:
 
 
 def verify(
-    engine: Engine, batch: int = 10_000, public_key: Ed25519PublicKey | None = None
+    engine: Engine,
+    batch: int = 10_000,
+    public_key: Ed25519PublicKey | None = None,
+    keys: KeyRing | None = None,
 ) -> VerifyResult:
     """Recompute the chain and the Merkle tree from position 1 and name the first bad
     event, return or checkpoint.
@@ -42,8 +45,12 @@ def verify(
     event; every filed return's recorded chain head is still in the chain (so
     removing events from the end is detected); the stored tree's frontier is the tree
     of the events; and every stored checkpoint is signed by ``public_key`` (when
-    given), within the chain, and names the chain head and tree root the events
-    have at its position."""
+    given), or by the key of ``keys`` (a key ring: key id -> public key) it names,
+    within the chain, and names the chain head and tree root the events have at its
+    position."""
+    ring: dict[str, Ed25519PublicKey] | None = None
+    if public_key is not None or keys:
+        ring = {**(keys or {}), **ring_of([public_key] if public_key else [])}
     with _snapshot(engine) as conn:
         stored_cps = all_checkpoints(conn)
         wanted = {s.checkpoint.position for _, _, s in stored_cps}
@@ -94,7 +101,7 @@ def verify(
                     f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
                 )
         problem = _tree_problem(conn, checked, frontier) or _checkpoint_problem(
-            conn, stored_cps, roots, checked, public_key
+            conn, stored_cps, roots, checked, ring
         )
         if problem is not None:
             return _bad(checked, prev, checked, problem[0], problem[1])
@@ -131,13 +138,14 @@ def _checkpoint_problem(
     stored: list[tuple[int, str, SignedCheckpoint]],
     roots: dict[int, bytes],
     size: int,
-    key: Ed25519PublicKey | None,
+    ring: KeyRing | None,
 ) -> tuple[int, str] | None:
     for cid, reason, s in stored:
         cp = s.checkpoint
         name = f"checkpoint {cid} ({reason}) at position {cp.position}"
-        if key is not None and not signature_ok(key, s):
-            return cp.position, f"{name} is not signed by this ledger's key"
+        wrong = ring_problem(ring, s) if ring is not None else None
+        if wrong is not None:
+            return cp.position, f"{name} {wrong}"
         if cp.position > size:
             return cp.position, (
                 f"{name} is beyond the chain's end at {size}: events were removed from the end"
