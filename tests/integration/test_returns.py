@@ -52,6 +52,7 @@ from scheduler.returns import (
     verify_filed_returns as verify_returns,
 )
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
+from tests.conftest import owner
 from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 POOL = "bcf"
@@ -567,7 +568,7 @@ def test_verify_detects_a_rewritten_history_by_the_chain_head_recorded_in_a_retu
     # hash is self-consistent again
     assert record.as_at_position is not None
     cut = record.as_at_position - 2
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         tail = [e.as_row() for e in es.read_range(conn, after=cut - 1)]
         conn.execute(text(f"DELETE FROM events WHERE position >= {cut}"))
@@ -600,7 +601,7 @@ def test_verify_detects_events_removed_from_the_end_by_the_filed_return(
     # when the events from the return's as-at position on are removed and the head
     # row is rewritten to match what is left
     keep = record.as_at_position - 1
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"DELETE FROM events WHERE position > {keep}"))
         last = es.read_range(conn, after=keep - 1)[-1]
