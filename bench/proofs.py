@@ -108,8 +108,8 @@ PAYLOAD = (
 )
 
 
-def synthetic_rows(n: int) -> list[dict[str, object]]:
-    """``n`` stored contribution events as rows (hash not set), positions 1..n."""
+def synthetic_rows(n: int, start: int = 0) -> list[dict[str, object]]:
+    """``n`` stored contribution events as rows (hash not set), positions start+1..start+n."""
     return [
         {
             "position": p,
@@ -136,7 +136,7 @@ def synthetic_rows(n: int) -> list[dict[str, object]]:
             "reverses_event_id": None,
             "payload": PAYLOAD,
         }
-        for p in range(1, n + 1)
+        for p in range(start + 1, start + n + 1)
     ]
 
 
@@ -174,13 +174,12 @@ def build_store(engine: Engine, n: int, key: Ed25519PrivateKey, checkpoints: int
     """``n`` synthetic events appended as the write path stores them (chain hash, leaf,
     tree nodes, head), 10,000 per transaction, and ``checkpoints`` signed checkpoints
     spread over them (the last at the head)."""
-    rows = synthetic_rows(n)
     step = max(1, n // checkpoints)
     prev, frontier = ZERO_HASH, list[bytes]()
     cols = [*HASHED_COLUMNS, "payload", "hash"]
     ins = f"INSERT INTO events ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
     for start in range(0, n, 10_000):
-        chunk = rows[start : start + 10_000]
+        chunk = synthetic_rows(min(10_000, n - start), start)
         leaves = []
         for row in chunk:
             prev, leaf = chain_and_leaf_of(prev, {c: row[c] for c in HASHED_COLUMNS}, PAYLOAD)
