@@ -38,7 +38,7 @@ from ledger.clock import Clock, SystemClock
 from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings, signing_key_path
-from ledger.store.checkpoints import load_or_create_key
+from ledger.store.checkpoints import load_or_create_key, load_retired_keys
 from ledger.store.engine import make_engine
 from projections.projector import Projector
 from projections.queries import Reader
@@ -108,6 +108,7 @@ def create_app(
         default_catalogue(),
         hooks=[Projector(), meters.apply],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
+        retired_keys=load_retired_keys(Path(signing_key_path(settings))),
     )
     reader = Reader(engine)
 

@@ -6,7 +6,7 @@
     pooled token list | token revoke TOKEN_ID
     pooled demo load                        load the demo partnership into an empty ledger
     pooled verify                           chain, tree, checkpoints, filed documents
-    pooled checkpoint key | create          the signing key's public half; sign now
+    pooled checkpoint key | create | rotate-key   the public key; sign now; a new key
     pooled audit verify --checkpoints F --public-key F [--events F] [--server URL]
     pooled ledger check | ledger rebuild-state   state vs a replay (exit 1 if it drifted)
     pooled events [--pool P] [--after N] [--limit N]
@@ -38,7 +38,7 @@ from ledger.settings import Settings, signing_key_path
 from ledger.store import tables as t
 from ledger.store import tokens
 from ledger.store import verify as store_verify
-from ledger.store.checkpoints import load_or_create_key
+from ledger.store.checkpoints import load_or_create_key, load_retired_keys
 from ledger.store.engine import is_sqlite, make_engine
 from ledger.store.migrate import upgrade
 from ledger.store.reads import read_head, read_range, row_to_stored
@@ -88,6 +88,7 @@ def build_ledger(settings: Settings) -> Ledger:
         default_catalogue(),
         hooks=hooks,
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
+        retired_keys=load_retired_keys(Path(signing_key_path(settings))),
     )
 
 
@@ -263,7 +264,12 @@ def _load_demo_if_empty(ledger: Ledger) -> bool:
         return False
     # recorded on the days the facts happened, so "as at 30 September" shows something
     summary = load_demo_as_it_happened(
-        ledger.engine, ledger.reference, ledger.hooks, ledger.clock.now(), filer=file_for_the_demo
+        ledger.engine,
+        ledger.reference,
+        ledger.hooks,
+        ledger.clock.now(),
+        ledger.signing_key,
+        filer=file_for_the_demo,
     )
     by_pool = ", ".join(f"{pool} {n}" for pool, n in summary.events_by_pool.items())
     typer.echo(
@@ -330,6 +336,23 @@ def checkpoint_key() -> None:
     typer.echo(public_pem(key.public_key()), nl=False)
 
 
+@checkpoint_app.command("rotate-key")
+def checkpoint_rotate_key() -> None:
+    """Replace the signing key: the old key's public half joins the key ring beside the
+    key file, so checkpoints it signed still verify. Restart the service afterwards."""
+    from ledger.domain.checkpoint import public_pem
+    from ledger.store.checkpoints import ring_path, rotate_key
+
+    path = Path(signing_key_path(Settings()))
+    try:
+        old, new = rotate_key(path, format_instant(SystemClock().now()))
+    except FileNotFoundError as e:
+        _fail(str(e))
+    typer.echo(f"Retired key {old}; kept its public half in {ring_path(path)}.")
+    typer.echo(f"New signing key {new} in {path}. Restart pooled to sign with it.")
+    typer.echo(public_pem(load_or_create_key(path).public_key()), nl=False)
+
+
 @checkpoint_app.command("create")
 def checkpoint_create() -> None:
     """Sign and store a checkpoint of the ledger as it stands now."""
@@ -349,7 +372,14 @@ def checkpoint_create() -> None:
 @audit_app.command("verify")
 def audit_verify(
     checkpoints: Annotated[str, typer.Option(help="the checkpoints you saved (JSON)")],
-    public_key: Annotated[str, typer.Option(help="the ledger's public key (PEM or hex)")],
+    public_key: Annotated[
+        list[str],
+        typer.Option(
+            help="the ledger's public key (PEM or hex), or its key ring (JSON: `pooled "
+            "checkpoint rotate-key` keeps one; the answer of /v1/checkpoints/key is one); "
+            "repeat for several"
+        ),
+    ],
     events: Annotated[
         str | None, typer.Option(help="events you saved: inclusion-proof answers (JSON)")
     ] = None,

@@ -24,8 +24,8 @@ class FullCheck:
 
 
 def verify_all(ledger: Ledger) -> FullCheck:
-    key = ledger.signing_key.public_key() if ledger.signing_key is not None else None
-    chain = verify(ledger.engine, public_key=key)
+    ring = ledger.key_ring()  # the current key and the retired ones
+    chain = verify(ledger.engine, keys=ring or None)
     docs = verify_filed_returns(ledger.engine)
     first = (chain.problem,) if chain.problem else ()
     return FullCheck(chain, docs.documents_checked, first + docs.problems)

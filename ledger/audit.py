@@ -6,7 +6,8 @@ It imports only the domain's hashing code (``ledger.domain.hashing``, ``merkle``
 without the server's code, database or web stack (a test holds this). Given:
 
 - the checkpoints the partner saved (each signed by the ledger's key),
-- the ledger's public key,
+- the ledger's public key, or several, or its key ring (after a key rotation: each
+  checkpoint names the key id of the key that signed it),
 - optionally the events the partner saved (inclusion-proof answers of
   ``GET /v1/events/{position}/proof``, or bare events as those answers give them),
 - optionally a way to ask the server (``fetch``: a GET giving parsed JSON),
@@ -81,19 +82,22 @@ def _hexes(xs: Sequence[str]) -> list[bytes]:
 
 def audit_verify(
     saved: Sequence[dc.SignedCheckpoint],
-    public_key: str,
+    public_key: str | Sequence[str],
     events: Sequence[dict[str, Any]] = (),
     fetch: Fetch | None = None,
 ) -> AuditReport:
+    """``public_key``: the text of a key file (or several): a key, PEM blocks or a key
+    ring (``dc.load_keys``). Each checkpoint is checked with the key its key id names."""
     report = AuditReport()
-    key = dc.load_public_key(public_key)
-    kid = dc.key_id(key)
+    texts = [public_key] if isinstance(public_key, str) else list(public_key)
+    key = dc.ring_of(k for text in texts for k in dc.load_keys(text))
     for s in saved:
         cp = s.checkpoint
-        if dc.signature_ok(key, s):
-            report.good(f"checkpoint at position {cp.position} is signed by key {kid[:16]}")
+        wrong = dc.ring_problem(key, s)
+        if wrong is None:
+            report.good(f"checkpoint at position {cp.position} is signed by key {s.key_id[:16]}")
         else:
-            report.bad(f"checkpoint at position {cp.position} is not signed by key {kid[:16]}")
+            report.bad(f"checkpoint at position {cp.position} {wrong}")
     for item in events:
         _check_saved_proof(report, key, item)
     if fetch is None:
@@ -110,7 +114,7 @@ def audit_verify(
     return report
 
 
-def _check_saved_proof(report: AuditReport, key: Any, item: dict[str, Any]) -> None:
+def _check_saved_proof(report: AuditReport, key: dc.KeyRing, item: dict[str, Any]) -> None:
     event = item.get("event", item)
     pos = int(event["position"])
     leaf = _leaf(event)
@@ -121,8 +125,9 @@ def _check_saved_proof(report: AuditReport, key: Any, item: dict[str, Any]) -> N
         return
     signed = dc.SignedCheckpoint.from_json(item["checkpoint"])
     cp = signed.checkpoint
-    if not dc.signature_ok(key, signed):
-        report.bad(f"the checkpoint saved with event {pos} is not signed by the key")
+    wrong = dc.ring_problem(key, signed)
+    if wrong is not None:
+        report.bad(f"the checkpoint saved with event {pos} {wrong}")
     elif merkle.verify_inclusion(
         pos - 1, cp.position, leaf, _hexes(item["proof"]), bytes.fromhex(cp.root)
     ):
@@ -131,14 +136,15 @@ def _check_saved_proof(report: AuditReport, key: Any, item: dict[str, Any]) -> N
         report.bad(f"event at position {pos} is not in the signed tree of {cp.position}", pos)
 
 
-def _latest(report: AuditReport, key: Any, fetch: Fetch) -> dc.Checkpoint | None:
+def _latest(report: AuditReport, key: dc.KeyRing, fetch: Fetch) -> dc.Checkpoint | None:
     listed = fetch("/v1/checkpoints?limit=1").get("checkpoints", [])
     if not listed:
         report.bad("the server has no signed checkpoint")
         return None
     signed = dc.SignedCheckpoint.from_json(listed[0])
-    if not dc.signature_ok(key, signed):
-        report.bad("the server's latest checkpoint is not signed by the key")
+    wrong = dc.ring_problem(key, signed)
+    if wrong is not None:
+        report.bad(f"the server's latest checkpoint {wrong}")
         return None
     report.good(f"the server's latest checkpoint (position {signed.checkpoint.position}) is signed")
     return signed.checkpoint
@@ -200,7 +206,7 @@ def _check_still_included(
 
 def _bound_divergence(
     report: AuditReport,
-    key: Any,
+    key: dc.KeyRing,
     saved: Sequence[dc.SignedCheckpoint],
     latest: dc.Checkpoint,
     fetch: Fetch,
@@ -212,7 +218,7 @@ def _bound_divergence(
         {
             s.checkpoint.position: s.checkpoint
             for s in [*saved, *theirs]
-            if dc.signature_ok(key, s)
+            if dc.ring_problem(key, s) is None
         }.values(),
         key=lambda c: c.position,
     )
@@ -256,16 +262,19 @@ def http_fetch(server: str, token: str) -> Fetch:
 
 def run(
     checkpoints: str,
-    public_key: str,
+    public_key: str | Sequence[str],
     events: str | None = None,
     fetch: Fetch | None = None,
 ) -> AuditReport:
-    """Read the files and verify (the command line's body)."""
-    with open(public_key, encoding="utf-8") as f:
-        key = f.read()
+    """Read the files and verify (the command line's body). ``public_key``: one key
+    file or several (a key each, PEM blocks, or a key ring)."""
+    keys = []
+    for path in [public_key] if isinstance(public_key, str) else public_key:
+        with open(path, encoding="utf-8") as f:
+            keys.append(f.read())
     saved = load_checkpoints(read_json(checkpoints))
     evs = load_events(read_json(events)) if events else []
-    return audit_verify(saved, key, evs, fetch)
+    return audit_verify(saved, keys, evs, fetch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="pooled audit verify")
     p.add_argument("--checkpoints", required=True)
-    p.add_argument("--public-key", required=True)
+    p.add_argument("--public-key", required=True, action="append")
     p.add_argument("--events")
     p.add_argument("--server")
     p.add_argument("--token", default=os.environ.get("POOLED_TOKEN"))

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -100,10 +100,13 @@ class Ledger:
         *,
         group_commit: bool = True,
         signing_key: Ed25519PrivateKey | None = None,
+        retired_keys: Mapping[str, Ed25519PublicKey] | None = None,
     ) -> None:
         self.engine = engine
         # signs a checkpoint after each filed return and quarter close (None: no signing)
         self.signing_key = signing_key
+        # the public halves of keys rotated out, by key id: their checkpoints still verify
+        self.retired_keys = dict(retired_keys or {})
         self.clock = clock
         self.reference = reference
         self.hooks = list(hooks)
@@ -134,6 +137,16 @@ class Ledger:
         self._committer = GroupCommitter()
 
     # -- public ------------------------------------------------------------------------
+
+    def key_ring(self) -> dict[str, Ed25519PublicKey]:
+        """Every key this ledger's checkpoints may be signed by, by key id: the current
+        key and the retired ones (empty without a signing key)."""
+        from ledger.domain.checkpoint import key_id
+
+        if self.signing_key is None:
+            return dict(self.retired_keys)
+        current = self.signing_key.public_key()
+        return {**self.retired_keys, key_id(current): current}
 
     def execute(
         self,

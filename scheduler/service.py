@@ -40,7 +40,7 @@ from ledger.handlers import Ledger
 from ledger.logs import fields
 from ledger.refdata import default_catalogue
 from ledger.settings import Settings, signing_key_path
-from ledger.store.checkpoints import load_or_create_key, take_checkpoint
+from ledger.store.checkpoints import load_or_create_key, load_retired_keys, take_checkpoint
 from ledger.store.engine import make_engine
 from scheduler.jobs import file_due_returns
 
@@ -144,6 +144,7 @@ def build_ledger(settings: Settings, clock: Clock | None = None) -> Ledger:
         default_catalogue(),
         hooks=[Projector()],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
+        retired_keys=load_retired_keys(Path(signing_key_path(settings))),
     )
 
 

@@ -20,11 +20,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from ledger.clock import FixedClock
 from ledger.handlers import Ledger
 from ledger.store.engine import make_engine, normalise_url
 from ledger.store.migrate import upgrade
+from ledger.store.roles import grant_app_role
 
 settings.register_profile(
     "ci",
@@ -128,6 +130,78 @@ def postgres_engine(schema: str) -> Engine:
     return engine
 
 
+_APP_ROLE: list[str] = []  # the application's role for this session, made on first use
+_OWNERS: dict[int, Engine] = {}  # id(application engine) -> the owner's engine
+
+
+def _app_role() -> str:
+    """A role of this test session's own, owning nothing, as production's application
+    role (``ledger.store.roles``); dropped when the session ends."""
+    if not _APP_ROLE:
+        assert PG_URL
+        role = f"pooled_app_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(normalise_url(PG_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        admin.dispose()
+        _APP_ROLE.append(role)
+    return _APP_ROLE[0]
+
+
+def pytest_sessionfinish() -> None:
+    for role in _APP_ROLE:
+        admin = create_engine(normalise_url(PG_URL or ""))
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+def postgres_app_engine(schema: str) -> Engine:
+    """A new schema migrated by the owner, and an engine that connects to it as the
+    application's role (SELECT and INSERT only on the append-only tables), as a
+    deployment does: a privilege the application lacks fails the tests. The owner's
+    engine, for what only the owner may do (tampering, migrations), is ``owner(engine)``."""
+    owner_engine = postgres_engine(schema)
+    role = _app_role()
+    upgrade(owner_engine)
+    with owner_engine.begin() as conn:
+        grant_app_role(conn, role)
+    assert PG_URL
+    app = create_engine(
+        make_url(normalise_url(PG_URL)).set(username=role),
+        pool_size=12,
+        max_overflow=20,
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    _OWNERS[id(app)] = owner_engine
+    return app
+
+
+def owner(engine: Engine) -> Engine:
+    """The engine of the owner of ``engine``'s database (itself on SQLite)."""
+    return _OWNERS.get(id(engine), engine)
+
+
+def upgrade_as_owner(engine: Engine) -> None:
+    """Migrate as the owner, then grant the application's role its rights again (a
+    table a migration made anew has none)."""
+    found = _OWNERS.get(id(engine))
+    if found is None:
+        upgrade(engine)
+        return
+    upgrade(found)
+    with found.begin() as conn:
+        grant_app_role(conn, _app_role())
+
+
+def dispose_app_engine(engine: Engine) -> None:
+    engine.dispose()
+    found = _OWNERS.pop(id(engine), None)
+    if found is not None:
+        found.dispose()
+
+
 def drop_postgres_schema(schema: str) -> None:
     assert PG_URL
     admin = create_engine(normalise_url(PG_URL))
@@ -140,7 +214,8 @@ def drop_postgres_schema(schema: str) -> None:
 def engine(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> Iterator[Engine]:
-    """A migrated, empty database: a SQLite file or a PostgreSQL schema of its own."""
+    """A migrated, empty database: a SQLite file or a PostgreSQL schema of its own, which
+    the application reaches as its own role (``owner(engine)``: as the owner)."""
     if request.param == "sqlite":
         path = tmp_path / "pooled.db"
         shutil.copy(sqlite_template, path)
@@ -150,12 +225,11 @@ def engine(
         return
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    eng = postgres_engine(schema)
-    upgrade(eng)
+    eng = postgres_app_engine(schema)
     try:
         yield eng
     finally:
-        eng.dispose()
+        dispose_app_engine(eng)
         drop_postgres_schema(schema)
 
 

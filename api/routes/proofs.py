@@ -14,6 +14,7 @@ from api.schemas.proofs import (
     CheckpointPublic,
     ConsistencyProof,
     InclusionProof,
+    RingKey,
     SigningKey,
 )
 from ledger.clock import format_instant
@@ -76,14 +77,22 @@ def create_checkpoint(ledger: LedgerDep, actor: CurrentActor) -> CheckpointPubli
 
 @router.get(
     "/v1/checkpoints/key",
-    summary="The public key that checkpoints are signed with (every role)",
+    summary="The public key that checkpoints are signed with, and the key ring of every "
+    "key they may name (every role)",
     responses=READ_PROBLEMS,
 )
 def signing_key(ledger: LedgerDep, actor: CurrentActor) -> SigningKey:
     _readers(actor)
     assert ledger.signing_key is not None
     pub = ledger.signing_key.public_key()
-    return SigningKey(algorithm="Ed25519", key_id=dc.key_id(pub), public_key_pem=dc.public_pem(pub))
+    current = dc.key_id(pub)
+    ring = sorted(ledger.key_ring().items(), key=lambda kv: (kv[0] != current, kv[0]))
+    return SigningKey(
+        algorithm="Ed25519",
+        key_id=current,
+        public_key_pem=dc.public_pem(pub),
+        ring=[RingKey(key_id=k, public_key_pem=dc.public_pem(v)) for k, v in ring],
+    )
 
 
 @router.get(

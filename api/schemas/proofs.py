@@ -43,13 +43,24 @@ class CheckpointList(BaseModel):
     checkpoints: list[CheckpointPublic]
 
 
+_KEY = {"key_id": _H, "public_key_pem": "-----BEGIN PUBLIC KEY-----…"}
+
+
+class RingKey(BaseModel):
+    model_config = response_config(_KEY)
+    key_id: str = Field(description="SHA-256 of the raw Ed25519 public key")
+    public_key_pem: str
+
+
 class SigningKey(BaseModel):
-    model_config = response_config(
-        {"algorithm": "Ed25519", "key_id": _H, "public_key_pem": "-----BEGIN PUBLIC KEY-----…"}
-    )
+    """The key new checkpoints are signed with, and the key ring: every key this
+    ledger's checkpoints may name (the current one first, then those rotated out)."""
+
+    model_config = response_config({"algorithm": "Ed25519", **_KEY, "ring": [_KEY]})
     algorithm: str
     key_id: str
     public_key_pem: str
+    ring: list[RingKey]
 
 
 class ConsistencyProof(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from ledger.clock import LONDON
@@ -59,13 +60,16 @@ def load_demo_as_it_happened(
     reference: ReferenceSource,
     hooks: Sequence[Hook],
     now: datetime,
+    signing_key: Ed25519PrivateKey | None = None,
     *,
     filer: Filer | None = None,
 ) -> DemoSummary:
     """Load the demo with recorded times on the days the facts happened (up to ``now``),
     so "as the board saw it on 30 September" has something to show; with ``filer``,
-    each BCF return filed on the day the finance lead filed it."""
+    each BCF return filed on the day the finance lead filed it. With the ledger's
+    ``signing_key``, each quarter close (and filed return) signs a checkpoint as it
+    would have then, so the board's audit page has checkpoints to show."""
     story = StoryClock(datetime(2025, 3, 1, 9, tzinfo=UTC), now)
-    ledger = _StoryLedger(engine, story, reference, hooks=hooks)
+    ledger = _StoryLedger(engine, story, reference, hooks=hooks, signing_key=signing_key)
     ledger.story = story
     return load_demo(ledger, now.astimezone(LONDON).date(), filer=filer)

@@ -4,7 +4,10 @@ auditor's verifier can check them without the server).
 
 A checkpoint names the ledger, a position (the tree's size), the Merkle tree's root
 over positions 1..position (RFC 9162 2.1), the hash chain's head at that position and
-the time it was signed. What is signed is its canonical text: six lines, each a fixed
+the time it was signed. A signed checkpoint also names its key (``key_id``, the
+SHA-256 of the raw public key), so checkpoints signed before a key rotation are checked
+against the retired key that made them (a key ring). What is signed is its canonical
+text: six lines, each a fixed
 label, one space and the value, each ending in a newline (UTF-8)::
 
     pooled checkpoint v1
@@ -18,6 +21,9 @@ label, one space and the value, each ending in a newline (UTF-8)::
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -91,6 +97,44 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 
 def sign(key: Ed25519PrivateKey, cp: Checkpoint) -> SignedCheckpoint:
     return SignedCheckpoint(cp, key_id(key.public_key()), key.sign(cp.message()).hex())
+
+
+KeyRing = Mapping[str, Ed25519PublicKey]  # key id -> public key
+
+
+def ring_of(keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    return {key_id(k): k for k in keys}
+
+
+_PEM = re.compile(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", re.S)
+
+
+def load_keys(text: str) -> list[Ed25519PublicKey]:
+    """The public keys in a file: one key (PEM or 64 hex digits), several PEM blocks,
+    a key ring (``{"keys": [{"public_key": ...}, ...]}``, as ``pooled checkpoint
+    rotate-key`` keeps it) or the answer of ``GET /v1/checkpoints/key`` (the current
+    key and its ``ring``)."""
+    text = text.strip()
+    if text.startswith("{"):
+        data = json.loads(text)
+        entries = [data, *data.get("ring", ()), *data.get("keys", ())]
+        found = [e.get("public_key_pem") or e.get("public_key") for e in entries]
+        return list(ring_of(load_public_key(k) for k in found if k).values())
+    blocks = _PEM.findall(text)
+    if len(blocks) > 1:
+        return [load_public_key(b) for b in blocks]
+    return [load_public_key(text)]
+
+
+def ring_problem(ring: KeyRing, signed: SignedCheckpoint) -> str | None:
+    """None when a key of ``ring`` made the signature; else what is wrong, naming the
+    key id the checkpoint claims."""
+    key = ring.get(signed.key_id)
+    if key is None:
+        return f"is signed by key {signed.key_id}, which is not one of the ledger's keys"
+    if not signature_ok(key, signed):
+        return f"is not signed by key {signed.key_id[:16]}, the key it names"
+    return None
 
 
 def signature_ok(key: Ed25519PublicKey, signed: SignedCheckpoint) -> bool:

@@ -3,21 +3,21 @@ event."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from ledger.domain import events as ev
 from ledger.domain import merkle
-from ledger.domain.checkpoint import SignedCheckpoint, signature_ok
+from ledger.domain.checkpoint import KeyRing, SignedCheckpoint, ring_of, ring_problem
 from ledger.store import tables as t
 from ledger.store.checkpoints import all_checkpoints
-from ledger.store.reads import hash_at, iter_events, read_head
-from ledger.store.serialization import ZERO_HASH, canonical_row, payload_is_canonical
+from ledger.store.engine import is_sqlite
+from ledger.store.reads import hash_at, read_head
+from ledger.store.scan import scan
 from ledger.store.tree import read_nodes
 
 
@@ -32,7 +32,10 @@ class VerifyResult:
 
 
 def verify(
-    engine: Engine, batch: int = 5000, public_key: Ed25519PublicKey | None = None
+    engine: Engine,
+    batch: int = 10_000,
+    public_key: Ed25519PublicKey | None = None,
+    keys: KeyRing | None = None,
 ) -> VerifyResult:
     """Recompute the chain and the Merkle tree from position 1 and name the first bad
     event, return or checkpoint.
@@ -42,50 +45,26 @@ def verify(
     event; every filed return's recorded chain head is still in the chain (so
     removing events from the end is detected); the stored tree's frontier is the tree
     of the events; and every stored checkpoint is signed by ``public_key`` (when
-    given), within the chain, and names the chain head and tree root the events
-    have at its position."""
-    prev, expected, checked = ZERO_HASH, 1, 0
-    heads: list[tuple[int, str, int]] = []  # (as_at_position, chain_head, return's position)
-    with engine.connect() as conn:
+    given), or by the key of ``keys`` (a key ring: key id -> public key) it names,
+    within the chain, and names the chain head and tree root the events have at its
+    position."""
+    ring: dict[str, Ed25519PublicKey] | None = None
+    if public_key is not None or keys:
+        ring = {**(keys or {}), **ring_of([public_key] if public_key else [])}
+    with _snapshot(engine) as conn:
         stored_cps = all_checkpoints(conn)
-    wanted = {s.checkpoint.position for _, _, s in stored_cps}
-    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    frontier: list[bytes] = []
-    for e in iter_events(engine, batch=batch):
-        row = e.as_row()
-        if e.position != expected:
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                expected,
-                f"position {expected} is missing (found {e.position})",
-            )
-        if not payload_is_canonical(e.payload):
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                e.position,
-                f"event at position {e.position} has a payload that is not as stored",
-            )
-        canonical = canonical_row(row).encode("utf-8")
-        if hashlib.sha256(bytes.fromhex(prev) + canonical).hexdigest() != e.hash:
-            return _bad(
-                checked,
-                prev,
-                expected - 1,
-                e.position,
-                f"event at position {e.position} does not match its hash",
-            )
-        if e.type == ev.ReturnGenerated.type:
-            data = json.loads(e.payload)
-            heads.append((int(data["as_at_position"]), str(data["chain_head"]), e.position))
-        _, frontier = merkle.append_leaves(checked, frontier, [merkle.leaf_hash(canonical)])
-        prev, expected, checked = e.hash, expected + 1, checked + 1
-        if checked in wanted:
-            roots[checked] = merkle.fold(frontier)
-    with engine.connect() as conn:
+        wanted = {s.checkpoint.position for _, _, s in stored_cps}
+        found = scan(conn, wanted, batch)
+        checked, prev, heads, frontier, roots = (
+            found.checked,
+            found.prev,
+            found.heads,
+            found.frontier,
+            found.roots,
+        )
+        if found.problem is not None:
+            assert found.bad_position is not None
+            return _bad(checked, prev, checked, found.bad_position, found.problem)
         head = read_head(conn)
         if head.position != checked or head.hash != prev:
             return _bad(
@@ -122,11 +101,22 @@ def verify(
                     f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
                 )
         problem = _tree_problem(conn, checked, frontier) or _checkpoint_problem(
-            conn, stored_cps, roots, checked, public_key
+            conn, stored_cps, roots, checked, ring
         )
         if problem is not None:
             return _bad(checked, prev, checked, problem[0], problem[1])
     return VerifyResult(True, checked, prev, checked)
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read transaction over one snapshot: the events, the head and the
+    checkpoints are read as of the same instant even while appends go on (SQLite's
+    deferred transaction in WAL mode; REPEATABLE READ on PostgreSQL)."""
+    with engine.connect() as conn:
+        if not is_sqlite(engine):
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
 
 
 def _tree_problem(conn: Any, size: int, frontier: list[bytes]) -> tuple[int, str] | None:
@@ -148,13 +138,14 @@ def _checkpoint_problem(
     stored: list[tuple[int, str, SignedCheckpoint]],
     roots: dict[int, bytes],
     size: int,
-    key: Ed25519PublicKey | None,
+    ring: KeyRing | None,
 ) -> tuple[int, str] | None:
     for cid, reason, s in stored:
         cp = s.checkpoint
         name = f"checkpoint {cid} ({reason}) at position {cp.position}"
-        if key is not None and not signature_ok(key, s):
-            return cp.position, f"{name} is not signed by this ledger's key"
+        wrong = ring_problem(ring, s) if ring is not None else None
+        if wrong is not None:
+            return cp.position, f"{name} {wrong}"
         if cp.position > size:
             return cp.position, (
                 f"{name} is beyond the chain's end at {size}: events were removed from the end"

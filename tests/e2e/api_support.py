@@ -20,9 +20,13 @@ from ledger.clock import FixedClock
 from ledger.settings import Settings
 from ledger.store import tokens
 from ledger.store.engine import make_engine
-from ledger.store.migrate import upgrade
 from ledger.store.reads import read_head
-from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
+from tests.conftest import (
+    dispose_app_engine,
+    drop_postgres_schema,
+    postgres_app_engine,
+    require_postgres,
+)
 
 with warnings.catch_warnings():
     # Starlette asks for ``httpx2`` in place of the ``httpx`` the project pins; the client
@@ -195,10 +199,9 @@ def database(kind: str, tmp: Path, template: Path) -> Iterator[Engine]:
         return
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    eng = postgres_engine(schema)
+    eng = postgres_app_engine(schema)  # migrated by the owner, used as the app's role
     try:
-        upgrade(eng)
         yield eng
     finally:
-        eng.dispose()
+        dispose_app_engine(eng)
         drop_postgres_schema(schema)

@@ -120,6 +120,40 @@ def test_demo_load_verify_and_events(runner: CliRunner, db: Path) -> None:
     assert matched[0].group(2) == "pool_established"
 
 
+def test_the_demo_load_makes_the_key_and_signs_its_quarter_closes(
+    runner: CliRunner, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.domain.checkpoint import load_public_key, signature_ok
+    from ledger.store.checkpoints import all_checkpoints
+    from ledger.store.eventstore import verify
+
+    key_file = db.parent / "keys" / "signing-key.pem"
+    monkeypatch.setenv("POOLED_SIGNING_KEY_FILE", str(key_file))
+    run(runner, "demo", "load")
+    # the key file is made as on a first start, readable only by the user
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    public = load_public_key(run(runner, "checkpoint", "key"))
+    engine = _engine(db)
+    try:
+        with engine.connect() as conn:
+            stored = all_checkpoints(conn)
+            closes = conn.execute(
+                text("SELECT position, pool_id, period FROM events WHERE type = 'period_closed'")
+            ).fetchall()
+        reasons = {reason for _, reason, _ in stored}
+        # every quarter of 2025-26 closed in each of the three pools, each signed once
+        for pool in ("ices", "mid-notts-bcf", "mid-notts-alliance"):
+            for q in (1, 2, 3, 4):
+                assert f"quarter closed {pool} 2025-26-Q{q}" in reasons
+        assert len(stored) == len(closes) and len(stored) >= 12
+        signed_at = {(s.checkpoint.position, reason) for _, reason, s in stored}
+        assert signed_at == {(p, f"quarter closed {pool} {period}") for p, pool, period in closes}
+        assert all(signature_ok(public, s) for _, _, s in stored)
+        assert verify(engine, public_key=public).ok
+    finally:
+        engine.dispose()
+
+
 def test_verify_exits_1_naming_the_first_bad_position(runner: CliRunner, db: Path) -> None:
     run(runner, "demo", "load")
     engine = _engine(db)

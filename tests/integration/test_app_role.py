@@ -19,12 +19,14 @@ from ledger.store.reads import read_head
 from ledger.store.roles import grant_app_role
 from projections.projector import Projector
 from tests.builders import given_equipment_pool
+from tests.conftest import owner
 
 
 @pytest.fixture
 def app_engine(engine: Engine) -> Iterator[Engine]:
     if engine.dialect.name != "postgresql":
         pytest.skip("database roles are PostgreSQL's")
+    engine = owner(engine)  # the owner makes the role and grants it
     role = f"app_{uuid.uuid4().hex[:10]}"
     with engine.begin() as conn:
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))

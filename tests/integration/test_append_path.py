@@ -20,13 +20,14 @@ from ledger.handlers import Ledger
 from ledger.hooks import AppendHook
 from ledger.refdata import default_catalogue
 from ledger.store import eventstore as es
-from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.migrate import alembic_config
 from ledger.store.reads import StoredEvent, read_range, read_stream
 from ledger.store.verify import verify
 from projections.projector import Projector
 from projections.queries import Reader
 from projections.rebuild import compare_with_rebuild
 from tests.builders import ADMIN, contribution, given_equipment_pool, officer
+from tests.conftest import owner, upgrade_as_owner
 
 
 def another_process(engine: Engine, clock: FixedClock) -> Ledger:
@@ -90,10 +91,10 @@ def test_migration_0002_keeps_every_event_and_the_chain(engine: Engine, ledger: 
         before = [e.as_row() for e in read_range(conn)]
     # when the ledger branch goes down to 0001 and up again
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:  # migrations are the owner's
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001_ledger")
-    upgrade(engine)
+    upgrade_as_owner(engine)
     # then every stored value is as it was, the chain verifies and appends go on
     with engine.connect() as conn:
         assert [e.as_row() for e in read_range(conn)] == before

@@ -30,7 +30,7 @@ from ledger.store.verify import verify
 from projections.projector import Projector
 from projections.rebuild import compare_with_rebuild, status
 from tests.builders import contribution, given_equipment_pool, officer
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, owner
 
 WRITERS = 3
 
@@ -53,7 +53,7 @@ def new_database(source: Engine, tmp_path: Path) -> Iterator[Engine]:
     admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = source.url.set(database=name)
+    url = owner(source).url.set(database=name)  # a restore is the owner's, as a migration
     eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         yield eng

@@ -28,12 +28,16 @@ from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.snapshots import check
 from ledger.store.engine import make_engine
-from ledger.store.migrate import upgrade
 from ledger.store.reads import StoredEvent, read_range
 from ledger.store.verify import verify
 from projections.projector import Projector
 from tests.builders import ADMIN, pounds
-from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
+from tests.conftest import (
+    dispose_app_engine,
+    drop_postgres_schema,
+    postgres_app_engine,
+    require_postgres,
+)
 
 TODAY = date(2026, 11, 23)
 MONEY = (
@@ -112,12 +116,11 @@ def loaded(
         return
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = postgres_engine(schema)
+    engine = postgres_app_engine(schema)  # migrated by the owner
     try:
-        upgrade(engine)
         yield _load(_ledger(engine))
     finally:
-        engine.dispose()
+        dispose_app_engine(engine)
         drop_postgres_schema(schema)
 
 

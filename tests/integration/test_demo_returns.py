@@ -19,9 +19,13 @@ from filing.lifecycle import generate_return
 from ledger.demo import BCF, ICES, load_demo
 from ledger.domain.periods import parse_quarter
 from ledger.store.engine import make_engine
-from ledger.store.migrate import upgrade
 from tests.builders import ADMIN
-from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
+from tests.conftest import (
+    dispose_app_engine,
+    drop_postgres_schema,
+    postgres_app_engine,
+    require_postgres,
+)
 from tests.integration.return_checks import assert_return_agrees
 from tests.integration.test_demo import TODAY, _ledger
 
@@ -49,8 +53,7 @@ def filed(
     else:
         require_postgres()
         schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = postgres_engine(schema)
-        upgrade(engine)
+        engine = postgres_app_engine(schema)  # migrated by the owner
     try:
         ledger = _ledger(engine)
         load_demo(ledger, TODAY)
@@ -60,7 +63,7 @@ def filed(
             docs[quarter] = json.loads(get_return(engine, BCF, quarter, "json")[0])
         yield engine, docs
     finally:
-        engine.dispose()
+        dispose_app_engine(engine)
         if schema is not None:
             drop_postgres_schema(schema)
 

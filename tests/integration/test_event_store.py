@@ -24,6 +24,7 @@ from ledger.store.reads import Head, position_at, read_head, read_range
 from ledger.store.serialization import decode_event
 from ledger.store.verify import verify
 from tests.builders import ADMIN, contribution, given_equipment_pool, officer, spend
+from tests.conftest import owner
 
 
 def _head(engine: Engine) -> Head:
@@ -87,7 +88,8 @@ def test_the_database_refuses_update_and_delete_of_events(
     ledger: Ledger, engine: Engine, statement: str
 ) -> None:
     given_equipment_pool(ledger)
-    with pytest.raises(DatabaseError, match=r"(?i)immutable|refused"), engine.begin() as conn:
+    refused = pytest.raises(DatabaseError, match=r"(?i)immutable|refused")
+    with refused, owner(engine).begin() as conn:  # the triggers refuse the owner too
         conn.execute(text(statement))
     assert verify(engine).ok
 
@@ -96,7 +98,7 @@ def test_postgres_refuses_truncate_of_events(ledger: Ledger, engine: Engine) -> 
     if engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
     given_equipment_pool(ledger)
-    with pytest.raises(DatabaseError, match="refused"), engine.begin() as conn:
+    with pytest.raises(DatabaseError, match="refused"), owner(engine).begin() as conn:
         conn.execute(text("TRUNCATE events"))
 
 
@@ -106,6 +108,22 @@ def _lift_guards(conn: object, dialect: str) -> None:
         conn.execute(text("DROP TRIGGER events_no_delete"))  # type: ignore[attr-defined]
     else:
         conn.execute(text("DROP TRIGGER events_no_change ON events"))  # type: ignore[attr-defined]
+
+
+def test_a_date_stored_in_another_spelling_is_a_changed_byte_on_sqlite(
+    ledger: Ledger, engine: Engine
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores the date itself, not its text")
+    given_equipment_pool(ledger)
+    ledger.execute(contribution("eq", "ncc", "10.00", date(2025, 4, 2)), officer("ncc"))
+    target = _head(engine).position
+    with owner(engine).begin() as conn:
+        _lift_guards(conn, engine.dialect.name)
+        sql = f"UPDATE events SET effective_date = '2025-4-2' WHERE position = {target}"
+        conn.execute(text(sql))
+    result = es.verify(engine)  # the same day, but not the bytes that were hashed
+    assert not result.ok and result.first_bad_position == target
 
 
 @pytest.mark.parametrize(
@@ -128,7 +146,7 @@ def test_tampering_with_any_stored_byte_is_detected_naming_the_event(
         ledger.execute(contribution("eq", "ncc", "1000000.00", date(2025, 4, d)), officer("ncc"))
     target = 6  # the second contribution
     # when an attacker with database access lifts the guard and changes one column
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:  # the triggers guard against the owner too
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"UPDATE events SET {column} = {tamper} WHERE position = {target}"))
     # then verification fails and names that event
@@ -144,7 +162,7 @@ def test_removing_events_from_the_end_is_detected_by_the_head(
     given_equipment_pool(ledger)
     ledger.execute(contribution("eq", "ncc", "10.00", date(2025, 4, 1)), officer("ncc"))
     last = _head(engine).position
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:  # the triggers guard against the owner too
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"DELETE FROM events WHERE position = {last}"))
     result = verify(engine)

@@ -28,6 +28,7 @@ from ledger.store.migrate import alembic_config, upgrade
 from ledger.store.reads import StoredEvent, hash_at, read_head, read_range
 from ledger.store.serialization import chain_hash
 from tests.builders import given_equipment_pool
+from tests.conftest import owner
 from tests.e2e.api_support import World, build_world, contribution, spend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,7 +160,7 @@ def rewrite_history(
     """What someone with the database owner's rights can do: change an old event, re-chain
     every later one, rebuild the Merkle tree and the head row so all of it is
     self-consistent again (the guard triggers dropped first)."""
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         if engine.dialect.name == "sqlite":
             for trigger in ("events_no_update", "merkle_nodes_no_delete"):
                 conn.execute(text(f"DROP TRIGGER {trigger}"))
@@ -263,7 +264,7 @@ def test_removing_events_from_the_end_is_caught_by_a_checkpoint(engine: Engine) 
     post_ok(w, "city", "/v1/pools/eq/contributions", contribution("city", "250000"))
     saved = sign_now(w)
     keep = saved["position"] - 1
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         if engine.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER events_no_delete"))
         else:

@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 from ledger.domain import commands as c
 from ledger.domain.events import Party
 from ledger.handlers import Ledger
-from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.migrate import alembic_config
 from projections import tables as t
 from projections.cli import app
 from projections.projector import CHECKPOINT
 from projections.queries import Reader
 from projections.rebuild import compare_with_rebuild, rebuild, status
 from tests.builders import ADMIN, contribution, given_equipment_pool, officer, pounds, spend
+from tests.conftest import owner, upgrade_as_owner
 
 HOST = officer("ncc")
 YEAR = "2025-26"
@@ -209,13 +210,13 @@ def test_the_projections_migration_carries_rows_over_down_and_up(
     kept = dump(engine)
     # when the projections branch is migrated down to its first revision and back up
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:  # migrations are the owner's
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001_projections")
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:  # the tables as the downgrade left them
         old = conn.execute(text("SELECT COUNT(*) FROM rm_lines")).scalar()
     assert old == len(kept["rm_lines"])
-    upgrade(engine)
+    upgrade_as_owner(engine)
     # then the rows (and the running totals computed in SQL) equal a rebuild's
     assert dump(engine) == kept
     assert compare_with_rebuild(engine) == []

@@ -46,6 +46,7 @@ from projections.projector import Projector
 from projections.returns.build_return import build_return_content
 from projections.returns.canonical import content_hash_of
 from tests.builders import ADMIN, contribution, given_bcf_pool, officer, pounds, spend
+from tests.conftest import owner
 from tests.return_parts_builders import Q1_METRICS, complete_parts
 
 POOL = "bcf"
@@ -560,7 +561,7 @@ def test_verify_detects_a_rewritten_history_by_the_chain_head_recorded_in_a_retu
     # hash is self-consistent again
     assert record.as_at_position is not None
     cut = record.as_at_position - 2
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         tail = [e.as_row() for e in read_range(conn, after=cut - 1)]
         conn.execute(text(f"DELETE FROM events WHERE position >= {cut}"))
@@ -593,7 +594,7 @@ def test_verify_detects_events_removed_from_the_end_by_the_filed_return(
     # when the events from the return's as-at position on are removed and the head
     # row is rewritten to match what is left
     keep = record.as_at_position - 1
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         _lift_guards(conn, engine.dialect.name)
         conn.execute(text(f"DELETE FROM events WHERE position > {keep}"))
         last = read_range(conn, after=keep - 1)[-1]

@@ -26,7 +26,7 @@ from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.snapshots import check, rebuild_state
 from ledger.store.engine import make_engine
-from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.migrate import alembic_config
 from tests.builders import (
     ADMIN,
     contribution,
@@ -37,6 +37,7 @@ from tests.builders import (
     register_partners,
     spend,
 )
+from tests.conftest import owner, upgrade_as_owner
 
 
 def opening(amount: str, pool_id: str = "eq") -> c.RecordOpeningBalance:
@@ -93,11 +94,11 @@ def test_migration_0003_rebuilds_the_snapshots_already_stored(
     given_equipment_pool(ledger)
     ledger.execute(opening("1500.00"), ADMIN)
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:  # migrations are the owner's
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0002_ledger")
     blank_the_opening_balance_id(engine)
-    upgrade(engine)
+    upgrade_as_owner(engine)
     assert check(engine).ok
 
 
