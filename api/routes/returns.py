@@ -70,6 +70,10 @@ class ReturnPublic(BaseModel):
                     "approved": True,
                     "approved_by": "Pat Admin",
                     "approved_at": "2025-08-01T10:12:00.000000Z",
+                    "version": 1,
+                    "versions": [{"version": 1, "position": 1201, "event_id": "…"}],
+                    "current_version": 1,
+                    "version_count": 1,
                 }
             ]
         }
@@ -116,6 +120,12 @@ class ReturnPublic(BaseModel):
         default_factory=list,
         description="every filed version, oldest first: version, position, event_id "
         "(read one's bytes with ?version=N)",
+    )
+    current_version: int | None = Field(
+        None, description="the version in force (the newest filed); null until one is filed"
+    )
+    version_count: int = Field(
+        0, description="how many versions are filed (1, or more once re-filed; 0 unfiled)"
     )
 
 
@@ -181,6 +191,8 @@ def _public(r: ReturnRecord) -> ReturnPublic:
         refiled_by=r.refiled_by,
         refile_reason=r.refile_reason,
         versions=[{"version": v, "position": p, "event_id": e} for v, p, e in r.versions],
+        current_version=r.version if r.filed else None,
+        version_count=len(r.versions),
     )
 
 
