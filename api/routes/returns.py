@@ -23,7 +23,7 @@ from filing.lifecycle import generate_or_get, refile_return
 from filing.records import ReturnRecord, list_returns, with_status
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation
 from ledger.handlers import Ledger
 from ledger.settings import Settings
 
@@ -286,11 +286,17 @@ def get(
     position: PositionQuery = None,
     version: Annotated[
         int | None,
-        Query(ge=1, le=99, description="a filed version's bytes (re-filed returns keep each)"),
+        Query(
+            ge=1,
+            le=99,
+            description="a filed version's bytes (re-filed returns keep each); "
+            "not with position (refused as rule-violation)",
+        ),
     ] = None,
 ) -> Response:
     if version is not None and position is not None:
-        raise ValidationFailed.field("version", "give a version or a position, not both")
+        # a rule, not shape: OpenAPI cannot say two query parameters exclude each other
+        raise RuleViolation.field("version", "give a version or a position, not both")
     doc = fetch_return(
         ledger.engine,
         pool,

@@ -159,6 +159,12 @@ def test_each_versions_download_is_its_own_filed_bytes(refiled: Refiled) -> None
     # a version and a position together is not a return
     both = client.get(f"/board/pools/bcf/returns/{Q1}/download?version=1&position=5")
     assert both.status_code == 400
+    refused = client.get(
+        f"/v1/pools/bcf/returns/{Q1}", params={"version": 1, "position": 5}, headers=api
+    )
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "urn:pooled:problem:rule-violation"
+    assert refused.json()["errors"][0]["field"] == "version"
 
 
 def test_the_listing_says_which_version_is_current_and_how_many(refiled: Refiled) -> None:
