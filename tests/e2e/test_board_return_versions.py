@@ -185,7 +185,7 @@ def test_as_at_before_the_refiling_the_page_shows_one_version(refiled: Refiled) 
     assert "data-current" in v1 and "data-superseded" not in v1
     assert cell(v1, "data-approval") == "Not approved yet"
     q1 = row(table(html, "returns"), "quarter", Q1)
-    assert "data-version" not in q1
+    assert cell(q1, "data-version") == "Version 1 of 1"
     assert all("version=1" in href for href, _ in _links(q1))
     assert "sign-off" in cell(q1, "data-missing").lower()
 
