@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 
 from filing.records import QUARTERLY
-from ledger.store.reads import get_by_positions
-from projections.base import facts
+from ledger.store.reads import StoredEvent, get_by_positions
+from projections.base import Fact, facts
 
 
 @dataclass(frozen=True)
@@ -49,30 +49,39 @@ class ReturnVersion:
     submission: Signed | None = None
 
 
-def return_versions(
-    conn: Connection, pool_id: str, quarter: str, at: int
-) -> tuple[ReturnVersion, ...]:
-    """The versions of ``quarter``'s filed return as at ``at``, oldest first (none if
-    it was not filed by then); the last is the current one."""
-    filings = [
-        f
-        for f in facts(conn, pool_id, "return_generated", at)
-        if f.data.get("kind", QUARTERLY) == QUARTERLY and f.data.get("quarter") == quarter
-    ][:1]
-    if not filings:
-        return ()
-    refilings = [
-        f for f in facts(conn, pool_id, "return_refiled", at) if f.data.get("quarter") == quarter
-    ]
-    signs = [
-        f
-        for f in facts(conn, pool_id, ("return_approved", "return_submitted"), at)
-        if f.data.get("quarter") == quarter
-    ]
-    positions = [f.position for f in filings + refilings + signs]
-    events = {e.position: e for e in get_by_positions(conn, positions)}
+def all_return_versions(
+    conn: Connection, pool_id: str, at: int
+) -> dict[str, tuple[ReturnVersion, ...]]:
+    """The versions of each quarter's filed return as at ``at``, oldest first (the last
+    is the current one), read in one pass: the facts, then their events (for the
+    actors' roles)."""
+    found = facts(
+        conn,
+        pool_id,
+        ("return_generated", "return_refiled", "return_approved", "return_submitted"),
+        at,
+    )
+    events = {e.position: e for e in get_by_positions(conn, [f.position for f in found])}
+    by_quarter: dict[str, list[Fact]] = {}
+    for f in found:
+        q = f.data.get("quarter")
+        if not isinstance(q, str):
+            continue
+        if f.type == "return_generated":
+            if f.data.get("kind", QUARTERLY) != QUARTERLY or q in by_quarter:
+                continue
+            by_quarter[q] = [f]
+        elif q in by_quarter:
+            by_quarter[q].append(f)
+    return {q: _versions(fs, events) for q, fs in by_quarter.items()}
+
+
+def _versions(found: list[Fact], events: dict[int, StoredEvent]) -> tuple[ReturnVersion, ...]:
+    """One quarter's filing, re-filings, approvals and submissions (position order)."""
+    filings = [f for f in found if f.type in ("return_generated", "return_refiled")]
+    signs = [f for f in found if f.type in ("return_approved", "return_submitted")]
     out: list[ReturnVersion] = []
-    for n, f in enumerate(filings + refilings, start=1):
+    for n, f in enumerate(filings, start=1):
         e = events[f.position]
         d = f.data
         out.append(

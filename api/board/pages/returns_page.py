@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from api.board import fmt
 from api.board.web import AsAt, Links
 from filing.records import ReturnRecord, due_date, filed_records, first_quarter
-from filing.versions import ReturnVersion, Signed, return_versions
+from filing.versions import ReturnVersion, Signed, all_return_versions
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_quarter, parse_year
 from ledger.domain.return_parts import describe
@@ -154,7 +154,7 @@ def _signed(s: Signed | None) -> str | None:
 
 
 def _versions(
-    conn: Connection, links: Links, pool_id: str, quarter: str, at: int
+    links: Links, pool_id: str, quarter: str, found: tuple[ReturnVersion, ...]
 ) -> tuple[VersionRow, ...]:
     return tuple(
         VersionRow(
@@ -171,7 +171,7 @@ def _versions(
                 version=v.version,
             ),
         )
-        for v in return_versions(conn, pool_id, quarter, at)
+        for v in found
     )
 
 
@@ -192,6 +192,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
         return f"by {who}, {fmt.instant(when)}" + (f" ({extra})" if extra else "")
 
     records = filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
+    versions = all_return_versions(conn, pool_id, pos) if records else {}
     filed = [
         ReturnRow(
             rec,
@@ -211,7 +212,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             is_late(rec.generated_at, due_date(parse_quarter(label)), None),
             _missing(conn, pool_id, label, rec.as_at_position or pos),
             due_date(parse_quarter(label)),
-            _versions(conn, links, pool_id, label, pos),
+            _versions(links, pool_id, label, versions.get(label, ())),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
