@@ -205,9 +205,15 @@ def return_download(
     quarter: str,
     format: FormatQuery = "xlsx",
     position: PositionQuery = None,
+    version: Annotated[int | None, Query(ge=1, le=99)] = None,
 ) -> Response:
-    """The filed return's bytes (no position), or a draft as at ``position``."""
-    return _document(fetch_return(engine_of(request), pool_id, quarter, format, position))
+    """The filed return's bytes (no position): its newest version, or ``version``'s
+    (each kept as filed); or a draft as at ``position``."""
+    if version is not None and position is not None:
+        raise Problem(400, "Not a return that can be read", "Give a version or a position.")
+    return _document(
+        fetch_return(engine_of(request), pool_id, quarter, format, position, version=version)
+    )
 
 
 @router.get("/pools/{pool_id}/memorandum/{year}/download", name="board_memorandum_download")

@@ -23,7 +23,7 @@ from filing.lifecycle import generate_or_get, refile_return
 from filing.records import ReturnRecord, list_returns, with_status
 from ledger.clock import Clock, london_today
 from ledger.domain import commands as c
-from ledger.domain.errors import ValidationFailed
+from ledger.domain.errors import RuleViolation
 from ledger.handlers import Ledger
 from ledger.settings import Settings
 
@@ -70,6 +70,10 @@ class ReturnPublic(BaseModel):
                     "approved": True,
                     "approved_by": "Pat Admin",
                     "approved_at": "2025-08-01T10:12:00.000000Z",
+                    "version": 1,
+                    "versions": [{"version": 1, "position": 1201, "event_id": "…"}],
+                    "current_version": 1,
+                    "version_count": 1,
                 }
             ]
         }
@@ -116,6 +120,12 @@ class ReturnPublic(BaseModel):
         default_factory=list,
         description="every filed version, oldest first: version, position, event_id "
         "(read one's bytes with ?version=N)",
+    )
+    current_version: int | None = Field(
+        None, description="the version in force (the newest filed); null until one is filed"
+    )
+    version_count: int = Field(
+        0, description="how many versions are filed (1, or more once re-filed; 0 unfiled)"
     )
 
 
@@ -181,6 +191,8 @@ def _public(r: ReturnRecord) -> ReturnPublic:
         refiled_by=r.refiled_by,
         refile_reason=r.refile_reason,
         versions=[{"version": v, "position": p, "event_id": e} for v, p, e in r.versions],
+        current_version=r.version if r.filed else None,
+        version_count=len(r.versions),
     )
 
 
@@ -274,11 +286,17 @@ def get(
     position: PositionQuery = None,
     version: Annotated[
         int | None,
-        Query(ge=1, le=99, description="a filed version's bytes (re-filed returns keep each)"),
+        Query(
+            ge=1,
+            le=99,
+            description="a filed version's bytes (re-filed returns keep each); "
+            "not with position (refused as rule-violation)",
+        ),
     ] = None,
 ) -> Response:
     if version is not None and position is not None:
-        raise ValidationFailed.field("version", "give a version or a position, not both")
+        # a rule, not shape: OpenAPI cannot say two query parameters exclude each other
+        raise RuleViolation.field("version", "give a version or a position, not both")
     doc = fetch_return(
         ledger.engine,
         pool,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from api.board import fmt
 from api.board.web import AsAt, Links
 from filing.records import ReturnRecord, due_date, filed_records, first_quarter
+from filing.versions import ReturnVersion, Signed, all_return_versions
 from ledger.domain.errors import NotFound
 from ledger.domain.periods import parse_quarter, parse_year
 from ledger.domain.return_parts import describe
@@ -29,6 +30,17 @@ class Download:
 
 
 @dataclass(frozen=True)
+class VersionRow:
+    """One filed version of a quarter's return, with the filed bytes to download."""
+
+    v: ReturnVersion
+    filed_by: str  # "NAME (role)"
+    approved: str | None
+    submitted: str | None
+    downloads: tuple[Download, ...]
+
+
+@dataclass(frozen=True)
 class ReturnRow:
     """A filed quarterly return as the ledger knew it at the page's as-at."""
 
@@ -39,6 +51,7 @@ class ReturnRow:
     late: bool = False  # filed after its due date
     missing: tuple[str, ...] = ()  # required parts the filed content lacks, in words
     due: date | None = None  # the reporting calendar's due date
+    versions: tuple[VersionRow, ...] = ()  # oldest first; the last is the current one
 
 
 @dataclass(frozen=True)
@@ -108,13 +121,15 @@ DOWNLOAD_FORMATS = (("xlsx", "Excel workbook"), ("csv", "CSV files (zip)"), ("js
 
 
 def _downloads(
-    links: Links, route: str, position: int | None, **params: str
+    links: Links, route: str, position: int | None, version: int | None = None, **params: str
 ) -> tuple[Download, ...]:
     return tuple(
         Download(
             code,
             label,
-            links.latest(route, {"format": code, "position": position}, **params),
+            links.latest(
+                route, {"format": code, "position": position, "version": version}, **params
+            ),
         )
         for code, label in DOWNLOAD_FORMATS
     )
@@ -126,6 +141,38 @@ class ReturnsPage:
     filed: list[ReturnRow]
     due: list[DueRow]
     memoranda: list[MemorandumRow]
+
+
+def _role(role: str) -> str:
+    return {"admin": "administrator"}.get(role, role.replace("_", " "))
+
+
+def _signed(s: Signed | None) -> str | None:
+    if s is None:
+        return None
+    return f"by {s.by} ({_role(s.role)}), {fmt.instant(s.at)}" + (f" ({s.note})" if s.note else "")
+
+
+def _versions(
+    links: Links, pool_id: str, quarter: str, found: tuple[ReturnVersion, ...]
+) -> tuple[VersionRow, ...]:
+    return tuple(
+        VersionRow(
+            v,
+            f"{v.filed_by} ({_role(v.filed_by_role)})",
+            _signed(v.approval),
+            _signed(v.submission),
+            _downloads(
+                links,
+                "board_return_download",
+                None,
+                pool_id=pool_id,
+                quarter=quarter,
+                version=v.version,
+            ),
+        )
+        for v in found
+    )
 
 
 def _missing(conn: Connection, pool_id: str, quarter: str, at: int) -> tuple[str, ...]:
@@ -145,6 +192,7 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
         return f"by {who}, {fmt.instant(when)}" + (f" ({extra})" if extra else "")
 
     records = filed_records(conn, pool_id, pos) if pool.kind == "bcf" else {}
+    versions = all_return_versions(conn, pool_id, pos) if records else {}
     filed = [
         ReturnRow(
             rec,
@@ -152,10 +200,19 @@ def returns_page(conn: Connection, at: AsAt, links: Links, pool_id: str) -> Retu
             said(rec.submitted_by, rec.submitted_at, rec.submission_reference)
             if rec.submitted
             else None,
-            _downloads(links, "board_return_download", None, pool_id=pool_id, quarter=label),
+            # the version current as at the page, named: the newest may be a later one
+            _downloads(
+                links,
+                "board_return_download",
+                None,
+                pool_id=pool_id,
+                quarter=label,
+                version=rec.version,
+            ),
             is_late(rec.generated_at, due_date(parse_quarter(label)), None),
             _missing(conn, pool_id, label, rec.as_at_position or pos),
             due_date(parse_quarter(label)),
+            _versions(links, pool_id, label, versions.get(label, ())),
         )
         for label, rec in sorted(records.items(), key=lambda kv: parse_quarter(kv[0]))
     ]
