@@ -76,7 +76,10 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
     field = _fields(model).get(key)
     if field is None:
         return None
-    shape: Any = Annotated[field.annotation, field]
+    # the field's type with its constraints (not its alias or docs: those are the model's)
+    shape: Any = (
+        Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    )
     return TypeAdapter(shape)
 
 
