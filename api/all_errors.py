@@ -38,6 +38,7 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 # (the checks that read it are skipped, so which value is no matter). A field not here
 # stands in with its default, else the body's documented example.
 STAND_INS: dict[str, Any] = {
+    "id": "stand-in",
     "partner_id": "stand-in",
     "scheme_id": "stand-in",
     "pool_id": "stand-in",

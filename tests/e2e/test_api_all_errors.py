@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from ledger.store.reads import read_head
 from tests.e2e.api_support import World, build_world
+from tests.integration import test_returns_api
+from tests.integration.test_returns_api import Api
+
+# the BCF pool ``bcf`` with its 2025-26 plan (schemes carers, ...), as at 31 July 2025
+api = pytest.fixture(test_returns_api.api.__wrapped__, name="api")  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -77,6 +83,26 @@ CASES = [
         },
         ["met", "outcome_id"],
     ),
+    # a partner no one registered (rule) and a key the body may not have (shape)
+    (
+        "admin",
+        "/v1/pools/eq/members",
+        {"partner_id": "nobody", "role": "x"},
+        ["partner_id", "role"],
+    ),
+    # a host no one registered (rule) and an area that is not an object (shape)
+    (
+        "admin",
+        "/v1/pools",
+        {
+            "id": "second",
+            "name": "Second pool",
+            "kind": "bcf",
+            "host_partner_id": "nobody",
+            "hwb_area": "Nottinghamshire",
+        },
+        ["host_partner_id", "hwb_area"],
+    ),
     # no date (shape) and a year outside the pool's life (rule)
     (
         "ncc",
@@ -90,7 +116,16 @@ CASES = [
 @pytest.mark.parametrize(
     ("who", "path", "body", "both"),
     CASES,
-    ids=["metric", "population", "opening-balance", "risk-reward", "outcome", "forecast"],
+    ids=[
+        "metric",
+        "population",
+        "opening-balance",
+        "risk-reward",
+        "outcome",
+        "join-pool",
+        "establish-pool",
+        "forecast",
+    ],
 )
 def test_a_shape_error_and_a_rule_error_are_answered_together_and_nothing_is_written(
     world: World, who: str, path: str, body: dict[str, Any], both: list[str]
@@ -126,12 +161,62 @@ def test_a_refused_period_leaves_the_checks_that_need_its_year_unrun(world: Worl
 def test_a_route_whose_decider_does_not_gather_its_checks_answers_the_shape_alone(
     world: World,
 ) -> None:
-    # joining a pool is decided check by check: with a stand-in in play it would be
-    # accepted, and the rule check must neither write nor report anything of its own
+    # a reversal is decided check by check (its rules are of the event it names): with
+    # a key the body may not have, the rest would be accepted, and the rule check must
+    # neither write nor report anything of its own
+    posted = world.post("city", "/v1/pools/eq/contributions", _CONTRIBUTION)
+    assert posted.status_code == 201, posted.text
+    event_id = posted.json()["events"][0]["event_id"]
     head = world.head()
-    r = world.post("admin", "/v1/pools/eq/members", {"partner_id": "trust", "role": "x"})
+    body = {"reason": "keyed twice", "undo": True}
+    r = world.post("city", f"/v1/events/{event_id}/reversal", body)
     assert r.status_code == 422, r.text
-    assert fields(r) == ["role"]
+    assert fields(r) == ["undo"]
     assert world.head() == head
-    pool = world.get("admin", "/v1/pools/eq").json()
-    assert "trust" not in str(pool)
+    # the contribution was not reversed: reversing it properly still works
+    r = world.post("city", f"/v1/events/{event_id}/reversal", {"reason": "keyed twice"})
+    assert r.status_code == 201, r.text
+
+
+_CONTRIBUTION = {
+    "partner_id": "city",
+    "funding_stream": "contribution",
+    "amount": "10.00",
+    "effective_date": "2025-07-01",
+    "reference": "BACS 1",
+}
+
+
+def _head(api: Api) -> int:
+    with api.ledger.engine.connect() as conn:
+        return read_head(conn).position
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "both"),
+    [
+        # an output sent as a number, not a string (shape), of a scheme not in the plan
+        (
+            "scheme-activity",
+            {
+                "scheme_id": "no-such-scheme",
+                "planned_output": 1200,
+                "output_delivered": "1",
+                "unit": "Packages",
+            },
+            ["planned_output", "scheme_id"],
+        ),
+        # an answer as a word (shape) to a condition the year does not have (rule)
+        ("national-conditions", {"condition_id": "99", "answer": "no"}, ["answer", "condition_id"]),
+    ],
+    ids=["scheme-activity", "national-condition"],
+)
+def test_a_return_part_with_a_shape_and_a_rule_error_names_both(
+    api: Api, path: str, body: dict[str, Any], both: list[str]
+) -> None:
+    head = _head(api)
+    r = api.post("ncc", f"/v1/pools/bcf/returns/2025-26-Q1/{path}", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == "urn:pooled:problem:validation"
+    assert fields(r) == both
+    assert _head(api) == head
