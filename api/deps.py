@@ -322,6 +322,8 @@ class RuleCheck(Exception):  # not an error: the answer of a rule check
     def __init__(self, errors: tuple[FieldError, ...]) -> None:
         super().__init__("rule check")
         self.errors = errors
+
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")
 
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ledger.store.reads import read_head
-from tests.e2e.api_support import World, build_world
+from tests.e2e.api_support import PLAN, World, build_world
 from tests.integration import test_returns_api
 from tests.integration.test_returns_api import Api
 
@@ -220,3 +220,24 @@ def test_a_return_part_with_a_shape_and_a_rule_error_names_both(
     assert r.json()["type"] == "urn:pooled:problem:validation"
     assert fields(r) == both
     assert _head(api) == head
+
+
+def test_a_plan_with_a_shape_error_answers_the_shape_alone(world: World) -> None:
+    # a plan's cross-checks read its parts together: with a stand-in part they could
+    # name a part that is fine, so a plan refused for its shape is not checked further
+    plan = {**PLAN, "capitation": "lots"}
+    plan["contributions"] = [{**PLAN["contributions"][0], "partner_id": "nobody"}]
+    head = world.head()
+    r = world.client.put("/v1/pools/eq/years/2026-27/plan", json=plan, headers=world.auth("admin"))
+    assert r.status_code == 422, r.text
+    assert fields(r) == ["capitation"]
+    assert world.head() == head
+    # the same rule error alone is a rule-violation naming the contribution
+    r = world.client.put(
+        "/v1/pools/eq/years/2026-27/plan",
+        json={**plan, "capitation": PLAN["capitation"]},
+        headers=world.auth("admin"),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == "urn:pooled:problem:rule-violation"
+    assert "contributions[0].partner_id" in fields(r)
