@@ -2,39 +2,43 @@
 
 FastAPI checks a body's shape before the route runs, so on its own a body with an
 amount of three decimals and a funding stream the pool does not have would be answered
-with the amount alone, and the stream on the next try. For the routes marked with
-:func:`rules_after_shape`, a body refused for its shape is checked against the rules as
-well: each refused field is given a stand-in of the right shape, the command is decided
-by the ledger with the checks that read a stand-in skipped (``Ledger.rule_errors``:
-nothing is written), and its rule errors are answered with the shape errors in one 422
-(type ``validation``: the body is malformed).
+with the amount alone, and the stream on the next try. Every route that writes through
+the ``Writer`` (``api.deps``) and takes a JSON object as its body is checked against the
+rules as well when its body is refused for its shape: each refused field is given a
+stand-in of the right shape, the route is run again in *rule check* mode (its
+``Writer`` decides the command with ``Ledger.rule_errors``, with the checks that read a
+stand-in skipped, and never writes), and the rule errors are answered with the shape
+errors in one 422 (type ``validation``: the body is malformed). Nothing is marked per
+route: a new route gets it by writing through the ``Writer``.
 
 Only a body whose errors are all of its own top-level fields is checked so (a path or
-query parameter, or a body that is not an object, leaves nothing to check)."""
+query parameter, or a body that is not an object, leaves nothing to check); a field
+with no stand-in that fits leaves the shape errors to answer alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+import types
+from collections.abc import Callable, Coroutine, Mapping
+from functools import cache
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
-from api.deps import _bearer, current_actor
+from api.deps import RULE_CHECK, RuleCheck, writer
 from api.field_errors import dedupe, field_errors, summarise
-from ledger.domain import commands as c
 from ledger.domain.errors import ValidationFailed
 
-F = TypeVar("F", bound=Callable[..., Any])
-Build = Callable[[Any, Mapping[str, Any]], c.Command]  # (the body, path parameters)
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
-_MARK = "pooled_rules_after_shape"
-
-# A value of the right shape for each field a money posting's body may have, standing
-# in for one refused (the checks that read it are skipped, so which value is no matter).
+# A value of the right shape for fields many bodies share, standing in for one refused
+# (the checks that read it are skipped, so which value is no matter). A field not here
+# stands in with its default, else the body's documented example.
 STAND_INS: dict[str, Any] = {
+    "id": "stand-in",
     "partner_id": "stand-in",
     "scheme_id": "stand-in",
     "pool_id": "stand-in",
@@ -52,27 +56,81 @@ STAND_INS: dict[str, Any] = {
 }
 
 
-def rules_after_shape(model: type[BaseModel], build: Build) -> Callable[[F], F]:
-    """Mark a route (below its ``@router.post``): a body ``model`` refused for its shape
-    is still checked against the rules, by the command ``build`` makes of it."""
+def writes_through_writer(dependant: Dependant) -> bool:
+    """Whether the route (or one of its dependencies) takes the ``Writer``: only such a
+    route can be run again to check the rules without writing."""
+    return any(d.call is writer or writes_through_writer(d) for d in dependant.dependencies)
 
-    def mark(endpoint: F) -> F:
-        setattr(endpoint, _MARK, (model, build))
-        return endpoint
 
-    return mark
+def body_model(annotation: Any) -> type[BaseModel] | None:
+    """The body's model (``Model`` or ``Model | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        found = [m for m in map(body_model, get_args(annotation)) if m is not None]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+@cache
+def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
+    field = _fields(model).get(key)
+    if field is None:
+        return None
+    # the field's type with its constraints (not its alias or docs: those are the model's)
+    shape: Any = (
+        Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    )
+    return TypeAdapter(shape)
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {(f.alias or name): f for name, f in model.model_fields.items()}
+
+
+def _candidates(model: type[BaseModel], key: str) -> list[Any]:
+    field = _fields(model)[key]
+    out: list[Any] = [STAND_INS[key]] if key in STAND_INS else []
+    if not field.is_required():
+        out.append(field.get_default(call_default_factory=True))
+    extra = model.model_config.get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, Mapping) else None
+    for example in examples if isinstance(examples, list) else ():
+        if isinstance(example, Mapping) and key in example:
+            out.append(example[key])
+    return out
+
+
+def stand_in_body(
+    model: type[BaseModel], raw: Mapping[str, Any], refused: set[str]
+) -> dict[str, Any] | None:
+    """``raw`` with each refused field replaced by a stand-in that fits its shape (a key
+    the model does not know is dropped); None when some refused field has none."""
+    body = {k: v for k, v in raw.items() if k not in refused}
+    for key in refused:
+        adapter = _adapter(model, key)
+        if adapter is None:
+            continue  # a key the body may not have: dropped
+        for candidate in _candidates(model, key):
+            try:
+                adapter.validate_python(candidate)
+            except ValidationError:
+                continue
+            body[key] = candidate
+            break
+        else:
+            return None
+    return body
 
 
 async def with_rule_errors(
-    endpoint: Callable[..., Any], request: Request, exc: RequestValidationError
+    handler: Handler, model: type[BaseModel] | None, request: Request, exc: RequestValidationError
 ) -> ValidationFailed | None:
     """The shape errors of ``exc`` and the rule errors of the rest of the body, as one
-    error; None when the route is not marked or there are no rule errors to add."""
-    marked = getattr(endpoint, _MARK, None)
+    error; None when there are no rule errors to add (or they cannot be found)."""
     raw = getattr(request, "_json", None)
-    if marked is None or not isinstance(raw, dict):
+    if model is None or not isinstance(raw, dict):
         return None
-    model, build = marked
     errors = list(exc.errors())
     refused: set[str] = set()
     for e in errors:
@@ -80,15 +138,22 @@ async def with_rule_errors(
         if len(loc) < 2 or loc[0] != "body" or not isinstance(loc[1], str):
             return None
         refused.add(loc[1])
-    body = {k: v for k, v in raw.items() if k not in refused}
-    body |= {k: STAND_INS[k] for k in refused if k in STAND_INS}
-    try:
-        command = build(model.model_validate(body), request.path_params)
-    except (ValidationError, ValidationFailed):
+    body = stand_in_body(model, raw, refused)
+    if body is None:
         return None
-    actor = await run_in_threadpool(current_actor, request, await _bearer(request))
-    ledger = request.app.state.ledger
-    rules = await run_in_threadpool(ledger.rule_errors, command, actor, frozenset(refused))
+    request._json = body
+    setattr(request.state, RULE_CHECK, frozenset(refused))
+    try:
+        await handler(request)
+    except RuleCheck as found:
+        rules = found.errors
+    except Exception:  # any other refusal: the shape errors answer alone
+        return None
+    else:  # pragma: no cover - a writing route always reaches its Writer
+        return None
+    finally:
+        request._json = raw
+        delattr(request.state, RULE_CHECK)
     if not rules:
         return None
     every = [*dedupe(field_errors(errors)), *rules]

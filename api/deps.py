@@ -309,6 +309,21 @@ AsAt = Annotated[
 # --- writing ----------------------------------------------------------------------------------
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+# ``request.state``'s attribute naming the body fields refused for their shape while the
+# route is run again only to check the rules (``api.all_errors``): its Writer decides
+# and never writes.
+RULE_CHECK = "pooled_rule_check"
+
+
+class RuleCheck(Exception):  # not an error: the answer of a rule check
+    """What a Writer in rule-check mode found: the rule errors of its command."""
+
+    def __init__(self, errors: tuple[FieldError, ...]) -> None:
+        super().__init__("rule check")
+        self.errors = errors
+
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")
 
 
@@ -340,6 +355,9 @@ class Writer:
     request_meta: dict[str, Any]
     response: Response
     status: int = 201  # the route's success status: stored with the key, replayed on a repeat
+    # set when the route is run only to check the rules: the fields refused for their
+    # shape, standing in; the Writer then raises ``RuleCheck`` and writes nothing
+    rule_check: frozenset[str] | None = None
 
     def idempotency(self, normalised: Mapping[str, Any]) -> Idempotency | None:
         if self.key is None:
@@ -356,6 +374,8 @@ class Writer:
     def one(self, command: c.Command) -> WriteResult:
         """Run ``command``; the request it is compared by on a retry is the command itself
         (so ``"17"`` and ``"17.00"`` are the same request)."""
+        if self.rule_check is not None:
+            raise RuleCheck(self.ledger.rule_errors(command, self.actor, self.rule_check))
         outcome = self.ledger.execute(
             command,
             self.actor,
@@ -376,6 +396,8 @@ class Writer:
     ) -> Outcome:
         """All or nothing: every refused line is reported with its line number (with
         ``refused``, the lines already refused before the rules were checked)."""
+        if self.rule_check is not None:
+            raise RuleCheck(())
         normalised = {
             "commands": [
                 {"command": type(cmd).__name__, **cmd.model_dump(mode="json")} for cmd in commands
@@ -433,6 +455,7 @@ async def writer(
         request_meta=request_meta_of(request),
         response=response,
         status=_success_status(request),
+        rule_check=getattr(request.state, RULE_CHECK, None),
     )
 
 

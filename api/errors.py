@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.all_errors import with_rule_errors
+from api.all_errors import body_model, with_rule_errors, writes_through_writer
 from api.field_errors import dedupe, field_errors, summarise
 from api.problems import (
     PROBLEM_JSON,
@@ -227,6 +227,10 @@ class ProblemRoute(APIRoute):
         handler = super().get_route_handler()
         if self.body_field is None:
             return handler
+        # a writing route's refused body is checked against the rules too (api.all_errors)
+        model = body_model(self.body_field.field_info.annotation)
+        if not writes_through_writer(self.dependant):
+            model = None
 
         async def checked(request: Request) -> Response:
             body = await request.body()
@@ -241,8 +245,8 @@ class ProblemRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as e:
-                # a marked route's body: its rule errors too, in the same answer
-                both = await with_rule_errors(self.endpoint, request, e)
+                # a writing route's body: its rule errors too, in the same answer
+                both = await with_rule_errors(handler, model, request, e)
                 if both is None:
                     raise
                 raise both from None

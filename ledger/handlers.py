@@ -27,6 +27,7 @@ from ledger.batch import Batch
 from ledger.clock import Clock, format_instant
 from ledger.domain import commands as c
 from ledger.domain.decide import ReferenceSource
+from ledger.domain.deciders.checks import CheckedAroundStandIns
 from ledger.domain.errors import (
     Conflict,
     FieldError,
@@ -373,12 +374,14 @@ class Ledger:
         """The rule errors of ``command``, some of whose body fields (``refused``) the
         edge refused for their shape and gave stand-ins: decided with the checks that
         read them skipped, in a transaction that is rolled back (no lock; nothing is
-        written). Empty when a refusal of another kind (403, 404, 409) comes first:
-        the shape errors then answer alone."""
+        written). Only the errors its decider gathers with ``Problems`` count (each
+        check names the fields it reads, so none read a stand-in); empty when the
+        decider raises otherwise (a check that may have read a stand-in, or a refusal of
+        another kind: 403, 404, 409): the shape errors then answer alone."""
         with self.engine.connect() as conn:
             try:
                 Batch(self, conn, read_head(conn), actor).add(command, refused=refused)
-            except ValidationFailed as e:
+            except CheckedAroundStandIns as e:
                 return tuple(f for f in e.errors if _top(f.field) not in refused)
             except LedgerError:
                 return ()

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Path
 
-from api.all_errors import rules_after_shape
 from api.deps import ReaderDep, WriterDep
 from api.routes import new_router
 from api.schemas.events import WriteResult
@@ -48,7 +47,6 @@ def opening_balance(pool: PoolPath, body: OpeningBalanceCreate, write: WriterDep
     status_code=201,
     summary="Post a contribution received (officer of the payer, or of the host)",
 )
-@rules_after_shape(ContributionCreate, lambda b, p: b.command(p["pool"]))
 def post_contribution(pool: PoolPath, body: ContributionCreate, write: WriterDep) -> WriteResult:
     return write.one(body.command(pool))
 
@@ -58,7 +56,6 @@ def post_contribution(pool: PoolPath, body: ContributionCreate, write: WriterDep
     status_code=201,
     summary="Refund a contribution to a partner (host's officer)",
 )
-@rules_after_shape(RefundCreate, lambda b, p: b.command(p["pool"]))
 def refund_contribution(pool: PoolPath, body: RefundCreate, write: WriterDep) -> WriteResult:
     return write.one(body.command(pool))
 
@@ -68,7 +65,6 @@ def refund_contribution(pool: PoolPath, body: RefundCreate, write: WriterDep) ->
     status_code=201,
     summary="Record spend against a scheme (host's officer)",
 )
-@rules_after_shape(ExpenditureCreate, lambda b, p: b.command(p["pool"]))
 def record_expenditure(pool: PoolPath, body: ExpenditureCreate, write: WriterDep) -> WriteResult:
     return write.one(body.command(pool))
 
@@ -78,7 +74,6 @@ def record_expenditure(pool: PoolPath, body: ExpenditureCreate, write: WriterDep
     status_code=201,
     summary="Record a credit note against a scheme (host's officer)",
 )
-@rules_after_shape(CreditCreate, lambda b, p: b.command(p["pool"]))
 def credit_expenditure(pool: PoolPath, body: CreditCreate, write: WriterDep) -> WriteResult:
     return write.one(body.command(pool))
 
@@ -88,7 +83,6 @@ def credit_expenditure(pool: PoolPath, body: CreditCreate, write: WriterDep) -> 
     status_code=201,
     summary="Post a transfer between partners or a partner and a pool (officer of the payer)",
 )
-@rules_after_shape(TransferCreate, lambda b, _p: b.command())
 def post_transfer(body: TransferCreate, write: WriterDep) -> WriteResult:
     return write.one(body.command())
 

@@ -117,6 +117,13 @@ def check_text(value: str, name: str, *, max_len: int = 500, required: bool = Tr
         raise ValidationFailed.field(name, f"must be at most {max_len} characters")
 
 
+class CheckedAroundStandIns(ValidationFailed):
+    """What ``Problems.raise_any`` raises when some fields were refused for their shape:
+    the errors of the checks that read none of them. Only errors raised so are reported
+    beside shape errors (``Ledger.rule_errors``); any other error met while deciding with
+    stand-ins may have read one, and is dropped."""
+
+
 class Problems:
     """Every field error of one command, reported together in one error (a body with
     a bad funding stream and a date outside the pool's life names both): a
@@ -156,10 +163,15 @@ class Problems:
         return True
 
     def raise_any(self) -> None:
-        if self.errors or self.refused:
+        if self.refused:
             detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-            kind = ValidationFailed if self.shape or self.refused else RuleViolation
-            raise kind(detail or "fields refused for their shape", errors=tuple(self.errors))
+            raise CheckedAroundStandIns(
+                detail or "fields refused for their shape", errors=tuple(self.errors)
+            )
+        if self.errors:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+            kind = ValidationFailed if self.shape else RuleViolation
+            raise kind(detail, errors=tuple(self.errors))
 
 
 def life_of(pool: PoolState) -> tuple[str, str] | None:

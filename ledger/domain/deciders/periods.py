@@ -18,14 +18,14 @@ from ledger.domain.periods import parse_quarter, parse_year
 def decide_forecast(cmd: c.RecordForecast, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
     year = parse_year(cmd.year).label
-    problems = Problems()
-    with problems.check():
+    problems = Problems(ctx.refused)
+    with problems.check("amount"):
         if cmd.amount < 0:
             raise ValidationFailed.field("amount", "a forecast outturn cannot be negative")
-    with problems.check():
+    with problems.check("year"):
         check_in_life(pool, year, "year")
     if cmd.scheme_id is not None:
-        with problems.check():
+        with problems.check("scheme_id", "year"):
             scheme_in_plan(pool, year, cmd.scheme_id)
     problems.raise_any()
     if year in pool.settled_years:

@@ -27,19 +27,26 @@ from ledger.domain.periods import FinancialYear, parse_year
 
 def decide_opening_balance(cmd: c.RecordOpeningBalance, ctx: Context) -> list[ev.Event]:
     pool = pool_in_context(ctx, cmd.pool_id)
-    fy = parse_year(cmd.year)
-    first = pool.first_plan_year()
     if pool.opening_balance is not None:
         raise AlreadyExists(
             f"pool '{pool.pool_id}' already has an opening balance; reverse it first"
         )
-    if first is not None and fy.label > first:
-        raise RuleViolation.field(
-            "year", f"an opening balance is for the pool's first year ({first})"
-        )
-    if cmd.amount == 0:
-        raise ValidationFailed.field("amount", "an opening balance of zero needs no posting")
-    check_text(cmd.note, "note", required=False)
+    problems = Problems(ctx.refused)
+    first = pool.first_plan_year()
+    fy: FinancialYear | None = None
+    with problems.check("year"):
+        fy = parse_year(cmd.year)
+        if first is not None and fy.label > first:
+            raise RuleViolation.field(
+                "year", f"an opening balance is for the pool's first year ({first})"
+            )
+    with problems.check("amount"):
+        if cmd.amount == 0:
+            raise ValidationFailed.field("amount", "an opening balance of zero needs no posting")
+    with problems.check("note"):
+        check_text(cmd.note, "note", required=False)
+    problems.raise_any()
+    assert fy is not None
     check_open_or_adjustment(pool, fy.start, False, "year")
     return [
         ev.OpeningBalanceRecorded(

@@ -6,6 +6,10 @@ Each is a fact about a quarter's return, not about money: it is not dated, so a 
 quarter does not refuse it (its return is filed when the quarter closes, and the parts
 are often completed in the month after). A later fact of the same part supersedes the
 earlier one (the return shows the latest recorded by its as-at position).
+
+Each check of a body's field runs under ``Problems`` naming the fields it reads, so
+every bad field is answered at once; the pool's kind and the year's template lists
+(from the path) are checked first.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from decimal import Decimal
 from ledger.domain import commands as c
 from ledger.domain import events as ev
 from ledger.domain.bcf_reference import BcfReturnReference
-from ledger.domain.deciders.checks import check_text, pool_in_context
+from ledger.domain.deciders.checks import Problems, check_text, pool_in_context
 from ledger.domain.deciders.context import Context
 from ledger.domain.errors import RuleViolation, ValidationFailed
 from ledger.domain.periods import Quarter, parse_quarter, parse_year
@@ -51,13 +55,17 @@ def _one_of(value: str, allowed: tuple[str, ...], field: str, what: str) -> None
 def decide_assurance(cmd: c.AssureNationalCondition, ctx: Context) -> list[ev.Event]:
     pool, q = _bcf_quarter(ctx, cmd.pool_id, cmd.quarter)
     lists = _lists(ctx, q.year.label)
-    if lists.condition(cmd.condition_id) is None:
-        ids = ", ".join(x.id for x in lists.national_conditions)
-        raise RuleViolation.field(
-            "condition_id",
-            f"'{cmd.condition_id}' is not a national condition of {q.year.label} ({ids})",
-        )
-    check_text(cmd.explanation, "explanation", max_len=TEXT, required=not cmd.answer)
+    problems = Problems(ctx.refused)
+    with problems.check("condition_id"):
+        if lists.condition(cmd.condition_id) is None:
+            ids = ", ".join(x.id for x in lists.national_conditions)
+            raise RuleViolation.field(
+                "condition_id",
+                f"'{cmd.condition_id}' is not a national condition of {q.year.label} ({ids})",
+            )
+    with problems.check("explanation", "answer"):
+        check_text(cmd.explanation, "explanation", max_len=TEXT, required=not cmd.answer)
+    problems.raise_any()
     return [
         ev.NationalConditionAssured(
             pool_id=pool.pool_id,
@@ -78,13 +86,18 @@ def decide_metric_assessment(cmd: c.AssessMetric, ctx: Context) -> list[ev.Event
     plan = pool.plan(year)
     known = {m.id for m in plan.metrics} if plan else set()
     known |= {m.id for m in ref.metrics} if ref else set()
-    if cmd.metric_id not in known:
-        raise RuleViolation.field(
-            "metric_id", f"'{cmd.metric_id}' is not a metric defined for {year}"
-        )
-    _one_of(cmd.assessment, lists.metric_assessments, "assessment", "an assessment of progress")
+    problems = Problems(ctx.refused)
+    with problems.check("metric_id"):
+        if cmd.metric_id not in known:
+            raise RuleViolation.field(
+                "metric_id", f"'{cmd.metric_id}' is not a metric defined for {year}"
+            )
+    with problems.check("assessment"):
+        _one_of(cmd.assessment, lists.metric_assessments, "assessment", "an assessment of progress")
     for name in ("challenges", "achievements", "support_needs"):
-        check_text(getattr(cmd, name), name, max_len=TEXT, required=False)
+        with problems.check(name):
+            check_text(getattr(cmd, name), name, max_len=TEXT, required=False)
+    problems.raise_any()
     return [
         ev.MetricAssessed(
             pool_id=pool.pool_id,
@@ -109,16 +122,24 @@ def decide_scheme_activity(cmd: c.RecordSchemeActivity, ctx: Context) -> list[ev
     year = q.year.label
     lists = _lists(ctx, year)
     plan = pool.plan(year)
-    if plan is None or all(s.id != cmd.scheme_id for s in plan.schemes):
-        raise RuleViolation.field(
-            "scheme_id", f"'{cmd.scheme_id}' is not a scheme of the plan for {year}"
-        )
-    _output(cmd.planned_output, "planned_output")
-    _output(cmd.output_delivered, "output_delivered")
-    _one_of(cmd.unit, lists.output_units, "unit", "an output unit of the template")
+    problems = Problems(ctx.refused)
+    with problems.check("scheme_id"):
+        if plan is None or all(s.id != cmd.scheme_id for s in plan.schemes):
+            raise RuleViolation.field(
+                "scheme_id", f"'{cmd.scheme_id}' is not a scheme of the plan for {year}"
+            )
+    with problems.check("planned_output"):
+        _output(cmd.planned_output, "planned_output")
+    with problems.check("output_delivered"):
+        _output(cmd.output_delivered, "output_delivered")
+    with problems.check("unit"):
+        _one_of(cmd.unit, lists.output_units, "unit", "an output unit of the template")
     if cmd.area_of_spend is not None:
-        _one_of(cmd.area_of_spend, lists.areas_of_spend, "area_of_spend", "an area of spend")
-    check_text(cmd.scheme_sub_type, "scheme_sub_type", max_len=200, required=False)
+        with problems.check("area_of_spend"):
+            _one_of(cmd.area_of_spend, lists.areas_of_spend, "area_of_spend", "an area of spend")
+    with problems.check("scheme_sub_type"):
+        check_text(cmd.scheme_sub_type, "scheme_sub_type", max_len=200, required=False)
+    problems.raise_any()
     return [
         ev.SchemeActivityRecorded(
             pool_id=pool.pool_id,
@@ -148,10 +169,13 @@ _FEES = (
 def decide_fee_rates(cmd: c.RecordFeeRates, ctx: Context) -> list[ev.Event]:
     fy = parse_year(cmd.year)
     pool, q = _bcf_quarter(ctx, cmd.pool_id, fy.quarters[3].label)
+    problems = Problems(ctx.refused)
     for name in _FEES:
         value = getattr(cmd, name)
-        if not 0 < value <= MAX_FEE:
-            raise ValidationFailed.field(name, "must be more than zero and at most 1000000.00")
+        with problems.check(name):
+            if not 0 < value <= MAX_FEE:
+                raise ValidationFailed.field(name, "must be more than zero and at most 1000000.00")
+    problems.raise_any()
     return [
         ev.FeeRatesRecorded(
             pool_id=pool.pool_id,
@@ -165,7 +189,10 @@ def decide_fee_rates(cmd: c.RecordFeeRates, ctx: Context) -> list[ev.Event]:
 def decide_income_variance(cmd: c.ExplainIncomeVariance, ctx: Context) -> list[ev.Event]:
     fy = parse_year(cmd.year)
     pool, q = _bcf_quarter(ctx, cmd.pool_id, fy.quarters[3].label)
-    check_text(cmd.commentary, "commentary", max_len=TEXT)
+    problems = Problems(ctx.refused)
+    with problems.check("commentary"):
+        check_text(cmd.commentary, "commentary", max_len=TEXT)
+    problems.raise_any()
     return [
         ev.IncomeVarianceExplained(
             pool_id=pool.pool_id, year=fy.label, quarter=q.label, commentary=cmd.commentary.strip()
@@ -177,14 +204,19 @@ def decide_year_end_feedback(cmd: c.GiveYearEndFeedback, ctx: Context) -> list[e
     fy = parse_year(cmd.year)
     pool, q = _bcf_quarter(ctx, cmd.pool_id, fy.quarters[3].label)
     lists = _lists(ctx, fy.label)
-    if lists.statement(cmd.statement_id) is None:
-        ids = ", ".join(x.id for x in lists.year_end_statements) or "none"
-        raise ValidationFailed.field(
-            "statement_id",
-            f"'{cmd.statement_id}' is not a year-end feedback statement of {fy.label} ({ids})",
-        )
-    _one_of(cmd.answer, lists.feedback_answers, "answer", "an answer of the template")
-    check_text(cmd.comment, "comment", max_len=TEXT)
+    problems = Problems(ctx.refused)
+    with problems.check("statement_id"):
+        if lists.statement(cmd.statement_id) is None:
+            ids = ", ".join(x.id for x in lists.year_end_statements) or "none"
+            raise ValidationFailed.field(
+                "statement_id",
+                f"'{cmd.statement_id}' is not a year-end feedback statement of {fy.label} ({ids})",
+            )
+    with problems.check("answer"):
+        _one_of(cmd.answer, lists.feedback_answers, "answer", "an answer of the template")
+    with problems.check("comment"):
+        check_text(cmd.comment, "comment", max_len=TEXT)
+    problems.raise_any()
     return [
         ev.YearEndFeedbackGiven(
             pool_id=pool.pool_id,
@@ -199,13 +231,19 @@ def decide_year_end_feedback(cmd: c.GiveYearEndFeedback, ctx: Context) -> list[e
 
 def decide_contacts(cmd: c.RecordReturnContacts, ctx: Context) -> list[ev.Event]:
     pool, q = _bcf_quarter(ctx, cmd.pool_id, cmd.quarter)
-    check_text(cmd.completed_by, "completed_by", max_len=200)
-    check_text(cmd.role, "role", max_len=200, required=False)
-    check_text(cmd.telephone, "telephone", max_len=40, required=False)
+    problems = Problems(ctx.refused)
+    with problems.check("completed_by"):
+        check_text(cmd.completed_by, "completed_by", max_len=200)
+    with problems.check("role"):
+        check_text(cmd.role, "role", max_len=200, required=False)
+    with problems.check("telephone"):
+        check_text(cmd.telephone, "telephone", max_len=40, required=False)
     email = cmd.email.strip()
     local, at, domain = email.partition("@")
-    if not (local and at and "." in domain) or " " in email or len(email) > 254:
-        raise ValidationFailed.field("email", f"'{cmd.email}' is not an email address")
+    with problems.check("email"):
+        if not (local and at and "." in domain) or " " in email or len(email) > 254:
+            raise ValidationFailed.field("email", f"'{cmd.email}' is not an email address")
+    problems.raise_any()
     return [
         ev.ReturnContactsRecorded(
             pool_id=pool.pool_id,
@@ -221,14 +259,19 @@ def decide_contacts(cmd: c.RecordReturnContacts, ctx: Context) -> list[ev.Event]
 
 def decide_sign_off(cmd: c.SignOffReturn, ctx: Context) -> list[ev.Event]:
     pool, q = _bcf_quarter(ctx, cmd.pool_id, cmd.quarter)
-    check_text(cmd.signed_off_by, "signed_off_by", max_len=200)
-    check_text(cmd.role, "role", max_len=200)
-    if cmd.signed_off_on < q.start:
-        raise RuleViolation.field(
-            "signed_off_on", f"is before {q.label} begins ({q.start.isoformat()})"
-        )
-    if cmd.signed_off_on > ctx.today:
-        raise RuleViolation.field("signed_off_on", "is in the future")
+    problems = Problems(ctx.refused)
+    with problems.check("signed_off_by"):
+        check_text(cmd.signed_off_by, "signed_off_by", max_len=200)
+    with problems.check("role"):
+        check_text(cmd.role, "role", max_len=200)
+    with problems.check("signed_off_on"):
+        if cmd.signed_off_on < q.start:
+            raise RuleViolation.field(
+                "signed_off_on", f"is before {q.label} begins ({q.start.isoformat()})"
+            )
+        if cmd.signed_off_on > ctx.today:
+            raise RuleViolation.field("signed_off_on", "is in the future")
+    problems.raise_any()
     return [
         ev.ReturnSignedOff(
             pool_id=pool.pool_id,
