@@ -106,7 +106,7 @@ def create_app(
         engine,
         clock,
         default_catalogue(),
-        hooks=[Projector(), meters.apply],
+        hooks=[Projector(), meters],
         signing_key=load_or_create_key(Path(signing_key_path(settings))),
         retired_keys=load_retired_keys(Path(signing_key_path(settings))),
     )

@@ -91,13 +91,16 @@ class Metrics:
         )
         self.registry.register(LedgerCollector(engine, reference, due_days))
 
-    # -- the ledger's append hook: the Ledger tells an owner with committed() of commits
+    # -- a ReadModelHook (ledger.hooks): it counts commits, and remembers nothing
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """A no-op append hook; it makes the Ledger call :meth:`committed`."""
+        """Nothing to do inside the append transaction; only commits are counted."""
 
     def committed(self, h0: int, h1: int) -> None:
         self.appends.inc()
         self.events.inc(h1 - h0)
+
+    def forget(self) -> None:
+        """Nothing remembered: the counters count this process's commits."""
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         labels = (method, route, str(status))

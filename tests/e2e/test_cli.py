@@ -125,7 +125,7 @@ def test_the_demo_load_makes_the_key_and_signs_its_quarter_closes(
 ) -> None:
     from ledger.domain.checkpoint import load_public_key, signature_ok
     from ledger.store.checkpoints import all_checkpoints
-    from ledger.store.eventstore import verify
+    from ledger.store.verify import verify
 
     key_file = db.parent / "keys" / "signing-key.pem"
     monkeypatch.setenv("POOLED_SIGNING_KEY_FILE", str(key_file))
@@ -140,14 +140,25 @@ def test_the_demo_load_makes_the_key_and_signs_its_quarter_closes(
             closes = conn.execute(
                 text("SELECT position, pool_id, period FROM events WHERE type = 'period_closed'")
             ).fetchall()
+            filed = conn.execute(
+                text("SELECT pool_id, period FROM events WHERE type = 'return_generated'")
+            ).fetchall()
         reasons = {reason for _, reason, _ in stored}
         # every quarter of 2025-26 closed in each of the three pools, each signed once
         for pool in ("ices", "mid-notts-bcf", "mid-notts-alliance"):
             for q in (1, 2, 3, 4):
                 assert f"quarter closed {pool} 2025-26-Q{q}" in reasons
-        assert len(stored) == len(closes) and len(stored) >= 12
-        signed_at = {(s.checkpoint.position, reason) for _, reason, s in stored}
-        assert signed_at == {(p, f"quarter closed {pool} {period}") for p, pool, period in closes}
+        at_closes = [(s.checkpoint.position, r) for _, r, s in stored if r.startswith("quarter")]
+        assert len(at_closes) == len(closes) and len(at_closes) >= 12
+        assert set(at_closes) == {
+            (p, f"quarter closed {pool} {period}") for p, pool, period in closes
+        }
+        # and every return the demo filed signed its cover's as-at and its filing (one
+        # checkpoint per append: a filing that closed its quarter signs the close)
+        assert filed
+        for p, q in filed:
+            assert f"return as at {p} {q}" in reasons
+            assert f"return filed {p} {q}" in reasons or f"quarter closed {p} {q}" in reasons
         assert all(signature_ok(public, s) for _, _, s in stored)
         assert verify(engine, public_key=public).ok
     finally:

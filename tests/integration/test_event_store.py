@@ -122,7 +122,7 @@ def test_a_date_stored_in_another_spelling_is_a_changed_byte_on_sqlite(
         _lift_guards(conn, engine.dialect.name)
         sql = f"UPDATE events SET effective_date = '2025-4-2' WHERE position = {target}"
         conn.execute(text(sql))
-    result = es.verify(engine)  # the same day, but not the bytes that were hashed
+    result = verify(engine)  # the same day, but not the bytes that were hashed
     assert not result.ok and result.first_bad_position == target
 
 

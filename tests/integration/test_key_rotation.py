@@ -21,8 +21,8 @@ from api.verification import verify_all
 from ledger import audit
 from ledger.domain import checkpoint as dc
 from ledger.settings import Settings
-from ledger.store import eventstore as es
 from ledger.store.checkpoints import load_or_create_key, ring_path, rotate_key, store
+from ledger.store.verify import verify
 from tests.e2e.api_support import World, build_world, contribution
 
 with warnings.catch_warnings():  # Starlette asks for httpx2 (as in api_support)
@@ -93,7 +93,7 @@ def test_checkpoints_signed_before_and_after_a_rotation_both_verify(
         "which is not one of the ledger's keys"
     ) in out.output
     # and the server's verify without the ring names it too
-    result = es.verify(engine, public_key=load_or_create_key(key_file).public_key())
+    result = verify(engine, public_key=load_or_create_key(key_file).public_key())
     assert not result.ok and result.first_bad_position == before["position"]
     assert f"is signed by key {old_id}, which is not one of the ledger's keys" in str(
         result.problem
