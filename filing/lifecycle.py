@@ -184,18 +184,23 @@ def approve_return(
     ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, note: str = ""
 ) -> ReturnRecord:
     q = parse_quarter(quarter)
-    ledger.execute(c.ApproveReturn(pool_id=pool_id, quarter=q.label, note=note), actor)
-    rec = filed_record(ledger.engine, pool_id, q.label)
-    assert rec is not None
-    return rec
+    return _signed_off(ledger, c.ApproveReturn(pool_id=pool_id, quarter=q.label, note=note), actor)
 
 
 def submit_return(
     ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, reference: str = ""
 ) -> ReturnRecord:
     q = parse_quarter(quarter)
-    ledger.execute(c.SubmitReturn(pool_id=pool_id, quarter=q.label, reference=reference), actor)
-    rec = filed_record(ledger.engine, pool_id, q.label)
+    cmd = c.SubmitReturn(pool_id=pool_id, quarter=q.label, reference=reference)
+    return _signed_off(ledger, cmd, actor)
+
+
+def _signed_off(
+    ledger: Ledger, cmd: c.ApproveReturn | c.SubmitReturn, actor: c.Actor
+) -> ReturnRecord:
+    """Record an approval or a submission and read the return's record after it."""
+    ledger.execute(cmd, actor)
+    rec = filed_record(ledger.engine, cmd.pool_id, cmd.quarter)
     assert rec is not None
     return rec
 
