@@ -168,3 +168,7 @@ def ledger(engine: Engine, clock: FixedClock) -> Ledger:
     return Ledger(
         engine, clock, default_catalogue(), hooks=[Projector().apply], signing_key=SIGNING_KEY
     )
+
+
+# the demo loaded once per process and database (imported last: it uses the above)
+from tests.demo_fixtures import demo_templates  # noqa: E402, F401

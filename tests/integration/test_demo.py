@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,12 +26,11 @@ from ledger.handlers import Ledger
 from ledger.refdata import default_catalogue
 from ledger.snapshots import check
 from ledger.store.engine import make_engine
-from ledger.store.migrate import upgrade
 from ledger.store.reads import StoredEvent, read_range
 from ledger.store.verify import verify
 from projections.projector import Projector
 from tests.builders import ADMIN, pounds
-from tests.conftest import drop_postgres_schema, postgres_engine, require_postgres
+from tests.demo_fixtures import DemoTemplates
 
 TODAY = date(2026, 11, 23)
 MONEY = (
@@ -97,28 +94,13 @@ def _ledger(engine: Engine) -> Ledger:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def loaded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
-) -> Iterator[Loaded]:
-    """The demo loaded once per database for this module's read-only checks."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("demo") / "pooled.db"
-        shutil.copy(sqlite_template, path)
-        engine = make_engine(f"sqlite:///{path}")
-        try:
-            yield _load(_ledger(engine))
-        finally:
-            engine.dispose()
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = postgres_engine(schema)
-    try:
-        upgrade(engine)
-        yield _load(_ledger(engine))
-    finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
+def loaded(request: pytest.FixtureRequest, demo_templates: DemoTemplates) -> Loaded:
+    """The demo, loaded once per process and database and shared by the modules that
+    only read it (tests/demo_fixtures.py): this module's checks do not write."""
+    demo = demo_templates.shared(request.param)
+    with demo.engine.connect() as conn:
+        events = read_range(conn)
+    return Loaded(_ledger(demo.engine), demo.summary, events)
 
 
 def test_the_demo_loads_through_the_ledger_and_the_chain_verifies(loaded: Loaded) -> None:
