@@ -36,7 +36,13 @@ from ledger.store.backup import backup, restore
 from ledger.store.engine import make_engine, normalise_url
 from ledger.store.migrate import upgrade
 from projections.projector import Projector
-from tests.conftest import PG_URL, drop_postgres_schema, postgres_engine, require_postgres
+from tests.conftest import (
+    PG_TEST_OPTIONS,
+    PG_URL,
+    drop_postgres_schema,
+    postgres_engine,
+    require_postgres,
+)
 
 # the day the demo-checking modules load it on (their TODAY / NOW)
 DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -159,7 +165,7 @@ def postgres_engine_of(schema: str) -> Engine:
         normalise_url(PG_URL or ""),
         pool_size=12,
         max_overflow=20,
-        connect_args={"options": f"-csearch_path={schema}"},
+        connect_args={"options": f"-csearch_path={schema} {PG_TEST_OPTIONS}"},
     )
 
 
