@@ -41,6 +41,9 @@ from tests.e2e import test_board_pages as pages
 from tests.e2e.test_board_pages import MINUS, Board, cell, figures, row, sign_in, table
 from tests.e2e.test_board_pages import text as visible
 
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient

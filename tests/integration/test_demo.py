@@ -32,6 +32,9 @@ from projections.projector import Projector
 from tests.builders import ADMIN, pounds
 from tests.demo_fixtures import DemoTemplates
 
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
+
 TODAY = date(2026, 11, 23)
 MONEY = (
     "contribution_posted",

@@ -20,6 +20,9 @@ from tests.demo_fixtures import DemoTemplates
 from tests.integration.return_checks import assert_return_agrees
 from tests.integration.test_demo import TODAY, _ledger
 
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
+
 QUARTERS = (
     "2025-26-Q1",
     "2025-26-Q2",

@@ -16,6 +16,9 @@ from projections.queries import Reader
 from projections.rebuild import compare_with_rebuild, rebuild, status
 from tests.demo_fixtures import Demo, DemoTemplates
 
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as conn:
