@@ -60,9 +60,15 @@ def demo_ledger(engine: Engine) -> Ledger:
     return Ledger(engine, FixedClock(DEMO_NOW), default_catalogue(), hooks=[Projector().apply])
 
 
-def _head(engine: Engine) -> int:
+def head(engine: Engine) -> int:
+    """The last position in ``engine``'s ledger (0 when it is empty)."""
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
+
+
+def written(demo: Demo) -> bool:
+    """Whether anything was appended to the demo after it was loaded."""
+    return head(demo.engine) != demo.summary.last_position
 
 
 def _admin() -> Engine:
@@ -149,14 +155,14 @@ class DemoTemplates:
 
     def close(self) -> list[str]:
         """Dispose of the templates; the databases a module wrote to, if any."""
-        written = []
+        changed = []
         for db, demo in self._loaded.items():
-            if _head(demo.engine) != demo.summary.last_position:
-                written.append(db)
+            if written(demo):
+                changed.append(db)
             demo.engine.dispose()
         if self._schema is not None:
             drop_postgres_schema(self._schema)
-        return written
+        return changed
 
 
 def postgres_engine_of(schema: str) -> Engine:
