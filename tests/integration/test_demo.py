@@ -374,14 +374,20 @@ def test_each_posting_is_made_by_the_right_actor(loaded: Loaded) -> None:
             assert (e.actor_role, e.actor_partner_id) == ("finance_officer", e.partner_id)
 
 
-def test_the_demo_is_deterministic(loaded: Loaded, tmp_path: Path, sqlite_template: Path) -> None:
-    path = tmp_path / "again.db"
+@pytest.fixture(scope="module")
+def again(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Loaded:
+    """The demo loaded a second time, independently of the shared one (on SQLite, once
+    for this module: each database's load is compared with it)."""
+    path = tmp_path_factory.mktemp("again") / "again.db"
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     try:
-        again = _load(_ledger(engine))
+        return _load(_ledger(engine))
     finally:
         engine.dispose()
+
+
+def test_the_demo_is_deterministic(loaded: Loaded, again: Loaded) -> None:
 
     def content(events: list[StoredEvent], ids: dict[str, int]) -> list[tuple[object, ...]]:
         out: list[tuple[object, ...]] = []
