@@ -156,12 +156,14 @@ class DemoTemplates:
     def close(self) -> list[str]:
         """Dispose of the templates; the databases a module wrote to, if any."""
         changed = []
-        for db, demo in self._loaded.items():
-            if written(demo):
-                changed.append(db)
-            demo.engine.dispose()
-        if self._schema is not None:
-            drop_postgres_schema(self._schema)
+        try:
+            for db, demo in self._loaded.items():
+                if written(demo):
+                    changed.append(db)
+                demo.engine.dispose()
+        finally:  # the template schema goes whatever happened above
+            if self._schema is not None:
+                drop_postgres_schema(self._schema)
         return changed
 
 
