@@ -67,6 +67,9 @@ CHROMEDRIVER = next(
 
 pytestmark = [
     pytest.mark.slow,
+    # one xdist worker builds the module's server (the demo and its filed returns): split
+    # across both workers, it was built twice (9.8 s setup on each in `-n 2`)
+    pytest.mark.xdist_group("board_browser"),
     pytest.mark.skipif(
         CHROMIUM is None or CHROMEDRIVER is None,
         reason="headless browser tests need Chromium and its driver: "

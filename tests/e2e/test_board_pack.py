@@ -16,15 +16,12 @@ import http.server
 import importlib.abc
 import io
 import re
-import shutil
 import socketserver
 import sys
 import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -33,26 +30,26 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from api.board import pdf
 from ledger.clock import FixedClock
-from ledger.demo import load_demo
-from ledger.handlers import Ledger
-from ledger.refdata import default_catalogue, load_reference_data
+from ledger.refdata import load_reference_data
 from ledger.settings import Settings
 from ledger.store import tokens
-from ledger.store.engine import make_engine
 from projections import asat
 from projections.base import plan_at
 from projections.parties import partners_at, pool_at
-from projections.projector import Projector
+from tests.demo_fixtures import DEMO_NOW, DemoTemplates
 from tests.e2e import test_board_pages as pages
 from tests.e2e.test_board_pages import MINUS, Board, cell, figures, row, sign_in, table
 from tests.e2e.test_board_pages import text as visible
+
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
 world = pages.world  # the equipment and alliance pools, on SQLite and PostgreSQL
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+NOW = DEMO_NOW  # 2026-11-23 09:00 UTC, the day the demo is loaded on
 
 
 @dataclass
@@ -63,20 +60,15 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Demo]:
-    path = tmp_path_factory.mktemp("pack-demo") / "pooled.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    clock = FixedClock(NOW)
-    summary = load_demo(Ledger(engine, clock, default_catalogue(), hooks=[Projector()]), NOW.date())
-    app = create_app(Settings(scheduler=False), engine=engine, clock=clock)
-    _, secret = tokens.create_token(engine, role="board", name="Chair", clock=clock)
-    client = TestClient(app)
-    sign_in(client, secret)
-    try:
-        yield Demo(client, engine, summary.last_position)
-    finally:
-        engine.dispose()
+def demo(demo_templates: DemoTemplates) -> Iterator[Demo]:
+    """A copy of the demo (loaded at NOW) of its own: signing in writes a token."""
+    with demo_templates.copy("sqlite") as copied:
+        engine, clock = copied.engine, FixedClock(NOW)
+        app = create_app(Settings(scheduler=False), engine=engine, clock=clock)
+        _, secret = tokens.create_token(engine, role="board", name="Chair", clock=clock)
+        client = TestClient(app)
+        sign_in(client, secret)
+        yield Demo(client, engine, copied.summary.last_position)
 
 
 @pytest.fixture

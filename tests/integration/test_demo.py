@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,12 +30,10 @@ from ledger.store.reads import StoredEvent, read_range
 from ledger.store.verify import verify
 from projections.projector import Projector
 from tests.builders import ADMIN, pounds
-from tests.conftest import (
-    dispose_app_engine,
-    drop_postgres_schema,
-    postgres_app_engine,
-    require_postgres,
-)
+from tests.demo_fixtures import DemoTemplates
+
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
 
 TODAY = date(2026, 11, 23)
 MONEY = (
@@ -101,27 +97,13 @@ def _ledger(engine: Engine) -> Ledger:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def loaded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
-) -> Iterator[Loaded]:
-    """The demo loaded once per database for this module's read-only checks."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("demo") / "pooled.db"
-        shutil.copy(sqlite_template, path)
-        engine = make_engine(f"sqlite:///{path}")
-        try:
-            yield _load(_ledger(engine))
-        finally:
-            engine.dispose()
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = postgres_app_engine(schema)  # migrated by the owner
-    try:
-        yield _load(_ledger(engine))
-    finally:
-        dispose_app_engine(engine)
-        drop_postgres_schema(schema)
+def loaded(request: pytest.FixtureRequest, demo_templates: DemoTemplates) -> Loaded:
+    """The demo, loaded once per process and database and shared by the modules that
+    only read it (tests/demo_fixtures.py): this module's checks do not write."""
+    demo = demo_templates.shared(request.param)
+    with demo.engine.connect() as conn:
+        events = read_range(conn)
+    return Loaded(_ledger(demo.engine), demo.summary, events)
 
 
 def test_the_demo_loads_through_the_ledger_and_the_chain_verifies(loaded: Loaded) -> None:
@@ -392,14 +374,20 @@ def test_each_posting_is_made_by_the_right_actor(loaded: Loaded) -> None:
             assert (e.actor_role, e.actor_partner_id) == ("finance_officer", e.partner_id)
 
 
-def test_the_demo_is_deterministic(loaded: Loaded, tmp_path: Path, sqlite_template: Path) -> None:
-    path = tmp_path / "again.db"
+@pytest.fixture(scope="module")
+def again(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Loaded:
+    """The demo loaded a second time, independently of the shared one (on SQLite, once
+    for this module: each database's load is compared with it)."""
+    path = tmp_path_factory.mktemp("again") / "again.db"
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     try:
-        again = _load(_ledger(engine))
+        return _load(_ledger(engine))
     finally:
         engine.dispose()
+
+
+def test_the_demo_is_deterministic(loaded: Loaded, again: Loaded) -> None:
 
     def content(events: list[StoredEvent], ids: dict[str, int]) -> list[tuple[object, ...]]:
         out: list[tuple[object, ...]] = []

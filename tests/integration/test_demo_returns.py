@@ -5,29 +5,23 @@ cover's totals are the sheets' totals (domain.md 6.7). On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from filing.documents import fetch_memorandum, get_return
 from filing.lifecycle import generate_return
-from ledger.demo import BCF, ICES, load_demo
+from ledger.demo import BCF, ICES
 from ledger.domain.periods import parse_quarter
-from ledger.store.engine import make_engine
 from tests.builders import ADMIN
-from tests.conftest import (
-    dispose_app_engine,
-    drop_postgres_schema,
-    postgres_app_engine,
-    require_postgres,
-)
+from tests.demo_fixtures import DemoTemplates
 from tests.integration.return_checks import assert_return_agrees
 from tests.integration.test_demo import TODAY, _ledger
+
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
 
 QUARTERS = (
     "2025-26-Q1",
@@ -41,31 +35,18 @@ QUARTERS = (
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def filed(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+    request: pytest.FixtureRequest, demo_templates: DemoTemplates
 ) -> Iterator[tuple[Any, dict[str, dict[str, Any]]]]:
-    """The demo loaded, then every ended quarter's BCF return filed in order (as the
-    scheduler files them): the engine and each return's JSON."""
-    schema = None
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("demo-returns") / "pooled.db"
-        shutil.copy(sqlite_template, path)
-        engine = make_engine(f"sqlite:///{path}")
-    else:
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = postgres_app_engine(schema)  # migrated by the owner
-    try:
+    """The demo (a copy of its own: filing writes), then every ended quarter's BCF return
+    filed in order (as the scheduler files them): the engine and each return's JSON."""
+    with demo_templates.copy(request.param) as demo:
+        engine = demo.engine
         ledger = _ledger(engine)
-        load_demo(ledger, TODAY)
         docs = {}
         for quarter in QUARTERS:
             generate_return(ledger, BCF, quarter, ADMIN, today=TODAY)
             docs[quarter] = json.loads(get_return(engine, BCF, quarter, "json")[0])
         yield engine, docs
-    finally:
-        dispose_app_engine(engine)
-        if schema is not None:
-            drop_postgres_schema(schema)
 
 
 @pytest.mark.parametrize("quarter", QUARTERS)

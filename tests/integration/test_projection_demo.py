@@ -4,19 +4,20 @@ the rebuilt rows, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
-from ledger.demo import load_demo
 from ledger.domain.errors import NotFound
-from ledger.handlers import Ledger
 from projections import tables as t
 from projections.queries import Reader
 from projections.rebuild import compare_with_rebuild, rebuild, status
+from tests.demo_fixtures import Demo, DemoTemplates
 
-TODAY = date(2026, 11, 23)
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -47,11 +48,16 @@ def answers(engine: Engine) -> list[object]:
     return out
 
 
-def test_the_demo_ledgers_read_models_equal_a_rebuild_row_for_row(
-    ledger: Ledger, engine: Engine
-) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo(request: pytest.FixtureRequest, demo_templates: DemoTemplates) -> Iterator[Demo]:
+    """A copy of the demo of its own (the rebuild rewrites the read models)."""
+    with demo_templates.copy(request.param) as copied:
+        yield copied
+
+
+def test_the_demo_ledgers_read_models_equal_a_rebuild_row_for_row(demo: Demo) -> None:
     # given the demo loaded through the ledger, its read models kept incrementally
-    summary = load_demo(ledger, TODAY)
+    engine, summary = demo.engine, demo.summary
     checkpoint, head = status(engine)
     assert checkpoint == head == summary.last_position
     kept, before = dump(engine), answers(engine)

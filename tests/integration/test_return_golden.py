@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from filing.documents import fetch_return
 from tests.integration import test_demo
 from tests.integration.test_demo import Loaded
 
-loaded = test_demo.loaded  # the demo, loaded once per database for this module
+# one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
+pytestmark = pytest.mark.xdist_group("demo")
+
+loaded = test_demo.loaded  # the shared demo (read only), as test_demo reads it
 GOLDEN = Path(__file__).parent.parent / "golden"
 QUARTER = "2025-26-Q2"
 VOLATILE = {"event_id", "chain_head", "content_hash", "reference_data_hash"}
