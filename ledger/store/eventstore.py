@@ -174,32 +174,18 @@ def new_generation(conn: Connection) -> None:
     run_sql(conn, "UPDATE ledger_head SET generation = generation + 1 WHERE id = 1")
 
 
-class pipelined:  # noqa: N801 - used as a context function
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
     """The writes of an append in one round trip to PostgreSQL (psycopg's pipeline
     mode: statements are sent without waiting; a statement whose result is read, and
-    the end of the block, wait for what was sent). Unique-key refusals, raised in the
-    block or surfacing at its end, become the ledger's errors (``one_round_trip`` with
-    the translation). A class, not a generator context: it runs on every append."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._refusals = (conn.dialect.loaded_dbapi.IntegrityError, IntegrityError)
-        self._block = one_round_trip(conn)
-
-    def __enter__(self) -> None:
-        try:
-            self._block.__enter__()
-        except self._refusals as e:
-            raise_refusal(e)
-
-    def __exit__(self, kind: type[BaseException] | None, e: BaseException | None, tb: Any) -> bool:
-        try:
-            if self._block.__exit__(kind, e, tb):
-                return True
-        except self._refusals as ended:
-            raise_refusal(ended)
-        if isinstance(e, self._refusals):
-            raise_refusal(e)
-        return False
+    the end of the block, wait for what was sent). Unique-key refusals, which may then
+    surface at the end of the block, become the ledger's errors (``one_round_trip``
+    with the translation)."""
+    try:
+        with one_round_trip(conn):
+            yield
+    except (conn.dialect.loaded_dbapi.IntegrityError, IntegrityError) as e:
+        raise_refusal(e)
 
 
 def raise_refusal(e: Exception) -> NoReturn:
