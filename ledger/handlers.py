@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,17 +287,16 @@ class Ledger:
             return None
         return True if found == len(stored) else False if found == 0 else None
 
-    @contextmanager
-    def _transaction(self, commands: Iterable[c.Command]) -> Iterator[tuple[Connection, Head]]:
-        """``es.write_transaction``, with the caches checked against the head first."""
+    def _transaction(
+        self, commands: Iterable[c.Command]
+    ) -> AbstractContextManager[tuple[Connection, Head]]:
+        """``es.write_transaction``, with the caches checked against the head first
+        (not a generator context of its own: one fewer on every append)."""
         check_at = self._cache_key[0] if self._contended and self._cache_key else None
         pools = self._prefetch(commands)
-        with es.write_transaction(self.engine, pools, check_at if pools else None) as (
-            conn,
-            head,
-        ):
-            self._check_history(conn, head)
-            yield conn, head
+        return es.write_transaction(
+            self.engine, pools, check_at if pools else None, on_locked=self._check_history
+        )
 
     def _check_history(self, conn: Connection, head: Head) -> None:
         """With the lock held: keep the caches only if the head extends the history they

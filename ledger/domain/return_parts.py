@@ -20,9 +20,30 @@ from ledger.domain.periods import parse_quarter
 from ledger.domain.plan import Plan
 from ledger.domain.reference import ReferenceData
 
+PART_EVENTS = (
+    ev.NationalConditionAssured,
+    ev.MetricAssessed,
+    ev.SchemeActivityRecorded,
+    ev.FeeRatesRecorded,
+    ev.ReturnContactsRecorded,
+    ev.ReturnSignedOff,
+    ev.IncomeVarianceExplained,
+    ev.YearEndFeedbackGiven,
+    ev.MetricRecorded,
+)  # every class ``part_keys_of`` matches below
+_NO_PART: set[type] = set()  # event types that are none of them (postings, ...)
+
 
 def part_keys_of(event: ev.Event) -> tuple[str, str] | None:
-    """``(quarter, part key)`` that a fact records, or None."""
+    """``(quarter, part key)`` that a fact records, or None. Every fact's state update
+    asks (``ledger.domain.state.evolve``), so a type known to be no part event skips
+    the nine class patterns."""
+    kind = type(event)
+    if kind in _NO_PART:
+        return None
+    if not issubclass(kind, PART_EVENTS):
+        _NO_PART.add(kind)
+        return None
     match event:
         case ev.NationalConditionAssured(quarter=q, condition_id=cid):
             return q, f"national_condition:{cid}"

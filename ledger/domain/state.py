@@ -15,7 +15,7 @@ from pydantic import Field
 from ledger.domain import events as ev
 from ledger.domain.model import Frozen
 from ledger.domain.plan import Plan
-from ledger.domain.return_parts import part_keys_of
+from ledger.domain.return_parts import PART_EVENTS, part_keys_of
 
 
 class PartnerInfo(Frozen):
@@ -81,6 +81,24 @@ class TargetEvent(Frozen):
     reversed: bool
 
 
+# every class ``evolve`` matches, and the return parts: a fact of none of them (every
+# posting) moves the version alone, known from its type without the class patterns
+_SHAPING: tuple[type, ...] = (
+    ev.PartnerJoined,
+    ev.PlanAgreed,
+    ev.OpeningBalanceRecorded,
+    ev.PeriodClosed,
+    ev.RiskShareSettled,
+    ev.ReturnGenerated,
+    ev.ReturnRefiled,
+    ev.ReturnApproved,
+    ev.ReturnSubmitted,
+    ev.EventReversed,
+    *PART_EVENTS,
+)
+_VERSION_ONLY: set[type] = set()
+
+
 def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> PoolState | None:
     """Apply one fact to a pool's state. Never raises; unknown facts change nothing."""
     if isinstance(event, ev.PoolEstablished):
@@ -96,6 +114,12 @@ def evolve(state: PoolState | None, event: ev.Event, *, event_id: str = "") -> P
     if state is None:
         return None
     s = _next_version(state)
+    event_type = type(event)
+    if event_type in _VERSION_ONLY:
+        return s
+    if not issubclass(event_type, _SHAPING):
+        _VERSION_ONLY.add(event_type)
+        return s
     match event:
         case ev.PartnerJoined(partner_id=pid) if pid not in s.members:
             return s.model_copy(update={"members": (*s.members, pid)})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -199,16 +199,22 @@ def raise_refusal(e: Exception) -> NoReturn:
 
 @contextmanager
 def write_transaction(
-    engine: Engine, pools: Sequence[str] = (), check_at: int | None = None
+    engine: Engine,
+    pools: Sequence[str] = (),
+    check_at: int | None = None,
+    on_locked: Callable[[Connection, Head], None] | None = None,
 ) -> Iterator[tuple[Connection, Head]]:
     """A transaction holding the append lock; yields the connection and the head
     (with ``pools``' versions and the hash at ``check_at`` read under the lock, see
-    ``lock_head``)."""
+    ``lock_head``), after ``on_locked`` has seen them."""
     with engine.connect() as conn:
         if is_sqlite(engine):  # the write lock at BEGIN (the begin hook sees it is taken)
             conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         with conn.begin():
-            yield conn, lock_head(conn, pools, check_at)
+            head = lock_head(conn, pools, check_at)
+            if on_locked is not None:
+                on_locked(conn, head)
+            yield conn, head
 
 
 class ChainedRows(list[StoredEvent]):
@@ -270,12 +276,26 @@ def build_rows(
         columns["effective_date"] = effective
         columns["hash"] = prev
         out.append(_make_stored(columns[c] for c in COLUMNS))
-    front = bytes.fromhex(head.frontier)
     out.nodes, frontier = merkle.append_leaves(
-        head.position, [front[i : i + 32] for i in range(0, len(front), 32)], leaves
+        head.position, _split_frontier(head.frontier), leaves
     )
     out.frontier = b"".join(frontier).hex()
+    global _LAST_FRONTIER
+    _LAST_FRONTIER = (out.frontier, tuple(frontier))
     return out
+
+
+# the frontier the last append made, as text and as hashes: the next append's head
+# holds the same text unless another writer came between (then it is split anew)
+_LAST_FRONTIER: tuple[str, tuple[bytes, ...]] = ("", ())
+
+
+def _split_frontier(text: str) -> tuple[bytes, ...]:
+    last = _LAST_FRONTIER
+    if text == last[0]:
+        return last[1]
+    front = bytes.fromhex(text)
+    return tuple(front[i : i + 32] for i in range(0, len(front), 32))
 
 
 _INSERT_NODE = "INSERT INTO merkle_nodes (node, hash) VALUES (?, ?)"

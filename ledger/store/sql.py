@@ -11,8 +11,8 @@ without waiting for each answer.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
@@ -58,17 +58,18 @@ def without_transaction(conn: Connection) -> bool:
     return True
 
 
-@contextmanager
-def one_round_trip(conn: Connection) -> Iterator[None]:
+_PLAIN_BLOCK = nullcontext()  # reusable; SQLite sends each statement as it comes
+
+
+def one_round_trip(conn: Connection) -> AbstractContextManager[Any]:
     """Statements sent together: a psycopg pipeline on PostgreSQL (nothing waits for a
     result until one is read, or the block ends), a plain block on SQLite. Read inside
     it through ``run_sql`` or ``read_together``: SQLAlchemy sees no result rows in
-    pipeline mode."""
+    pipeline mode. (Not a generator: it is entered twice on every append, and a
+    generator-based context costs several calls each.)"""
     if is_sqlite_conn(conn):
-        yield
-    else:
-        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            yield
+        return _PLAIN_BLOCK
+    return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr,no-any-return]
 
 
 Query = tuple[Executable, Mapping[str, Any]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain.deciders.context import Context
@@ -180,8 +181,14 @@ def life_of(pool: PoolState) -> tuple[str, str] | None:
     money flows meanwhile). None while the pool has no plan."""
     if not pool.plans:
         return None
-    last = parse_year(max(pool.plans))
-    return min(pool.plans), FinancialYear(last.start_year + 1).label
+    return _life(min(pool.plans), max(pool.plans))
+
+
+@lru_cache(maxsize=256)
+def _life(first: str, latest: str) -> tuple[str, str]:
+    """``life_of`` from the first and latest plan years: a function of the two labels
+    alone, so kept per pair (every dated posting asks; parsing a year is a regex)."""
+    return first, FinancialYear(parse_year(latest).start_year + 1).label
 
 
 def check_in_life(pool: PoolState, year: str, name: str) -> None:
