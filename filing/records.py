@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
@@ -16,7 +16,7 @@ from ledger.domain.errors import NotFound, RuleViolation
 from ledger.domain.periods import Quarter, parse_quarter, parse_year
 from ledger.refdata import default_catalogue
 from projections import asat
-from projections.base import facts
+from projections.base import Fact, facts
 from projections.parties import pool_at
 from projections.returns.lateness import is_late
 from projections.returns.parts_status import parts_status
@@ -116,6 +116,20 @@ def first_quarter(pool: PoolView) -> Quarter | None:
     return parse_year(min(pool.years)).quarters[0]
 
 
+def _filing_of(f: Fact) -> dict[str, Any]:
+    """What a filing or a re-filing sets on the record: its event, as-at and hashes."""
+    d = f.data
+    return {
+        "position": f.position,
+        "event_id": f.event_id,
+        "as_at_position": int(d["as_at_position"]),
+        "data_as_at": d["data_as_at"],
+        "chain_head": d["chain_head"],
+        "content_hash": d["content_hash"],
+        "documents": dict(d["documents"]),
+    }
+
+
 def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRecord]:
     """The pool's filed quarterly returns as at ``at``, by quarter."""
     out: dict[str, ReturnRecord] = {}
@@ -128,13 +142,7 @@ def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRe
             pool_id=pool_id,
             quarter=d["quarter"],
             filed=True,
-            position=f.position,
-            event_id=f.event_id,
-            as_at_position=int(d["as_at_position"]),
-            data_as_at=d["data_as_at"],
-            chain_head=d["chain_head"],
-            content_hash=d["content_hash"],
-            documents=dict(d["documents"]),
+            **_filing_of(f),
             generated_at=f.recorded_at,
             generated_by=f.actor,
             quarter_closed=d["quarter"] in closed,
@@ -147,13 +155,7 @@ def filed_records(conn: Connection, pool_id: str, at: int) -> dict[str, ReturnRe
             continue
         out[rec.quarter] = _replace(
             rec,
-            position=f.position,
-            event_id=f.event_id,
-            as_at_position=int(d["as_at_position"]),
-            data_as_at=d["data_as_at"],
-            chain_head=d["chain_head"],
-            content_hash=d["content_hash"],
-            documents=dict(d["documents"]),
+            **_filing_of(f),
             version=int(d["version"]),
             supersedes_event_id=d["supersedes_event_id"],
             refiled_at=f.recorded_at,

@@ -104,22 +104,14 @@ def _versions(found: list[Fact], events: dict[int, StoredEvent]) -> tuple[Return
     for s in signs:
         i = max(k for k, v in enumerate(out) if v.position < s.position)
         e = events[s.position]
-        if s.type == "return_approved":
-            who = Signed(
-                str(s.data.get("approved_by") or e.actor),
-                e.actor_role,
-                s.recorded_at,
-                s.data.get("note") or None,
-                s.position,
-            )
-            out[i] = replace(out[i], approval=who)
-        else:
-            who = Signed(
-                str(s.data.get("submitted_by") or e.actor),
-                e.actor_role,
-                s.recorded_at,
-                s.data.get("reference") or None,
-                s.position,
-            )
-            out[i] = replace(out[i], submission=who)
+        approval = s.type == "return_approved"
+        by, detail = ("approved_by", "note") if approval else ("submitted_by", "reference")
+        who = Signed(
+            str(s.data.get(by) or e.actor),
+            e.actor_role,
+            s.recorded_at,
+            s.data.get(detail) or None,
+            s.position,
+        )
+        out[i] = replace(out[i], approval=who) if approval else replace(out[i], submission=who)
     return tuple(out)
