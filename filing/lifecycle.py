@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, timedelta
+from typing import Any
 
 from filing.checkpointing import sign_for_filing
 from filing.records import (
@@ -46,6 +47,7 @@ from ledger.domain.periods import Quarter, parse_quarter
 from ledger.handlers import Ledger
 from projections.returns.build_return import build_return_content
 from projections.returns.canonical import sealed
+from projections.returns.return_document import ReturnContent
 from projections.views import PoolView
 
 # Who files a return the scheduler files (and the demo loader, filing as it would).
@@ -68,6 +70,18 @@ def generate_return(
     return record
 
 
+def _sealed_as(content: ReturnContent, documents: dict[str, bytes]) -> dict[str, Any]:
+    """What a filing or re-filing records of its content: the as-at position and time,
+    the chain head, the content hash and each format's SHA-256."""
+    return {
+        "as_at_position": content.as_at_position,
+        "data_as_at": content.data_as_at,
+        "chain_head": content.chain_head,
+        "content_hash": content.content_hash,
+        "documents": tuple((f, hashlib.sha256(documents[f]).hexdigest()) for f in FORMATS),
+    }
+
+
 def generate_or_get(
     ledger: Ledger, pool_id: str, quarter: str, actor: c.Actor, *, today: date | None = None
 ) -> tuple[ReturnRecord, bool]:
@@ -87,11 +101,7 @@ def generate_or_get(
     command = c.GenerateReturn(
         pool_id=pool_id,
         quarter=q.label,
-        as_at_position=content.as_at_position,
-        data_as_at=content.data_as_at,
-        chain_head=content.chain_head,
-        content_hash=content.content_hash,
-        documents=tuple((fmt, hashlib.sha256(documents[fmt]).hexdigest()) for fmt in FORMATS),
+        **_sealed_as(content, documents),
     )
     try:
         ledger.execute(command, actor, documents=documents)
@@ -163,11 +173,7 @@ def refile_return(
             reason=reason,
             supersedes_version=current.version,
             supersedes_event_id=current.event_id,
-            as_at_position=content.as_at_position,
-            data_as_at=content.data_as_at,
-            chain_head=content.chain_head,
-            content_hash=content.content_hash,
-            documents=tuple((f, hashlib.sha256(documents[f]).hexdigest()) for f in FORMATS),
+            **_sealed_as(content, documents),
         ),
         actor,
         documents=documents,
