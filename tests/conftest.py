@@ -168,8 +168,14 @@ def postgres_app_engine(schema: str) -> Engine:
     deployment does: a privilege the application lacks fails the tests. The owner's
     engine, for what only the owner may do (tampering, migrations), is ``owner(engine)``."""
     owner_engine = postgres_engine(schema)
-    role = _app_role()
     upgrade(owner_engine)
+    return app_engine_over(owner_engine, schema)
+
+
+def app_engine_over(owner_engine: Engine, schema: str) -> Engine:
+    """The application role's engine over ``schema``, a schema the owner's engine has
+    migrated (or restored): its rights granted, the owner kept for ``owner(engine)``."""
+    role = _app_role()
     with owner_engine.begin() as conn:
         grant_app_role(conn, role)
     assert PG_URL
@@ -254,9 +260,7 @@ def ledger(engine: Engine, clock: FixedClock) -> Ledger:
     from ledger.refdata import default_catalogue
     from projections.projector import Projector
 
-    return Ledger(
-        engine, clock, default_catalogue(), hooks=[Projector()], signing_key=SIGNING_KEY
-    )
+    return Ledger(engine, clock, default_catalogue(), hooks=[Projector()], signing_key=SIGNING_KEY)
 
 
 # the demo loaded once per process and database (imported last: it uses the above)

@@ -39,7 +39,10 @@ from projections.projector import Projector
 from tests.conftest import (
     PG_TEST_OPTIONS,
     PG_URL,
+    app_engine_over,
+    dispose_app_engine,
     drop_postgres_schema,
+    owner,
     postgres_engine,
     require_postgres,
 )
@@ -96,8 +99,9 @@ class DemoTemplates:
             else:
                 require_postgres()
                 self._schema = f"demo_{uuid.uuid4().hex[:12]}"
-                engine = postgres_engine(self._schema)
-                upgrade(engine)
+                owner_engine = postgres_engine(self._schema)
+                upgrade(owner_engine)
+                engine = app_engine_over(owner_engine, self._schema)  # as a deployment
             self._loaded[db] = Demo(engine, load_demo(demo_ledger(engine), DEMO_TODAY))
         return self._loaded[db]
 
@@ -115,11 +119,11 @@ class DemoTemplates:
                 engine.dispose()
             return
         schema = self._restore_copy(template)
-        engine = postgres_engine_of(schema)
+        engine = app_engine_over(postgres_engine_of(schema), schema)
         try:
             yield Demo(engine, template.summary)
         finally:
-            engine.dispose()
+            dispose_app_engine(engine)
             drop_postgres_schema(schema)
 
     def _restore_copy(self, template: Demo) -> str:
@@ -128,9 +132,9 @@ class DemoTemplates:
         assert self._schema is not None
         if self._dump is None:
             self._dump = self._tmp.mktemp("demo-dump") / "demo.pgdump"
-            backup(template.engine, self._dump)
+            backup(owner(template.engine), self._dump)
         name, aside = f"t_{uuid.uuid4().hex[:12]}", f"{self._schema}_aside"
-        template.engine.dispose()  # no pooled connection keeps the old search path open
+        dispose_pools(template.engine)  # no pooled connection keeps the old search path open
         admin = _admin()
         try:
             with admin.begin() as conn:
@@ -160,11 +164,17 @@ class DemoTemplates:
             for db, demo in self._loaded.items():
                 if written(demo):
                     changed.append(db)
-                demo.engine.dispose()
+                dispose_app_engine(demo.engine)
         finally:  # the template schema goes whatever happened above
             if self._schema is not None:
                 drop_postgres_schema(self._schema)
         return changed
+
+
+def dispose_pools(engine: Engine) -> None:
+    """Close the pooled connections of an engine and of its owner's, keeping both."""
+    engine.dispose()
+    owner(engine).dispose()
 
 
 def postgres_engine_of(schema: str) -> Engine:

@@ -5,13 +5,15 @@ shared demo changing, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from ledger.demo import DemoSummary
 from ledger.domain import commands as c
 from ledger.handlers import Ledger
 from ledger.store.verify import verify
 from tests.builders import ADMIN
+from tests.conftest import owner
 from tests.demo_fixtures import Demo, DemoTemplates, demo_ledger, head, written
 
 # one xdist worker loads the demo for every module that uses it (tests/demo_fixtures.py)
@@ -47,3 +49,17 @@ def test_a_copy_is_the_demo_and_writing_to_it_leaves_the_shared_demo_alone(
         assert head(copied.engine) == last + 1
     assert head(shared.engine) == last
     assert not written(shared)
+
+
+def test_the_shared_demo_and_its_copies_are_read_as_the_application_role(
+    demo_templates: DemoTemplates,
+) -> None:
+    # given the demo on PostgreSQL, shared and copied
+    shared = demo_templates.shared("postgresql")
+    with demo_templates.copy("postgresql") as copied:
+        for demo in (shared, copied):
+            # then the tests see it as a deployment does: the application's role, which
+            # may not rewrite an event
+            assert demo.engine.url.username != owner(demo.engine).url.username
+            with pytest.raises(DBAPIError), demo.engine.begin() as conn:
+                conn.execute(text("UPDATE events SET payload = payload WHERE position = 1"))
