@@ -5,13 +5,18 @@ position ``i + 1`` and its hash is ``SHA-256(0x00 || canonical event)``, the can
 form the hash chain uses (``ledger.domain.hashing``). A node is
 ``SHA-256(0x01 || left || right)``. A tree of size ``n`` covers positions 1..n.
 
-Storage keeps the hashes of *complete* subtrees only: node ``(level, index)`` covers the
-``2**level`` leaves from ``index * 2**level``. Each append adds its leaf and the nodes it
-completes (one on average, at most log2 n) and moves the *frontier*, the complete
-subtrees a tree of the new size splits into (one per set bit of the size). Any subtree
-the RFC's proofs name, complete or not, is a fold of at most log2 n stored nodes, so a
-root or a proof is one read of O(log n) nodes (``proof_nodes``) and then pure
-arithmetic (``subtree_hash``).
+Node ``(level, index)`` is the *complete* subtree of the ``2**level`` leaves from
+``index * 2**level``. Storage keeps only the complete subtrees of ``STORED_FROM_LEVEL``
+and up (blocks of 16 leaves and their ancestors: one row per 8 events on average); an
+append adds the ones it completes (``append_leaves``; most appends complete none) and
+moves the *frontier*, the complete subtrees a tree of the new size splits into (one per
+set bit of the size, the small ones included). A subtree below that level is rehashed
+from the leaves of its block (``block_nodes``): the events themselves hold them.
+
+Any subtree the RFC's proofs name, complete or not, is a fold of at most log2 n
+complete subtrees, and the ones below ``STORED_FROM_LEVEL`` lie in at most a few
+blocks, so a root or a proof is one read of O(log n) stored nodes and the events of
+those blocks (``proof_nodes``), then pure arithmetic (``subtree_hash``).
 
 The proof generators (2.1.3.1 and 2.1.4.1, written iteratively) and the verifiers
 (2.1.3.2 and 2.1.4.2, followed step by step) are checked against the RFC 6962
@@ -26,6 +31,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 HASH_SIZE = 32
 Node = tuple[int, int]  # (level, index): the 2**level leaves from index * 2**level
 Range = tuple[int, int]  # leaves [start, end)
+
+# The lowest level of the complete subtrees kept in storage. Rows per event are
+# 1/2**(level - 1) (2 when every leaf and node is kept; 1/8 at 4), and a proof or a
+# root rehashes at most 2**level leaves in each block it touches: a root one block (its
+# size's last), a proof two (the leaf's or the old size's last, and the size's last;
+# ``tests/unit/test_merkle.py``). At 4 the rows an append writes fall 16 times, to one
+# per 8 events beside 8 event rows, and a proof rehashes at most 32 events; each level
+# more would halve rows that are already few and double the rehashing.
+STORED_FROM_LEVEL = 4
+BLOCK = 1 << STORED_FROM_LEVEL  # leaves per block: the leaves of a stored level-L node
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -88,23 +103,52 @@ def subtree_hash(r: Range, nodes: Mapping[Node, bytes]) -> bytes:
 
 
 def append_leaves(
-    size: int, frontier: Sequence[bytes], leaves: Iterable[bytes]
+    size: int, frontier: Sequence[bytes], leaves: Iterable[bytes], from_level: int = 0
 ) -> tuple[list[tuple[Node, bytes]], list[bytes]]:
     """Append leaf hashes to a tree of ``size`` leaves whose frontier is ``frontier``:
-    the complete subtrees this creates (each leaf and the nodes it completes) and the
-    new frontier."""
+    the complete subtrees this creates at ``from_level`` and up (from 0: each leaf and
+    the nodes it completes) and the new frontier (every level)."""
     stack = list(frontier)
     created: list[tuple[Node, bytes]] = []
     for h in leaves:
-        created.append(((0, size), h))
+        if not from_level:
+            created.append(((0, size), h))
         level, index = 0, size
         while index & 1:  # the leaf completes its parent: fold the left sibling in
             h = node_hash(stack.pop(), h)
             level, index = level + 1, index >> 1
-            created.append(((level, index), h))
+            if level >= from_level:
+                created.append(((level, index), h))
         stack.append(h)
         size += 1
     return created, stack
+
+
+def is_stored(node: Node) -> bool:
+    """Is ``node`` one storage keeps (``STORED_FROM_LEVEL`` and up)?"""
+    return node[0] >= STORED_FROM_LEVEL
+
+
+def block_of(node: Node) -> int:
+    """The block (of ``BLOCK`` leaves) holding a node below ``STORED_FROM_LEVEL``."""
+    level, index = node
+    return (index << level) >> STORED_FROM_LEVEL
+
+
+def leaves_end(node: Node) -> int:
+    """One past the last leaf ``node`` covers."""
+    level, index = node
+    return (index + 1) << level
+
+
+def block_nodes(block: int, leaves: Sequence[bytes]) -> dict[Node, bytes]:
+    """Every complete subtree over the first ``len(leaves)`` leaves (at most ``BLOCK``)
+    of ``block``, from the leaves themselves up."""
+    if len(leaves) > BLOCK:
+        raise ValueError(f"a block has {BLOCK} leaves, not {len(leaves)}")
+    created, _ = append_leaves(0, [], leaves)  # the block's own tree, then placed
+    start = block << STORED_FROM_LEVEL
+    return {(lv, (start >> lv) + i): h for (lv, i), h in created}
 
 
 # --- proofs (RFC 9162 2.1.3.1 and 2.1.4.1) ------------------------------------------------

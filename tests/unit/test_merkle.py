@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,95 @@ def test_every_proof_verifies_and_any_flipped_byte_fails(
         k = at % len(cons)
         bad = [*cons[:k], flip(cons[k], at // 7), *cons[k + 1 :]]
         assert not m.verify_consistency(n, size, root_n, root_m, bad)
+
+
+# --- storage from level 4 up ---------------------------------------------------------------
+
+
+def test_a_batch_of_64_leaves_from_empty_stores_the_seven_nodes_of_16_leaves_and_up() -> None:
+    leaves = [m.leaf_hash(i.to_bytes(4, "big")) for i in range(64)]
+    created, frontier = m.append_leaves(0, [], leaves, m.STORED_FROM_LEVEL)
+    # levels 4, 5 and 6 of a 64-leaf tree: 4 + 2 + 1, in the order they complete
+    assert [n for n, _ in created] == [(4, 0), (4, 1), (5, 0), (4, 2), (4, 3), (5, 1), (6, 0)]
+    assert created[-1][1] == m.root_of(leaves) and frontier == [m.root_of(leaves)]
+    assert dict(created)[(4, 1)] == m.root_of(leaves[16:32])
+
+
+def test_a_thousand_leaves_store_119_nodes_where_every_node_was_1994() -> None:
+    leaves = [m.leaf_hash(i.to_bytes(4, "big")) for i in range(1000)]
+    every, _ = m.append_leaves(0, [], leaves)
+    stored, _ = m.append_leaves(0, [], leaves, m.STORED_FROM_LEVEL)
+    # 1000 + 500 + 250 + 125 + 62 + 31 + 15 + 7 + 3 + 1 against 62 + 31 + 15 + 7 + 3 + 1
+    assert (len(every), len(stored)) == (1994, 119)
+
+
+@given(st.integers(0, 200), st.integers(0, 70), st.integers(0, 6))
+def test_appending_from_a_level_keeps_those_nodes_and_the_same_frontier(
+    size: int, more: int, level: int
+) -> None:
+    old = [m.leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    new = [m.leaf_hash(i.to_bytes(4, "big")) for i in range(size, size + more)]
+    _, frontier = m.append_leaves(0, [], old)
+    every, after = m.append_leaves(size, frontier, new)
+    kept, after_kept = m.append_leaves(size, frontier, new, level)
+    assert kept == [(n, h) for n, h in every if n[0] >= level]
+    assert after_kept == after
+
+
+def sparse_tree(leaves: list[bytes]) -> Callable[[set[m.Node]], dict[m.Node, bytes]]:
+    """What storage answers: the stored nodes (level 4 up, as appends keep them), the
+    ones below rehashed from the leaves of their blocks (``block_nodes``)."""
+    stored = dict(m.append_leaves(0, [], leaves, m.STORED_FROM_LEVEL)[0])
+
+    def get(nodes: set[m.Node]) -> dict[m.Node, bytes]:
+        out = {n: stored[n] for n in nodes if m.is_stored(n)}
+        for b in {m.block_of(n) for n in nodes if not m.is_stored(n)}:
+            start = b * m.BLOCK
+            built = m.block_nodes(b, leaves[start : start + m.BLOCK])
+            out.update((n, built[n]) for n in nodes if n in built and not m.is_stored(n))
+        return out
+
+    return get
+
+
+@given(
+    st.integers(min_value=1, max_value=300).flatmap(
+        lambda n: st.tuples(
+            st.integers(min_value=1, max_value=n),
+            st.just(n),
+            st.integers(min_value=0, max_value=n - 1),
+        )
+    )
+)
+def test_proofs_from_the_sparse_store_are_the_proofs_from_every_node(
+    sizes: tuple[int, int, int],
+) -> None:
+    first, size, index = sizes
+    data = [i.to_bytes(4, "big") for i in range(size)]
+    leaves = [m.leaf_hash(x) for x in data]
+    every, sparse = stored_tree(data), sparse_tree(leaves)
+    assert m.root_from(first, sparse(set(m.frontier_nodes(first)))) == m.root_of(leaves[:first])
+    for ranges in (m.inclusion_ranges(index, size), m.consistency_ranges(first, size)):
+        assert m.prove(ranges, sparse) == m.prove(ranges, lambda ns: every)
+
+
+@given(st.integers(min_value=1, max_value=5000), st.data())
+def test_a_root_rehashes_one_block_and_a_proof_at_most_two(size: int, data: st.DataObject) -> None:
+    index = data.draw(st.integers(0, size - 1))
+    first = data.draw(st.integers(1, size))
+
+    def blocks(nodes: set[m.Node]) -> set[int]:
+        return {m.block_of(n) for n in nodes if not m.is_stored(n)}
+
+    last = (size - 1) // m.BLOCK
+    assert blocks(set(m.frontier_nodes(size))) <= {last}
+    assert blocks(m.proof_nodes(m.inclusion_ranges(index, size))) <= {index // m.BLOCK, last}
+    assert blocks(m.proof_nodes(m.consistency_ranges(first, size))) <= {
+        (first - 1) // m.BLOCK,
+        last,
+    }
+
+
+def test_a_block_holds_at_most_16_leaves() -> None:
+    with pytest.raises(ValueError, match="16 leaves"):
+        m.block_nodes(0, [m.leaf_hash(b"")] * 17)
