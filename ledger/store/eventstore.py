@@ -219,7 +219,8 @@ def write_transaction(
 
 class ChainedRows(list[StoredEvent]):
     """The rows an append writes, chained from the head, and the Merkle tree's complete
-    subtrees they create and its new frontier (``ledger.domain.merkle``)."""
+    subtrees they create that storage keeps (``merkle.STORED_FROM_LEVEL`` and up: none
+    for most appends) and its new frontier (``ledger.domain.merkle``)."""
 
     nodes: list[tuple[merkle.Node, bytes]]
     frontier: str
@@ -277,7 +278,7 @@ def build_rows(
         columns["hash"] = prev
         out.append(_make_stored(columns[c] for c in COLUMNS))
     out.nodes, frontier = merkle.append_leaves(
-        head.position, _split_frontier(head.frontier), leaves
+        head.position, _split_frontier(head.frontier), leaves, merkle.STORED_FROM_LEVEL
     )
     out.frontier = b"".join(frontier).hex()
     global _LAST_FRONTIER
@@ -303,8 +304,9 @@ _INSERT_NODE = "INSERT INTO merkle_nodes (node, hash) VALUES (?, ?)"
 
 def insert_rows(conn: Connection, rows: ChainedRows) -> None:
     """Insert chained rows and their tree nodes and move the head, translating
-    unique-key clashes. The tree adds one statement (the nodes, one executemany) and
-    a column to the head's UPDATE: on PostgreSQL no round trip of its own."""
+    unique-key clashes. The tree adds a column to the head's UPDATE and, when the
+    append completes a stored subtree (one event in 16 completes at least one), one
+    statement (the nodes, one executemany): on PostgreSQL no round trip of its own."""
     if not rows:
         return
     params: list[Any] = list(rows)
@@ -322,7 +324,9 @@ def insert_rows(conn: Connection, rows: ChainedRows) -> None:
             cur.executemany(driver_sql(conn, _INSERT_EVENT), params)
     except conn.dialect.loaded_dbapi.IntegrityError as e:
         raise_refusal(e)
-    cur.executemany(driver_sql(conn, _INSERT_NODE), [(i << 6 | lv, h) for (lv, i), h in rows.nodes])
+    if rows.nodes:
+        nodes = [(i << 6 | lv, h) for (lv, i), h in rows.nodes]
+        cur.executemany(driver_sql(conn, _INSERT_NODE), nodes)
     last = rows[-1]
     cur.execute(
         driver_sql(

@@ -18,7 +18,7 @@ from ledger.store.checkpoints import all_checkpoints
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import hash_at, read_head
 from ledger.store.scan import scan
-from ledger.store.tree import read_nodes
+from ledger.store.tree import stored_nodes
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,11 @@ def verify(
     Checks: positions gap-free from 1; each payload in canonical form; each stored
     hash equals SHA-256(previous || canonical row); the head row matches the last
     event; every filed return's recorded chain head is still in the chain (so
-    removing events from the end is detected); the stored tree's frontier is the tree
-    of the events; and every stored checkpoint is signed by ``public_key`` (when
-    given), or by the key of ``keys`` (a key ring: key id -> public key) it names,
-    within the chain, and names the chain head and tree root the events have at its
-    position."""
+    removing events from the end is detected); the stored tree's frontier (the head's,
+    and its nodes in ``merkle_nodes``) is the tree of the events; and every stored
+    checkpoint is signed by ``public_key`` (when given), or by the key of ``keys`` (a
+    key ring: key id -> public key) it names, within the chain, and names the chain
+    head and tree root the events have at its position."""
     ring: dict[str, Ed25519PublicKey] | None = None
     if public_key is not None or keys:
         ring = {**(keys or {}), **ring_of([public_key] if public_key else [])}
@@ -120,15 +120,19 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 
 def _tree_problem(conn: Any, size: int, frontier: list[bytes]) -> tuple[int, str] | None:
-    """The stored tree's frontier (the head's and its nodes) against the events'."""
+    """The stored tree's frontier against the events': the head's (every level) and the
+    stored nodes of it (``merkle.STORED_FROM_LEVEL`` and up, read from ``merkle_nodes``,
+    not rehashed)."""
     stored = bytes.fromhex(read_head(conn).frontier)
     if stored != b"".join(frontier):
         return size, f"the stored Merkle tree at position {size} is not the tree of the events"
+    pairs = zip(merkle.frontier_nodes(size), frontier, strict=True)
+    kept = [(n, h) for n, h in pairs if merkle.is_stored(n)]
     try:
-        nodes = read_nodes(conn, merkle.frontier_nodes(size))
+        nodes = stored_nodes(conn, [n for n, _ in kept])
     except LookupError:
         return size, "the stored Merkle tree lacks nodes of the events"
-    if [nodes[n] for n in merkle.frontier_nodes(size)] != frontier:
+    if any(nodes[n] != h for n, h in kept):
         return size, f"the stored Merkle tree at position {size} is not the tree of the events"
     return None
 
