@@ -12,6 +12,7 @@ events of the (at most two) blocks a root or proof needs, sent together to Postg
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,6 +24,7 @@ from ledger.store.scan import KEYS, canonical_of
 from ledger.store.sql import one_round_trip, run_sql
 
 _POSITION = KEYS.index("position")
+_ONE_STATEMENT = nullcontext()  # a pipeline costs more than it saves for one statement
 
 
 def _key(node: merkle.Node) -> int:
@@ -45,7 +47,7 @@ def read_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> Mapping[merkle
     spans: list[int] = []  # positions are leaf index + 1
     for b in blocks:
         spans += [(b << merkle.STORED_FROM_LEVEL) + 1, ends[b]]
-    with one_round_trip(conn):
+    with one_round_trip(conn) if high and blocks else _ONE_STATEMENT:
         stored = _query_nodes(conn, high)
         events = run_sql(conn, _events_sql(len(blocks)), spans) if blocks else None
     found = _found(stored, high)
