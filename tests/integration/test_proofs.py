@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ledger.store.engine import make_engine
 from ledger.store.migrate import alembic_config, upgrade
 from ledger.store.reads import StoredEvent, hash_at, read_head, read_range
 from ledger.store.serialization import chain_hash
+from tests import builders
 from tests.builders import given_equipment_pool
 from tests.conftest import owner
 from tests.e2e.api_support import World, build_world, contribution, spend
@@ -158,8 +160,8 @@ def rewrite_history(
     engine: Engine, position: int, change: Callable[[dict[str, Any]], None]
 ) -> None:
     """What someone with the database owner's rights can do: change an old event, re-chain
-    every later one, rebuild the Merkle tree and the head row so all of it is
-    self-consistent again (the guard triggers dropped first)."""
+    every later one, rebuild the Merkle tree (the nodes storage keeps) and the head row
+    so all of it is self-consistent again (the guard triggers dropped first)."""
     with owner(engine).begin() as conn:
         if engine.dialect.name == "sqlite":
             for trigger in ("events_no_update", "merkle_nodes_no_delete"):
@@ -178,12 +180,13 @@ def rewrite_history(
                 {"p": row["payload"], "h": row["hash"], "n": row["position"]},
             )
         leaves = [tree.leaf_of(StoredEvent(**row)) for row in events]
-        created, frontier = merkle.append_leaves(0, [], leaves)
+        created, frontier = merkle.append_leaves(0, [], leaves, merkle.STORED_FROM_LEVEL)
         conn.execute(text("DELETE FROM merkle_nodes"))
-        conn.execute(
-            text("INSERT INTO merkle_nodes (node, hash) VALUES (:n, :h)"),
-            [{"n": i << 6 | lv, "h": h} for (lv, i), h in created],
-        )
+        if created:
+            conn.execute(
+                text("INSERT INTO merkle_nodes (node, hash) VALUES (:n, :h)"),
+                [{"n": i << 6 | lv, "h": h} for (lv, i), h in created],
+            )
         conn.execute(
             text("UPDATE ledger_head SET hash = :h, frontier = :f WHERE id = 1"),
             {"h": prev, "f": b"".join(frontier).hex()},
@@ -208,6 +211,10 @@ def test_a_rewritten_history_is_convicted_by_checkpoints_and_the_partners_saved_
     post_ok(w, "ncc", "/v1/pools/eq/expenditures", spend("1200.00"))
     post_ok(w, "ncc", "/v1/pools/eq/expenditures", spend("800.00"))
     ledger = w.client.app.state.ledger  # type: ignore[attr-defined]
+    # (enough that the contribution is under stored nodes: 32 events and more)
+    later = [builders.contribution("eq", "city", "1.00", date(2025, 6, d)) for d in range(1, 25)]
+    ledger.execute_many(later, builders.officer("city"))
+    assert w.head() >= 32 and mine["position"] <= 16
     assert verify_all(ledger).ok
     # when the contribution is raised by £50,000 and every later hash, the tree and
     # the head are rewritten in the database, and the server signs its new state
