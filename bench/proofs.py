@@ -1,10 +1,13 @@
 """Merkle proofs and verification speed (issue 16). Not a test: ``python bench/proofs.py``.
 
-1. A synthetic tree of ``--size`` leaves (random leaf hashes; the nodes appends would
-   write, built with ``ledger.domain.merkle.append_leaves``) stored in ``merkle_nodes`` of
-   a migrated SQLite file and, with ``--postgres``, a PostgreSQL schema.
-2. The consistency proof from 1 to size and the inclusion proof of the last leaf,
-   read through ``ledger.store.tree`` (one query each) ``--repeat`` times: median and p99.
+1. A store of ``--size`` synthetic events written as the write path writes them (events,
+   the Merkle nodes it keeps, from ``merkle.STORED_FROM_LEVEL`` up, and the head's
+   frontier; ``build_store``) in a migrated SQLite file and, with ``--postgres``, a
+   PostgreSQL schema; the ``merkle_nodes`` rows it holds are counted.
+2. Consistency proofs from 1 and from a size in mid-block to ``--size``, inclusion proofs
+   of the last event and of one in mid-tree, and the roots at ``--size`` and one before
+   it, read through ``ledger.store.tree`` (the stored nodes and the events of the blocks
+   below ``STORED_FROM_LEVEL``: one round trip each) ``--repeat`` times: median and p99.
 3. Verifying them (``verify_consistency`` / ``verify_inclusion``).
 4. The verify loop's per-event work over synthetic stored events (payload check,
    canonical form, chain hash, leaf hash, frontier), in memory, before issue 16's
@@ -48,20 +51,6 @@ DEFAULT_PG_URL = os.environ.get(
 )
 
 
-def synthetic_nodes(size: int) -> list[tuple[int, bytes]]:
-    leaves = [os.urandom(32) for _ in range(size)]
-    created, _ = merkle.append_leaves(0, [], leaves)
-    return [(i << 6 | lv, h) for (lv, i), h in created]
-
-
-def fill(engine: Engine, rows: list[tuple[int, bytes]]) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO merkle_nodes (node, hash) VALUES (:n, :h)"),
-            [{"n": n, "h": h} for n, h in rows],
-        )
-
-
 def timed(fn: object, repeat: int) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
@@ -73,31 +62,48 @@ def timed(fn: object, repeat: int) -> tuple[float, float]:
 
 
 def proofs(engine: Engine, size: int, repeat: int, label: str) -> None:
+    """Time the roots and proofs over a store of ``size`` events (each checked first)."""
+    # in mid-block (for sizes of 32 and more): rehashed leaves on both sides
+    mid, index = min(size, size // 2 + 7), min(size - 1, size // 2 + 5)
     with engine.connect() as conn:
         root = tree.root_at(conn, size)
-        first = tree.root_at(conn, 1)
-        cons = tree.consistency_proof(conn, 1, size)
-        incl = tree.inclusion_proof(conn, size, size)
-        leaf = tree.read_nodes(conn, [(0, size - 1)])[(0, size - 1)]
-        assert merkle.verify_consistency(1, size, first, root, cons)
-        assert merkle.verify_inclusion(size - 1, size, leaf, incl, root)
-        c = timed(lambda: tree.consistency_proof(conn, 1, size), repeat)
-        i = timed(lambda: tree.inclusion_proof(conn, size, size), repeat)
-        r = timed(lambda: tree.root_at(conn, size), repeat)
-    vc = timed(lambda: merkle.verify_consistency(1, size, first, root, cons), repeat)
-    vi = timed(lambda: merkle.verify_inclusion(size - 1, size, leaf, incl, root), repeat)
+        roots = {n: tree.root_at(conn, n) for n in (1, mid)}
+        leaves = tree.read_nodes(conn, [(0, size - 1), (0, index)])
+        cons = {f: tree.consistency_proof(conn, f, size) for f in (1, mid)}
+        incl = {i: tree.inclusion_proof(conn, i + 1, size) for i in (size - 1, index)}
+        for f, proof in cons.items():
+            assert merkle.verify_consistency(f, size, roots[f], root, proof)
+        for i, proof in incl.items():
+            assert merkle.verify_inclusion(i, size, leaves[(0, i)], proof, root)
+        for name, read in (
+            (f"consistency 1->{size:,}", lambda: tree.consistency_proof(conn, 1, size)),
+            (f"consistency {mid:,}->{size:,}", lambda: tree.consistency_proof(conn, mid, size)),
+            (f"inclusion {size:,} in {size:,}", lambda: tree.inclusion_proof(conn, size, size)),
+            (
+                f"inclusion {index + 1:,} in {size:,}",
+                lambda: tree.inclusion_proof(conn, index + 1, size),
+            ),
+            (f"root at {size:,}", lambda: tree.root_at(conn, size)),
+            (f"root at {size - 1:,}", lambda: tree.root_at(conn, size - 1)),
+        ):
+            t = timed(read, repeat)
+            print(f"{label}: {name} median {t[0]:.3f} ms p99 {t[1]:.3f} ms")
+    c, i, last = cons[1], incl[size - 1], leaves[(0, size - 1)]
+    vc = timed(lambda: merkle.verify_consistency(1, size, roots[1], root, c), repeat)
+    vi = timed(lambda: merkle.verify_inclusion(size - 1, size, last, i, root), repeat)
     print(
-        f"{label}: consistency 1->{size:,} ({len(cons)} hashes) "
-        f"median {c[0]:.3f} ms p99 {c[1]:.3f} ms"
+        f"verify consistency ({len(c)} hashes) median {vc[0] * 1000:.1f} us; "
+        f"verify inclusion ({len(i)} hashes) median {vi[0] * 1000:.1f} us"
     )
+
+
+def count_nodes(engine: Engine, events: int, label: str) -> None:
+    """The ``merkle_nodes`` rows the store holds, per 1,000 events (a count, not a time)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT COUNT(*) FROM merkle_nodes")).scalar_one()
     print(
-        f"{label}: inclusion {size:,} in {size:,} ({len(incl)} hashes) "
-        f"median {i[0]:.3f} ms p99 {i[1]:.3f} ms"
-    )
-    print(f"{label}: root at {size:,} median {r[0]:.3f} ms p99 {r[1]:.3f} ms")
-    print(
-        f"verify consistency median {vc[0] * 1000:.1f} us; "
-        f"verify inclusion median {vi[0] * 1000:.1f} us"
+        f"{label}: merkle_nodes holds {rows:,} rows for {events:,} events "
+        f"({rows * 1000 / events:.1f} per 1,000; level {merkle.STORED_FROM_LEVEL} and up)"
     )
 
 
@@ -172,9 +178,9 @@ def new_loop_rate(rows: list[dict[str, object]]) -> float:
 
 def build_store(engine: Engine, n: int, key: Ed25519PrivateKey, checkpoints: int) -> None:
     """``n`` synthetic events appended as the write path stores them (chain hash, leaf,
-    tree nodes, head), 10,000 per transaction, and ``checkpoints`` signed checkpoints
-    spread over them (the last at the head)."""
-    step = max(1, n // checkpoints)
+    the tree nodes it keeps, head), 10,000 per transaction, and ``checkpoints`` signed
+    checkpoints spread over them (the last at the head; none for 0)."""
+    step = max(1, n // checkpoints) if checkpoints else 0
     prev, frontier = ZERO_HASH, list[bytes]()
     cols = [*HASHED_COLUMNS, "payload", "hash"]
     ins = f"INSERT INTO events ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
@@ -185,13 +191,14 @@ def build_store(engine: Engine, n: int, key: Ed25519PrivateKey, checkpoints: int
             prev, leaf = chain_and_leaf_of(prev, {c: row[c] for c in HASHED_COLUMNS}, PAYLOAD)
             row["hash"] = prev
             leaves.append(leaf)
-        created, frontier = merkle.append_leaves(start, frontier, leaves)
+        created, frontier = merkle.append_leaves(start, frontier, leaves, merkle.STORED_FROM_LEVEL)
         with engine.begin() as conn:
             conn.execute(text(ins), chunk)
-            conn.execute(
-                text("INSERT INTO merkle_nodes (node, hash) VALUES (:n, :h)"),
-                [{"n": i << 6 | lv, "h": h} for (lv, i), h in created],
-            )
+            if created:
+                conn.execute(
+                    text("INSERT INTO merkle_nodes (node, hash) VALUES (:n, :h)"),
+                    [{"n": i << 6 | lv, "h": h} for (lv, i), h in created],
+                )
             conn.execute(
                 text(
                     "UPDATE ledger_head SET position = :p, hash = :h, recorded_at = :r, "
@@ -205,7 +212,7 @@ def build_store(engine: Engine, n: int, key: Ed25519PrivateKey, checkpoints: int
                 },
             )
         for pos in range(start + 1, start + len(chunk) + 1):
-            if pos % step == 0 or pos == n:
+            if step and (pos % step == 0 or pos == n):
                 take_checkpoint(engine, key, "2026-12-03T12:00:00.000000Z", "bench", pos)
 
 
@@ -262,18 +269,20 @@ def main() -> None:
 
 
 def proof_section(a: argparse.Namespace) -> None:
-    t0 = time.perf_counter()
-    rows = synthetic_nodes(a.size)
-    print(f"built {len(rows):,} nodes for {a.size:,} leaves in {time.perf_counter() - t0:.1f} s")
+    key = Ed25519PrivateKey.generate()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/proofs.db")
+        engine = make_engine(f"sqlite:///{tmp}/proofs.db", synchronous="OFF")
         upgrade(engine)
-        fill(engine, rows)
+        t0 = time.perf_counter()
+        build_store(engine, a.size, key, 0)
+        print(f"built {a.size:,} events in {time.perf_counter() - t0:.1f} s")
+        count_nodes(engine, a.size, "SQLite")
         proofs(engine, a.size, a.repeat, "SQLite")
         engine.dispose()
     if a.postgres:
         with pg_schema() as engine:
-            fill(engine, rows)
+            build_store(engine, a.size, key, 0)
+            count_nodes(engine, a.size, "PostgreSQL")
             proofs(engine, a.size, a.repeat, "PostgreSQL")
 
 
