@@ -121,9 +121,11 @@ ledger_head = Table(
     Column("ledger_id", String(36), nullable=False, server_default=""),
 )
 
-# The Merkle tree's complete subtrees (RFC 9162 2.1), written in each append's
-# transaction: ``node`` is ``index << 6 | level`` for the 2**level leaves from
-# index * 2**level (leaf i is the event at position i + 1). Never changed.
+# The Merkle tree's complete subtrees (RFC 9162 2.1) of 16 leaves and up
+# (``merkle.STORED_FROM_LEVEL``; the ones below are rehashed from the events, migration
+# 0005), written in the transaction of the append that completes them: ``node`` is
+# ``index << 6 | level`` for the 2**level leaves from index * 2**level (leaf i is the
+# event at position i + 1). Never changed.
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,
