@@ -1,10 +1,11 @@
-"""The verify loop: one pass over the stored events that checks positions, payloads and
-the hash chain and rebuilds the Merkle tree (``ledger.store.verify`` checks the rest).
+"""The verify loop: a pass over stored events that checks positions, payloads and the
+hash chain and rebuilds the Merkle tree (reading them, in one process or several:
+``ledger.store.scan_ranges``; the rest of the checks: ``ledger.store.verify``).
 
 Speed without a weaker check (issue 16: 1,000,000 events at >= 100,000 events/s):
 
-* the events are streamed in one statement (a server-side cursor on PostgreSQL), the
-  columns selected in the canonical form's key order, as the driver's plain tuples;
+* the rows are the driver's plain tuples, the columns selected in the canonical form's
+  key order;
 * the canonical form is printed by orjson (C) from a dict built in sorted key order,
   the stored payload spliced in as it stands (``orjson.Fragment``): byte for byte
   ``hashing.canonical_row`` (a property over random rows and the golden events holds
@@ -15,7 +16,10 @@ Speed without a weaker check (issue 16: 1,000,000 events at >= 100,000 events/s)
   payload is the payload and holds no float (``payload_ok``), and by
   ``hashing.payload_is_canonical`` otherwise;
 * the tree's frontier is a stack of complete subtrees updated in place (one node hash
-  per event on average), folded only at the positions of stored checkpoints.
+  per event on average), kept only at the positions of stored checkpoints;
+* a pass can cover any range of positions from a multiple of a power of two at least
+  its length, chained onto the stored hash before it; ``combine`` joins such passes
+  into the pass from position 1.
 
 The offline verifier (``ledger.audit``) keeps the standard library's encoder: it must
 run without the server's dependencies.
@@ -23,16 +27,14 @@ run without the server's dependencies.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 
 from ledger.domain import events as ev
 from ledger.domain import merkle
@@ -43,7 +45,7 @@ _P = KEYS.index("payload")
 _POS = KEYS.index("position")
 _TYPE = len(KEYS)  # the type column again, then the hash, after the canonical keys
 _HASH = len(KEYS) + 1
-SELECT = f"SELECT {', '.join(KEYS)}, type, hash FROM events ORDER BY position"  # noqa: S608
+COLUMNS_SELECTED = f"{', '.join(KEYS)}, type, hash"  # the canonical keys, then type and hash
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes and all
 _RETURN = ev.ReturnGenerated.type
 
@@ -92,10 +94,28 @@ def _float_marks(text: bytes) -> bool:
 
 
 @dataclass
+class Part:
+    """What the pass over the positions after ``start`` found: the events that passed
+    from ``start + 1`` (``checked``), the last one's hash, the chain heads filed returns
+    recorded (as-at position, head, the return's position), the range's own complete
+    subtrees (its local frontier: leaves counted from ``start``) at its end and at each
+    wanted position, or the first problem."""
+
+    start: int
+    checked: int = 0
+    prev: str = ZERO_HASH
+    heads: list[tuple[int, str, int]] = field(default_factory=list)
+    stack: list[bytes] = field(default_factory=list)
+    stacks: dict[int, list[bytes]] = field(default_factory=dict)
+    bad_position: int | None = None
+    problem: str | None = None
+
+
+@dataclass
 class Scan:
-    """What one pass found: the events checked, the last hash, the chain heads filed
-    returns recorded (as-at position, head, the return's position), the tree's frontier
-    and its roots at the ``wanted`` sizes, or the first problem."""
+    """What the whole pass found: the events checked, the last hash, the recorded chain
+    heads, the tree's frontier and its roots at the ``wanted`` sizes, or the first
+    problem."""
 
     checked: int = 0
     prev: str = ZERO_HASH
@@ -106,43 +126,21 @@ class Scan:
     problem: str | None = None
 
 
-def _rows(conn: Connection, batch: int) -> Iterator[Sequence[Any]]:
-    """The events as the driver's tuples, ``batch`` at a time: a named (server-side)
-    cursor on PostgreSQL, so memory stays flat; in the connection's transaction."""
-    conn.exec_driver_sql("SELECT 1")  # begin the transaction (and its snapshot) first
-    dbapi: Any = conn.connection.dbapi_connection
-    cur = dbapi.cursor() if conn.dialect.name == "sqlite" else dbapi.cursor(name="pooled_verify")
-    try:
-        cur.execute(SELECT)
-        while rows := cur.fetchmany(batch):
-            yield from rows
-    finally:
-        cur.close()
-
-
-def scan(conn: Connection, wanted: Collection[int], batch: int = 10_000) -> Scan:
-    """One pass over the stored events from position 1: stops at the first bad one.
-
-    The cyclic garbage collector is paused meanwhile: the loop makes no reference
-    cycles (tuples, bytes, one reused dict), and the collections that millions of
-    fetched rows would trigger cost 5-10% of the pass."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        return scan_rows(_rows(conn, batch), wanted)
-    finally:
-        if was_on:
-            gc.enable()
-
-
-def scan_rows(rows: Iterable[Sequence[Any]], wanted: Collection[int]) -> Scan:
-    """``scan`` of rows as ``SELECT`` gives them (the benchmark feeds them from memory)."""
-    s = Scan()
+def scan_rows(
+    rows: Iterable[Sequence[Any]],
+    wanted: Collection[int],
+    start: int = 0,
+    prev_hex: str = ZERO_HASH,
+) -> Part:
+    """The pass over rows as ``SELECT`` gives them, expected to hold positions
+    ``start + 1`` on, the first chained onto ``prev_hex``: stops at the first bad one.
+    ``start`` is 0 or a multiple of a power of two at least the range's length, so the
+    range's complete subtrees are the tree's (``combine``)."""
+    s = Part(start)
     body: dict[str, Any] = dict.fromkeys(KEYS)  # in key order, refilled for each event
-    prev = bytes.fromhex(ZERO_HASH)
-    prev_hex = ZERO_HASH
-    stack = s.frontier
-    n = 0
+    prev = bytes.fromhex(prev_hex)
+    stack = s.stack
+    n = start
     for row in rows:
         position = row[_POS]
         if position != n + 1:
@@ -165,13 +163,37 @@ def scan_rows(rows: Iterable[Sequence[Any]], wanted: Collection[int]) -> Scan:
             s.heads.append((int(data["as_at_position"]), str(data["chain_head"]), position))
         # the leaf, then the complete subtrees it completes (RFC 9162 2.1)
         h = sha256(b"\x00" + canonical).digest()
-        index = n
+        index = n - start
         while index & 1:
             h = sha256(b"\x01" + stack.pop() + h).digest()
             index >>= 1
         stack.append(h)
         prev, prev_hex, n = digest, digest_hex, n + 1
         if n in wanted:
-            s.roots[n] = merkle.fold(stack)
-    s.checked, s.prev = n, prev_hex
+            s.stacks[n] = stack.copy()
+    s.checked, s.prev = n - start, prev_hex
+    return s
+
+
+def combine(parts: Iterable[Part], chunk: int | None = None) -> Scan:
+    """The whole pass from the passes over consecutive ranges: each ``chunk`` positions
+    (a power of two) from a multiple of it, the last possibly shorter, or one range
+    from position 1 (``chunk`` None). A full range's tree is one complete subtree, so
+    the tree's frontier is the full ranges' subtrees, merged as an append merges
+    leaves, then the last range's own; the first problem decides."""
+    s = Scan()
+    merged: list[bytes] = []  # the complete subtrees of the full ranges so far
+    for part in parts:
+        s.heads.extend(part.heads)
+        for position, local in part.stacks.items():
+            s.roots[position] = merkle.fold(merged + local)
+        s.checked, s.prev = part.start + part.checked, part.prev
+        if part.problem is None and chunk is not None and part.checked == chunk:
+            _, merged = merkle.append_leaves(part.start // chunk, merged, part.stack)
+            s.frontier = merged
+        else:  # the last range, or the one with the problem: the tree up to its end
+            s.frontier = merged + part.stack
+        if part.problem is not None:
+            s.bad_position, s.problem = part.bad_position, part.problem
+            return s
     return s

@@ -17,7 +17,7 @@ from ledger.store import tables as t
 from ledger.store.checkpoints import all_checkpoints
 from ledger.store.engine import is_sqlite
 from ledger.store.reads import hash_at, read_head
-from ledger.store.scan import scan
+from ledger.store.scan_ranges import scan
 from ledger.store.tree import stored_nodes
 
 
@@ -36,6 +36,7 @@ def verify(
     batch: int = 10_000,
     public_key: Ed25519PublicKey | None = None,
     keys: KeyRing | None = None,
+    workers: int | None = None,
 ) -> VerifyResult:
     """Recompute the chain and the Merkle tree from position 1 and name the first bad
     event, return or checkpoint.
@@ -47,14 +48,17 @@ def verify(
     and its nodes in ``merkle_nodes``) is the tree of the events; and every stored
     checkpoint is signed by ``public_key`` (when given), or by the key of ``keys`` (a
     key ring: key id -> public key) it names, within the chain, and names the chain
-    head and tree root the events have at its position."""
+    head and tree root the events have at its position.
+
+    ``workers``: processes for the pass over the events (None: one per CPU on a large
+    ledger, ``ledger.store.scan_ranges``)."""
     ring: dict[str, Ed25519PublicKey] | None = None
     if public_key is not None or keys:
         ring = {**(keys or {}), **ring_of([public_key] if public_key else [])}
     with _snapshot(engine) as conn:
         stored_cps = all_checkpoints(conn)
         wanted = {s.checkpoint.position for _, _, s in stored_cps}
-        found = scan(conn, wanted, batch)
+        found = scan(conn, wanted, batch, workers)
         checked, prev, heads, frontier, roots = (
             found.checked,
             found.prev,
