@@ -14,7 +14,8 @@
    speed-up and now, in the same run: events/s. The database read is not included.
 5. With ``--verify-store N``: ``verify()`` itself (read, chain, tree, 50 signed
    checkpoints, head) over a SQLite store of N synthetic events written as the write
-   path writes them (and a PostgreSQL schema with ``--postgres``).
+   path writes them (and a PostgreSQL schema with ``--postgres``), in one process and
+   in worker processes (``ledger.store.scan_ranges``), alternately.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -216,16 +218,26 @@ def build_store(engine: Engine, n: int, key: Ed25519PrivateKey, checkpoints: int
                 take_checkpoint(engine, key, "2026-12-03T12:00:00.000000Z", "bench", pos)
 
 
-def verify_store(engine: Engine, key: Ed25519PrivateKey, label: str) -> None:
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = verify(engine, public_key=key.public_key())
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert result.ok, result.problem
-    n = result.events_checked
-    print(
-        f"{label}: verify() of {n:,} events: {wall:.1f} s wall ({n / wall:,.0f} events/s), "
-        f"{cpu:.1f} s CPU ({n / cpu:,.0f} events/s)"
-    )
+def verify_store(engine: Engine, key: Ed25519PrivateKey, label: str, repeat: int = 2) -> None:
+    """``verify()`` in this process alone and split across worker processes (one per
+    CPU, ``ledger.store.scan_ranges``), alternately, ``repeat`` times each. CPU is this
+    process's and, for the workers, theirs (``RUSAGE_CHILDREN``, counted once they end)."""
+    for _ in range(repeat):
+        for workers in (1, None):
+            t0, c0 = time.perf_counter(), time.process_time()
+            k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            result = verify(engine, public_key=key.public_key(), workers=workers)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu += k1.ru_utime - k0.ru_utime + k1.ru_stime - k0.ru_stime
+            assert result.ok, result.problem
+            n = result.events_checked
+            how = "1 process" if workers == 1 else f"{os.cpu_count()} workers"
+            print(
+                f"{label}: verify() of {n:,} events, {how}: {wall:.1f} s wall "
+                f"({n / wall:,.0f} events/s), {cpu:.1f} s CPU in all ({n / cpu:,.0f} events/s "
+                f"of CPU), load {os.getloadavg()[0]:.2f}"
+            )
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ byte for byte as appends before this migration wrote them.
 
 Revision ID: 0005_ledger
 Revises: 0004_ledger
-Create Date: 2026-12-10 10:00:00
+Create Date: 2026-12-03 16:30:00
 """
 
 from __future__ import annotations
