@@ -48,6 +48,7 @@ _HASH = len(KEYS) + 1
 COLUMNS_SELECTED = f"{', '.join(KEYS)}, type, hash"  # the canonical keys, then type and hash
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes and all
 _RETURN = ev.ReturnGenerated.type
+_STORED = merkle.STORED_FROM_LEVEL
 
 
 def canonical_of(row: Sequence[Any], body: dict[str, Any] | None = None) -> bytes:
@@ -107,6 +108,9 @@ class Part:
     heads: list[tuple[int, str, int]] = field(default_factory=list)
     stack: list[bytes] = field(default_factory=list)
     stacks: dict[int, list[bytes]] = field(default_factory=dict)
+    # the complete subtrees storage keeps (``merkle.STORED_FROM_LEVEL`` and up) the
+    # range completes, as (``merkle_nodes.node``, hash)
+    nodes: list[tuple[int, bytes]] = field(default_factory=list)
     bad_position: int | None = None
     problem: str | None = None
 
@@ -121,6 +125,7 @@ class Scan:
     prev: str = ZERO_HASH
     heads: list[tuple[int, str, int]] = field(default_factory=list)
     frontier: list[bytes] = field(default_factory=list)
+    nodes: list[tuple[int, bytes]] = field(default_factory=list)  # as ``Part.nodes``
     roots: dict[int, bytes] = field(default_factory=lambda: {0: merkle.EMPTY_ROOT})
     bad_position: int | None = None
     problem: str | None = None
@@ -139,7 +144,7 @@ def scan_rows(
     s = Part(start)
     body: dict[str, Any] = dict.fromkeys(KEYS)  # in key order, refilled for each event
     prev = bytes.fromhex(prev_hex)
-    stack = s.stack
+    stack, kept = s.stack, s.nodes
     n = start
     for row in rows:
         position = row[_POS]
@@ -164,9 +169,13 @@ def scan_rows(
         # the leaf, then the complete subtrees it completes (RFC 9162 2.1)
         h = sha256(b"\x00" + canonical).digest()
         index = n - start
+        level = 0
         while index & 1:
             h = sha256(b"\x01" + stack.pop() + h).digest()
             index >>= 1
+            level += 1
+            if level >= _STORED:
+                kept.append(((n >> level) << 6 | level, h))
         stack.append(h)
         prev, prev_hex, n = digest, digest_hex, n + 1
         if n in wanted:
@@ -185,11 +194,14 @@ def combine(parts: Iterable[Part], chunk: int | None = None) -> Scan:
     merged: list[bytes] = []  # the complete subtrees of the full ranges so far
     for part in parts:
         s.heads.extend(part.heads)
+        s.nodes.extend(part.nodes)
         for position, local in part.stacks.items():
             s.roots[position] = merkle.fold(merged + local)
         s.checked, s.prev = part.start + part.checked, part.prev
         if part.problem is None and chunk is not None and part.checked == chunk:
-            _, merged = merkle.append_leaves(part.start // chunk, merged, part.stack)
+            above, merged = merkle.append_leaves(part.start // chunk, merged, part.stack, 1)
+            level = chunk.bit_length() - 1  # the ranges' subtrees are this level's
+            s.nodes += [(i << 6 | level + lv, h) for (lv, i), h in above if level + lv >= _STORED]
             s.frontier = merged
         else:  # the last range, or the one with the problem: the tree up to its end
             s.frontier = merged + part.stack

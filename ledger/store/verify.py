@@ -104,8 +104,10 @@ def verify(
                     f"the return filed at position {pos} recorded chain head "
                     f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
                 )
-        problem = _tree_problem(conn, checked, frontier) or _checkpoint_problem(
-            conn, stored_cps, roots, checked, ring
+        problem = (
+            _tree_problem(conn, checked, frontier)
+            or _nodes_problem(conn, found.nodes)
+            or _checkpoint_problem(conn, stored_cps, roots, checked, ring)
         )
         if problem is not None:
             return _bad(checked, prev, checked, problem[0], problem[1])
@@ -139,6 +141,32 @@ def _tree_problem(conn: Any, size: int, frontier: list[bytes]) -> tuple[int, str
     if any(nodes[n] != h for n, h in kept):
         return size, f"the stored Merkle tree at position {size} is not the tree of the events"
     return None
+
+
+def _nodes_problem(conn: Any, nodes: list[tuple[int, bytes]]) -> tuple[int, str] | None:
+    """Every stored node (``merkle_nodes``: the complete subtrees of
+    ``merkle.STORED_FROM_LEVEL`` and up, which proofs and past roots are read from)
+    against the events' tree: the first wrong, missing or extra one, by the positions
+    it covers."""
+    events = dict(nodes)
+    stored = {
+        int(k): bytes(h) for k, h in conn.exec_driver_sql("SELECT node, hash FROM merkle_nodes")
+    }
+    if stored == events:
+        return None
+    wrong = [k for k in events.keys() | stored.keys() if stored.get(k) != events.get(k)]
+    key = min(wrong, key=lambda k: ((k >> 6) << (k & 63), k & 63))
+    level, index = key & 63, key >> 6
+    first, last = (index << level) + 1, (index + 1) << level
+    over = f"positions {first} to {last}"
+    if key not in stored:
+        return first, f"the stored Merkle tree lacks its node over {over}"
+    if key not in events:
+        return (
+            first,
+            f"the stored Merkle tree has a node over {over}, which the events do not complete",
+        )
+    return first, f"the stored Merkle node over {over} is not the tree of those events"
 
 
 def _checkpoint_problem(

@@ -125,3 +125,60 @@ def test_a_large_ledger_is_split_across_the_cpus_by_default(
     # then it ran in worker processes and accepted the ledger
     assert found.ok and found.events_checked == w.head()
     assert started and started[0] >= 1
+
+
+def _without_node_guards(conn: Any, dialect: str) -> None:
+    if dialect == "sqlite":
+        for trigger in ("merkle_nodes_no_update", "merkle_nodes_no_delete"):
+            conn.execute(text(f"DROP TRIGGER {trigger}"))
+    else:
+        conn.execute(text("DROP TRIGGER merkle_nodes_no_change ON merkle_nodes"))
+
+
+def forty_one_events(engine: Engine) -> World:
+    """41 events: stored nodes over 1-16, 17-32 and 1-32; the frontier is 1-32, 33-40, 41."""
+    w = build_world(engine)
+    for i in range(17):
+        post_ok(w, "city", "/v1/pools/eq/contributions", contribution("city", f"{1000 + i}.00"))
+        post_ok(w, "ncc", "/v1/pools/eq/expenditures", spend(f"{100 + i}.50"))
+    assert w.head() == 41
+    return w
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_changed_stored_node_inside_the_tree_is_named_by_the_positions_it_covers(
+    engine: Engine, workers: int
+) -> None:
+    # given the stored node over positions 17 to 32, which no root at the head reads,
+    # changed in the database
+    w = forty_one_events(engine)
+    with owner(engine).begin() as conn:
+        _without_node_guards(conn, engine.dialect.name)
+        conn.execute(
+            text("UPDATE merkle_nodes SET hash = :h WHERE node = :n"),
+            {"h": bytes(32), "n": 1 << 6 | 4},
+        )
+    # when the ledger is verified
+    ring = w.client.app.state.ledger.key_ring()  # type: ignore[attr-defined]
+    found = verify(engine, keys=ring, workers=workers)
+    # then it names that node: proofs and past roots read it
+    assert not found.ok and found.first_bad_position == 17
+    assert (
+        found.problem
+        == "the stored Merkle node over positions 17 to 32 is not the tree of those events"
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_removed_stored_node_is_named(engine: Engine, workers: int) -> None:
+    # given the stored node over positions 1 to 16 deleted from the database
+    w = forty_one_events(engine)
+    with owner(engine).begin() as conn:
+        _without_node_guards(conn, engine.dialect.name)
+        conn.execute(text("DELETE FROM merkle_nodes WHERE node = :n"), {"n": 0 << 6 | 4})
+    # when the ledger is verified
+    ring = w.client.app.state.ledger.key_ring()  # type: ignore[attr-defined]
+    found = verify(engine, keys=ring, workers=workers)
+    # then it says which node the stored tree lacks
+    assert not found.ok and found.first_bad_position == 1
+    assert found.problem == "the stored Merkle tree lacks its node over positions 1 to 16"
