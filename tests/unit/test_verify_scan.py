@@ -13,9 +13,15 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.hashing import HASHED_COLUMNS, canonical_json, canonical_row
+from ledger.domain.hashing import (
+    HASHED_COLUMNS,
+    ZERO_HASH,
+    canonical_json,
+    canonical_row,
+    chain_hash,
+)
 from ledger.domain.hashing import payload_is_canonical as by_json
-from ledger.store.scan import KEYS, canonical_of, payload_ok
+from ledger.store.scan import KEYS, canonical_of, payload_ok, scan_rows
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events_v1.json"
 
@@ -100,3 +106,51 @@ def test_the_golden_events_take_the_fast_path_and_agree() -> None:
         row |= {"effective_date": date(2025, 7, 3), "payload": payload}
         as_selected = (*(row[k] for k in KEYS), name, "00" * 32)
         assert canonical_of(as_selected) == canonical_row(row).encode("utf-8"), name
+
+
+def _one_event_pass(columns: dict[str, Any], effective: Any, payload: str) -> Any:
+    """The loop over one stored event whose hash was made over its columns as stored."""
+    row = {**columns, "position": 1, "effective_date": effective, "payload": payload}
+    stored_hash = chain_hash(ZERO_HASH, row)
+    return scan_rows([(*(row[k] for k in KEYS), "some_type", stored_hash)], ())
+
+
+@given(
+    st.fixed_dictionaries({c: _column for c in HASHED_COLUMNS if c != "effective_date"}),
+    st.none() | st.dates() | _text,
+    values,
+    st.sampled_from(["canonical", "spaced", "escaped"]),
+)
+def test_the_loop_accepts_a_stored_payload_exactly_when_it_is_canonical(
+    columns: dict[str, Any], effective: Any, value: Any, form: str
+) -> None:
+    # given an event whose stored payload is some JSON text, hashed as stored
+    try:
+        payload = {
+            "canonical": canonical_json,
+            "spaced": lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False),
+            "escaped": lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=True),
+        }[form](value)
+    except ValueError:
+        return
+    # when the verify loop checks it (its inline fast path, or the functions)
+    found = _one_event_pass(columns, effective, payload)
+    # then it passes exactly when json's canonical form is the text, and its hash matches
+    if by_json(payload):
+        assert found.problem is None and found.checked == 1
+    else:
+        assert found.problem == "event at position 1 has a payload that is not as stored"
+
+
+def test_the_loop_decides_floats_and_marks_in_strings_as_json_does() -> None:
+    columns = dict.fromkeys(HASHED_COLUMNS, "x") | {"stream_version": 1, "schema_version": 1}
+    for payload, accepted in [
+        ('{"a":1e-05}', True),
+        ('{"a":0.00001}', False),
+        ('{"a":1.5e-7}', False),
+        ('{"a":"St. Mary\'s, 1.5e-7 and 2e+3"}', True),
+        ('{"a":18446744073709551616}', True),
+        ('{"a":1,"a":2}', False),
+    ]:
+        found = _one_event_pass(columns, "2025-07-01", payload)
+        assert (found.problem is None) is accepted, payload
