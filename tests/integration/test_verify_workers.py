@@ -50,12 +50,13 @@ def test_a_sound_ledger_verifies_in_workers_as_in_one_process(engine: Engine) ->
     assert split.ok and split.events_checked == w.head()
 
 
-def _without_guards(conn: Any, dialect: str) -> None:
+def _without_guards(conn: Any, dialect: str, table: str = "events") -> None:
+    """What the owner can do: drop the guards that refuse UPDATE and DELETE on ``table``."""
     if dialect == "sqlite":
-        for trigger in ("events_no_update", "events_no_delete"):
+        for trigger in (f"{table}_no_update", f"{table}_no_delete"):
             conn.execute(text(f"DROP TRIGGER {trigger}"))
     else:
-        conn.execute(text("DROP TRIGGER events_no_change ON events"))
+        conn.execute(text(f"DROP TRIGGER {table}_no_change ON {table}"))
 
 
 def test_an_event_changed_in_place_is_named_alike(engine: Engine) -> None:
@@ -127,14 +128,6 @@ def test_a_large_ledger_is_split_across_the_cpus_by_default(
     assert started and started[0] >= 1
 
 
-def _without_node_guards(conn: Any, dialect: str) -> None:
-    if dialect == "sqlite":
-        for trigger in ("merkle_nodes_no_update", "merkle_nodes_no_delete"):
-            conn.execute(text(f"DROP TRIGGER {trigger}"))
-    else:
-        conn.execute(text("DROP TRIGGER merkle_nodes_no_change ON merkle_nodes"))
-
-
 def forty_one_events(engine: Engine) -> World:
     """41 events: stored nodes over 1-16, 17-32 and 1-32; the frontier is 1-32, 33-40, 41."""
     w = build_world(engine)
@@ -153,7 +146,7 @@ def test_a_changed_stored_node_inside_the_tree_is_named_by_the_positions_it_cove
     # changed in the database
     w = forty_one_events(engine)
     with owner(engine).begin() as conn:
-        _without_node_guards(conn, engine.dialect.name)
+        _without_guards(conn, engine.dialect.name, "merkle_nodes")
         conn.execute(
             text("UPDATE merkle_nodes SET hash = :h WHERE node = :n"),
             {"h": bytes(32), "n": 1 << 6 | 4},
@@ -174,7 +167,7 @@ def test_a_removed_stored_node_is_named(engine: Engine, workers: int) -> None:
     # given the stored node over positions 1 to 16 deleted from the database
     w = forty_one_events(engine)
     with owner(engine).begin() as conn:
-        _without_node_guards(conn, engine.dialect.name)
+        _without_guards(conn, engine.dialect.name, "merkle_nodes")
         conn.execute(text("DELETE FROM merkle_nodes WHERE node = :n"), {"n": 0 << 6 | 4})
     # when the ledger is verified
     ring = w.client.app.state.ledger.key_ring()  # type: ignore[attr-defined]
