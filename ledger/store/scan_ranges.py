@@ -20,16 +20,18 @@ each reading its own ranges over its own connection:
   another writer appends after it is beyond every range.
 
 An in-memory SQLite database, or a ledger below ``PARALLEL_FROM``, is read here in one
-range.
+range; so is every ledger when the workers cannot start or die (a warning is logged).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
@@ -38,6 +40,8 @@ from sqlalchemy import Connection
 
 from ledger.domain.hashing import ZERO_HASH
 from ledger.store.scan import COLUMNS_SELECTED, Part, Scan, combine, scan_rows
+
+log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 200_000
 CHUNK = 1 << 16  # positions per range in the workers
@@ -128,8 +132,11 @@ def scan(
         )
         try:
             return combine(pool.map(_scan_task, tasks), chunk)
+        except BrokenProcessPool as e:  # a worker could not start, or was killed
+            log.warning("verify's worker processes failed (%s); verifying in this process", e)
         finally:
             pool.shutdown(cancel_futures=True)
+        return combine([scan_range(dbapi, pg, 0, top, wanted, batch)])
 
 
 def _source(conn: Connection, dbapi: Any, pg: bool) -> tuple[Any, ...] | None:

@@ -175,3 +175,20 @@ def test_a_removed_stored_node_is_named(engine: Engine, workers: int) -> None:
     # then it says which node the stored tree lacks
     assert not found.ok and found.first_bad_position == 1
     assert found.problem == "the stored Merkle tree lacks its node over positions 1 to 16"
+
+
+def test_workers_that_cannot_start_leave_the_check_to_this_process(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given workers told to open a database file that cannot be opened
+    w = a_busy_pool(engine)
+    monkeypatch.setattr(
+        scan_ranges, "_source", lambda *_: ("sqlite", "/nonexistent/dir/pooled.db", None, None)
+    )
+    ring = w.client.app.state.ledger.key_ring()  # type: ignore[attr-defined]
+    # when the ledger is verified in workers
+    found = verify(engine, keys=ring, workers=2)
+    # then this process verified it alone, and said why
+    assert found == verify(engine, keys=ring, workers=1)
+    assert found.ok and found.events_checked == w.head()
+    assert "verify's worker processes failed" in caplog.text
