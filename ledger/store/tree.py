@@ -59,19 +59,6 @@ def read_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> Mapping[merkle
     return found
 
 
-def stored_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> Mapping[merkle.Node, bytes]:
-    """The stored hashes of complete subtrees of ``STORED_FROM_LEVEL`` and up, as
-    ``merkle_nodes`` holds them (one query). LookupError when one is not stored."""
-    wanted = list(set(nodes))
-    if not all(merkle.is_stored(n) for n in wanted):
-        raise ValueError(f"nodes below level {merkle.STORED_FROM_LEVEL} are not stored")
-    found = _found(_query_nodes(conn, wanted), wanted)
-    if len(found) != len(wanted):
-        missing = sorted(set(wanted) - found.keys())
-        raise LookupError(f"the Merkle tree lacks nodes {missing[:3]}")
-    return found
-
-
 def _query_nodes(conn: Connection, nodes: list[merkle.Node]) -> Any:
     if not nodes:
         return None

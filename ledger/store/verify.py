@@ -11,14 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from ledger.domain import merkle
 from ledger.domain.checkpoint import KeyRing, SignedCheckpoint, ring_of, ring_problem
 from ledger.store import tables as t
 from ledger.store.checkpoints import all_checkpoints
 from ledger.store.engine import is_sqlite
-from ledger.store.reads import hash_at, read_head
+from ledger.store.reads import Head, hash_at, read_head
 from ledger.store.scan_ranges import scan
-from ledger.store.tree import stored_nodes
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,8 @@ def verify(
     Checks: positions gap-free from 1; each payload in canonical form; each stored
     hash equals SHA-256(previous || canonical row); the head row matches the last
     event; every filed return's recorded chain head is still in the chain (so
-    removing events from the end is detected); the stored tree's frontier (the head's,
-    and its nodes in ``merkle_nodes``) is the tree of the events; and every stored
+    removing events from the end is detected); the head's stored frontier and every
+    stored node (``merkle_nodes``) are the tree of the events; and every stored
     checkpoint is signed by ``public_key`` (when given), or by the key of ``keys`` (a
     key ring: key id -> public key) it names, within the chain, and names the chain
     head and tree root the events have at its position.
@@ -105,7 +103,7 @@ def verify(
                     f"{chain_head[:12]}… at position {as_at}, which the chain no longer has",
                 )
         problem = (
-            _tree_problem(conn, checked, frontier)
+            _tree_problem(head, checked, frontier)
             or _nodes_problem(conn, found.nodes)
             or _checkpoint_problem(conn, stored_cps, roots, checked, ring)
         )
@@ -125,20 +123,10 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _tree_problem(conn: Any, size: int, frontier: list[bytes]) -> tuple[int, str] | None:
-    """The stored tree's frontier against the events': the head's (every level) and the
-    stored nodes of it (``merkle.STORED_FROM_LEVEL`` and up, read from ``merkle_nodes``,
-    not rehashed)."""
-    stored = bytes.fromhex(read_head(conn).frontier)
-    if stored != b"".join(frontier):
-        return size, f"the stored Merkle tree at position {size} is not the tree of the events"
-    pairs = zip(merkle.frontier_nodes(size), frontier, strict=True)
-    kept = [(n, h) for n, h in pairs if merkle.is_stored(n)]
-    try:
-        nodes = stored_nodes(conn, [n for n, _ in kept])
-    except LookupError:
-        return size, "the stored Merkle tree lacks nodes of the events"
-    if any(nodes[n] != h for n, h in kept):
+def _tree_problem(head: Head, size: int, frontier: list[bytes]) -> tuple[int, str] | None:
+    """The head's stored frontier (every level, the small subtrees included) against the
+    events'. The stored nodes, the frontier's among them, are ``_nodes_problem``'s."""
+    if bytes.fromhex(head.frontier) != b"".join(frontier):
         return size, f"the stored Merkle tree at position {size} is not the tree of the events"
     return None
 

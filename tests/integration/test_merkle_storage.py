@@ -204,7 +204,24 @@ def test_a_changed_stored_node_of_the_frontier_is_named_by_verify(engine: Engine
             text("UPDATE merkle_nodes SET hash = :h WHERE node = :n"),
             {"h": bytes(32), "n": 0 << 6 | 5},
         )
-    # then verify names the tree at the head
+    # then verify names the node by the positions it covers
+    result = verify(engine)
+    assert not result.ok and result.first_bad_position == 1
+    assert result.problem == (
+        "the stored Merkle node over positions 1 to 32 is not the tree of those events"
+    )
+
+
+def test_a_changed_frontier_in_the_head_is_named_at_the_head(engine: Engine) -> None:
+    # given 40 events: the head keeps the frontier, 32 leaves then 8 (not stored as a node)
+    append(engine, 40)
+    with engine.begin() as conn:
+        stored = bytes.fromhex(conn.execute(text("SELECT frontier FROM ledger_head")).scalar())
+        assert len(stored) == 64
+        # when the hash of the last 8 leaves is rewritten in the head row
+        changed = (stored[:32] + bytes(32)).hex()
+        conn.execute(text("UPDATE ledger_head SET frontier = :f WHERE id = 1"), {"f": changed})
+    # then verify names the tree at the head (the next append would fold that hash in)
     result = verify(engine)
     assert not result.ok and result.first_bad_position == 40
     assert result.problem == "the stored Merkle tree at position 40 is not the tree of the events"
