@@ -40,15 +40,12 @@ from sqlalchemy import Connection
 
 from ledger.domain.hashing import ZERO_HASH
 from ledger.store.scan import COLUMNS_SELECTED, Part, Scan, combine, scan_rows
+from ledger.store.sql import in_paramstyle
 
 log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 200_000
 CHUNK = 1 << 16  # positions per range in the workers
-
-
-def _sql(pg: bool, text: str) -> str:
-    return text.replace("?", "%s") if pg else text
 
 
 def scan_range(
@@ -66,7 +63,12 @@ def scan_range(
     lower = " AND position > ?" if start else ""
     sql = f"SELECT {COLUMNS_SELECTED} FROM events WHERE position <= ?{lower} ORDER BY position"  # noqa: S608
     params = (end, start) if start else (end,)
-    part = scan_rows(_rows(dbapi, pg, _sql(pg, sql), params, batch, start), wanted, start, prev)
+    part = scan_rows(
+        _rows(dbapi, pg, in_paramstyle(sql, qmark=not pg), params, batch, start),
+        wanted,
+        start,
+        prev,
+    )
     n = start + part.checked
     if part.problem is None and n < end:
         nxt = _one(dbapi, pg, "SELECT MIN(position) FROM events WHERE position > ?", n)
@@ -78,7 +80,7 @@ def scan_range(
 def _one(dbapi: Any, pg: bool, sql: str, param: int) -> Any:
     cur = dbapi.cursor()
     try:
-        cur.execute(_sql(pg, sql), (param,))
+        cur.execute(in_paramstyle(sql, qmark=not pg), (param,))
         row = cur.fetchone()
     finally:
         cur.close()

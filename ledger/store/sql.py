@@ -34,9 +34,15 @@ def driver_sql(conn: Connection, sql: str) -> str:
     key = (conn.dialect.name, sql)
     found = _PARAMSTYLE_SQL.get(key)
     if found is None:
-        found = sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+        found = in_paramstyle(sql, qmark=conn.dialect.paramstyle == "qmark")
         _PARAMSTYLE_SQL[key] = found
     return found
+
+
+def in_paramstyle(sql: str, *, qmark: bool) -> str:
+    """SQL written with ``?`` placeholders for a driver taking ``?`` (sqlite3) or ``%s``
+    (psycopg), for code holding a DBAPI connection without SQLAlchemy's."""
+    return sql if qmark else sql.replace("?", "%s")
 
 
 def run_sql(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
