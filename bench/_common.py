@@ -153,6 +153,17 @@ class Stores:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def pg_store(url: str) -> Iterator[Engine]:
+    """One migrated PostgreSQL schema of its own (``Stores.pg``), dropped afterwards."""
+    stores = Stores(url)
+    try:
+        engine, _url = stores.pg()
+        yield engine
+    finally:
+        stores.close()
+
+
 def pg_reachable(url: str) -> str | None:
     try:
         eng = create_engine(normalise_url(url))

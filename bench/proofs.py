@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import statistics
@@ -29,28 +28,25 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import DEFAULT_PG_URL, pg_store  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 
 from ledger.domain import merkle  # noqa: E402
 from ledger.domain.hashing import HASHED_COLUMNS, ZERO_HASH, canonical_row  # noqa: E402
 from ledger.store import scan, tree  # noqa: E402
 from ledger.store.checkpoints import take_checkpoint  # noqa: E402
-from ledger.store.engine import make_engine, normalise_url  # noqa: E402
+from ledger.store.engine import make_engine  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
+from ledger.store.scan_ranges import PARALLEL_FROM  # noqa: E402
 from ledger.store.serialization import chain_and_leaf_of, chain_hash_of  # noqa: E402
 from ledger.store.verify import verify  # noqa: E402
-
-DEFAULT_PG_URL = os.environ.get(
-    "POOLED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 def timed(fn: object, repeat: int) -> tuple[float, float]:
@@ -232,7 +228,12 @@ def verify_store(engine: Engine, key: Ed25519PrivateKey, label: str, repeat: int
             cpu += k1.ru_utime - k0.ru_utime + k1.ru_stime - k0.ru_stime
             assert result.ok, result.problem
             n = result.events_checked
-            how = "1 process" if workers == 1 else f"{os.cpu_count()} workers"
+            if workers == 1:
+                how = "1 process"
+            elif n >= PARALLEL_FROM:
+                how = f"{os.cpu_count()} workers"
+            else:
+                how = f"default (1 process below {PARALLEL_FROM:,} events)"
             print(
                 f"{label}: verify() of {n:,} events, {how}: {wall:.1f} s wall "
                 f"({n / wall:,.0f} events/s), {cpu:.1f} s CPU in all ({n / cpu:,.0f} events/s "
@@ -274,7 +275,7 @@ def main() -> None:
             verify_store(engine, key, "SQLite")
             engine.dispose()
         if a.postgres:
-            with pg_schema() as engine:
+            with pg_store(DEFAULT_PG_URL) as engine:
                 build_store(engine, a.verify_store, key, 50)
                 verify_store(engine, key, "PostgreSQL")
     print(f"load average {os.getloadavg()}")
@@ -292,30 +293,10 @@ def proof_section(a: argparse.Namespace) -> None:
         proofs(engine, a.size, a.repeat, "SQLite")
         engine.dispose()
     if a.postgres:
-        with pg_schema() as engine:
+        with pg_store(DEFAULT_PG_URL) as engine:
             build_store(engine, a.size, key, 0)
             count_nodes(engine, a.size, "PostgreSQL")
             proofs(engine, a.size, a.repeat, "PostgreSQL")
-
-
-@contextlib.contextmanager
-def pg_schema() -> Iterator[Engine]:
-    """A migrated schema of its own, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(DEFAULT_PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(
-        normalise_url(DEFAULT_PG_URL), connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

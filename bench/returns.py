@@ -16,12 +16,10 @@ bench/RESULTS-returns.md).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from _common import DEFAULT_PG_URL, pg_store  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 
 from filing.lifecycle import generate_return  # noqa: E402
 from filing.render.csv_zip import render_csv_zip  # noqa: E402
@@ -45,7 +44,7 @@ from ledger.domain.events import HwbArea  # noqa: E402
 from ledger.domain.plan import JointSplit, Plan, PlannedContribution, Scheme  # noqa: E402
 from ledger.handlers import Ledger  # noqa: E402
 from ledger.refdata import default_catalogue  # noqa: E402
-from ledger.store.engine import make_engine, normalise_url  # noqa: E402
+from ledger.store.engine import make_engine  # noqa: E402
 from ledger.store.migrate import upgrade  # noqa: E402
 from ledger.store.reads import read_head  # noqa: E402
 from projections.projector import Projector  # noqa: E402
@@ -57,7 +56,6 @@ POOL = "bench-bcf"
 YEAR = "2025-26"
 SCHEMES = 100
 BUDGET_SECONDS = 2.0
-PG_URL = os.environ.get("POOLED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 STREAMS = ("minimum_nhs_contribution", "la_better_care_grant", "dfg", "additional_la")
 PAYERS = {  # who pays each stream
@@ -146,9 +144,9 @@ def quarter_commands(n: int, start: date, days: int, ppa_before: date | None) ->
             )
         else:
             out.append(
-                c.CreditExpenditure(
+                c.CreditExpenditure(  # a credit note against the invoice just before
                     pool_id=POOL,
-                    scheme_id=f"scheme-{i % SCHEMES:03d}",
+                    scheme_id=f"scheme-{(i - 1) % SCHEMES:03d}",
                     amount=1_000 + i % 97,
                     effective_date=on,
                     reference=f"CN-{i:06d}",
@@ -186,21 +184,8 @@ def store(kind: str) -> Iterator[Engine]:
             finally:
                 engine.dispose()
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(
-        normalise_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        upgrade(engine)
+    with pg_store(DEFAULT_PG_URL) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
